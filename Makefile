@@ -1,0 +1,39 @@
+# stygaze: `make demo` sets up and runs the main job; `make test` sets up and runs the tests.
+# Both work on a fresh Debian/Ubuntu machine (apt as root or via sudo, then pip into .venv).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+APT_PACKAGES := ffmpeg sox espeak-ng libegl1 libgl1-mesa-dri libosmesa6
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-deps demo test bench clean
+
+system-deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  fi; \
+	else echo "apt-get not found: install $(APT_PACKAGES) with your package manager"; fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and pinned to the CPU build, so nothing later pulls a CUDA torch
+setup: system-deps $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[all]"
+
+demo: setup
+	$(BIN)/stygaze eval --pred examples/pred --gt examples/gt --audio examples/audio --json runs/demo/eval.json
+
+test: setup
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+bench: setup
+	$(BIN)/python eval/bench_metrics.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from stygaze.cli import main
+
+sys.exit(main())

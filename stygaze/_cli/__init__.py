@@ -1,0 +1,1 @@
+"""Subcommand modules of the ``stygaze`` CLI; each exposes ``register(subparsers, formatter)``."""

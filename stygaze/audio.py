@@ -1,0 +1,193 @@
+"""Audio loading and the constants every part of stygaze shares.
+
+``SAMPLE_RATE`` (16 kHz mono, the rate Wav2Vec2 and the mel encoder expect) and ``FPS``
+(25 motion frames per second) are defined here and nowhere else. ``HOP`` is the number of
+audio samples per motion frame.
+
+:func:`load_audio` reads wav/flac/ogg/mp3 (libsndfile through ``soundfile``; anything it
+cannot open is decoded by the system ``ffmpeg`` when present), mixes to mono, resamples to
+``SAMPLE_RATE`` and, by default, normalises the clip to zero mean and unit variance
+(per-clip normalisation as in DiffPoseTalk / the Wav2Vec2 feature extractor).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from stygaze.errors import AudioError
+
+SAMPLE_RATE: int = 16_000
+"""Audio sample rate (Hz) of every waveform inside stygaze."""
+
+FPS: int = 25
+"""Motion frame rate (frames per second) of every :class:`~stygaze.motion.Motion`."""
+
+HOP: int = SAMPLE_RATE // FPS
+"""Audio samples per motion frame (640)."""
+
+SILENCE_RMS: float = 1e-4
+"""RMS (full scale = 1.0) under which a clip counts as silent."""
+
+
+def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    data, sr = sf.read(str(path), dtype="float32", always_2d=True)  # (S, C)
+    return data, int(sr)
+
+
+def _read_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
+    """Decode anything ffmpeg understands to float32 at its native channel count and rate."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        try:
+            import imageio_ffmpeg
+
+            ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+        except Exception as exc:  # imageio-ffmpeg missing or without a binary
+            raise AudioError(f"cannot decode {path}: not a format libsndfile reads, and no ffmpeg found") from exc
+    cmd = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        reason = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise AudioError(f"cannot decode {path}: {reason[-1] if reason else 'ffmpeg failed'}")
+    data = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+    return data[:, None], SAMPLE_RATE
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read an audio file as it is stored.
+
+    Returns:
+        ``(samples, sr)`` with ``samples`` float32 ``(S, C)`` in [-1, 1] and ``sr`` in Hz.
+
+    Raises:
+        AudioError: missing, unreadable or corrupt file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"audio file not found: {path}")
+    if path.is_dir():
+        raise AudioError(f"expected an audio file, got a directory: {path}")
+    if path.stat().st_size == 0:
+        raise AudioError(f"audio file is empty (0 bytes): {path}")
+    try:
+        return _read_soundfile(path)
+    except AudioError:
+        raise
+    except Exception as sf_exc:  # libsndfile does not know the format: try ffmpeg
+        try:
+            return _read_ffmpeg(path)
+        except AudioError as ff_exc:
+            raise AudioError(f"cannot read audio {path}: {sf_exc}".splitlines()[0]) from ff_exc
+
+
+def prepare_audio(
+    samples: np.ndarray,
+    sr: int,
+    *,
+    normalize: bool = True,
+    min_seconds: float = 0.0,
+    name: str = "audio",
+) -> np.ndarray:
+    """Turn a waveform into stygaze's canonical form.
+
+    Args:
+        samples: ``(S,)`` mono or ``(S, C)`` multi-channel, any float/int dtype. Integer
+            PCM is scaled to [-1, 1].
+        sr: sample rate of ``samples`` in Hz.
+        normalize: per-clip zero mean / unit variance (silent clips are left at zero
+            rather than amplified).
+        min_seconds: refuse clips shorter than this.
+        name: how the error messages call the clip (usually its path).
+
+    Returns:
+        ``(S',)`` float32 at :data:`SAMPLE_RATE`.
+
+    Raises:
+        AudioError: zero length, non-finite samples, bad shape or rate, too short.
+    """
+    samples = np.asarray(samples)
+    if samples.ndim == 2 and samples.shape[0] < samples.shape[1] and samples.shape[0] <= 8:
+        samples = samples.T  # (C, S) -> (S, C): a channel-first array such as librosa's
+    if samples.ndim not in (1, 2):
+        raise AudioError(f"{name}: expected (samples,) or (samples, channels), got shape {samples.shape}")
+    if not (isinstance(sr, (int, np.integer)) or float(sr).is_integer()) or sr <= 0:
+        raise AudioError(f"{name}: sample rate must be a positive integer, got {sr!r}")
+    sr = int(sr)
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
+    samples = samples.astype(np.float32, copy=False)
+    if samples.shape[0] == 0:
+        raise AudioError(f"{name}: audio has zero length")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError(f"{name}: audio contains NaN or infinite samples")
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)  # mono mix
+    if sr != SAMPLE_RATE:
+        import librosa
+
+        samples = librosa.resample(samples, orig_sr=sr, target_sr=SAMPLE_RATE, res_type="soxr_hq").astype(np.float32)
+    seconds = samples.shape[0] / SAMPLE_RATE
+    if seconds < min_seconds:
+        raise AudioError(f"{name}: audio is {seconds:.2f} s long, at least {min_seconds:g} s is needed")
+    if normalize:
+        samples = normalize_audio(samples)
+    return samples
+
+
+def normalize_audio(samples: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance; a silent clip (RMS < :data:`SILENCE_RMS`) becomes zeros."""
+    samples = samples - samples.mean()
+    std = float(samples.std())
+    if std < SILENCE_RMS:
+        return np.zeros_like(samples, dtype=np.float32)
+    return (samples / std).astype(np.float32)
+
+
+def is_silent(samples: np.ndarray) -> bool:
+    """True when the clip's RMS is under :data:`SILENCE_RMS` (after mean removal)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    return samples.size == 0 or float(np.sqrt(np.mean((samples - samples.mean()) ** 2))) < SILENCE_RMS
+
+
+def load_audio(path: str | os.PathLike, *, normalize: bool = True, min_seconds: float = 0.0) -> np.ndarray:
+    """Load an audio file as 16 kHz mono float32.
+
+    Args:
+        path: wav, flac, ogg, mp3 (or anything the system ffmpeg decodes).
+        normalize: per-clip zero mean / unit variance (see :func:`prepare_audio`).
+        min_seconds: refuse clips shorter than this.
+
+    Returns:
+        ``(S,)`` float32 at :data:`SAMPLE_RATE`.
+
+    Raises:
+        AudioError: with a one-line reason for any unreadable or unusable file.
+    """
+    samples, sr = read_audio(path)
+    return prepare_audio(samples, sr, normalize=normalize, min_seconds=min_seconds, name=str(path))
+
+
+def num_frames(num_samples: int, sr: int = SAMPLE_RATE) -> int:
+    """Motion frames (at :data:`FPS`) covering ``num_samples`` audio samples: ``round(S/sr*FPS)``."""
+    return int(round(num_samples * FPS / sr))
+
+
+def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int = SAMPLE_RATE) -> None:
+    """Write a mono float waveform as 16-bit PCM wav, atomically."""
+    import soundfile as sf
+
+    from stygaze.io import atomic_path
+
+    samples = np.asarray(samples, dtype=np.float32)
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak > 1.0:
+        samples = samples / peak
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), samples, sr, subtype="PCM_16", format="WAV")

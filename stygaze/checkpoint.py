@@ -1,0 +1,143 @@
+"""Checkpoints: one folder per model, ``model.safetensors`` + ``config.json``. Never pickles.
+
+``config.json`` holds::
+
+    {"format": "stygaze-checkpoint", "format_version": 1,
+     "model_type": "...",            # e.g. "generator", "style_encoder", "cvae", "omnihead"
+     "config": {...},                # the model's config dataclass, asdict()
+     "stygaze_version": "0.1.0",
+     "meta": {...}}                  # anything else: audio encoder id, training summary
+
+Normalisation statistics are registered buffers of the model, so they live in the weights
+file and can never go missing. Models are rebuilt as ``Model(Config(**config))`` and loaded
+with ``strict=True``; every problem is a :class:`~stygaze.errors.CheckpointError` with one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from stygaze.errors import CheckpointError
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+FORMAT = "stygaze-checkpoint"
+FORMAT_VERSION = 1
+
+C = TypeVar("C")
+
+
+@dataclasses.dataclass
+class CheckpointInfo:
+    """What :func:`read_checkpoint` found: the model type, its config dict, meta and tensors."""
+
+    path: Path
+    model_type: str
+    config: dict[str, Any]
+    meta: dict[str, Any]
+    state_dict: dict[str, Any]
+    stygaze_version: str
+
+
+def save_checkpoint(path: str | os.PathLike, model: Any, *, model_type: str, config: Any, meta: dict | None = None) -> Path:
+    """Write ``model``'s weights and ``config`` to the folder ``path`` atomically.
+
+    Args:
+        path: output folder (replaced whole if it exists).
+        model: a ``torch.nn.Module``; its ``state_dict()`` (parameters and buffers) is saved.
+        model_type: a short name checked again on load.
+        config: the model's config dataclass (or a plain dict).
+        meta: JSON-serialisable extras (audio encoder id, training summary, ...).
+    """
+    from safetensors.torch import save_file
+
+    from stygaze import __version__
+    from stygaze.io import atomic_dir
+
+    cfg = asdict(config) if is_dataclass(config) else dict(config)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_type": model_type,
+        "config": cfg,
+        "stygaze_version": __version__,
+        "meta": meta or {},
+    }
+    # safetensors refuses shared storage; contiguous clones are cheap for our model sizes
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    path = Path(path)
+    with atomic_dir(path, overwrite=True) as tmp:
+        save_file(state, str(tmp / WEIGHTS_NAME))
+        (tmp / CONFIG_NAME).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike, *, model_type: str | None = None) -> CheckpointInfo:
+    """Read a checkpoint folder without building a model.
+
+    Raises:
+        CheckpointError: missing folder/files, corrupt JSON or safetensors, wrong format or
+            ``model_type``.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint must be a folder with {CONFIG_NAME} and {WEIGHTS_NAME}: {path}")
+    cfg_path, w_path = path / CONFIG_NAME, path / WEIGHTS_NAME
+    for p in (cfg_path, w_path):
+        if not p.exists():
+            raise CheckpointError(f"checkpoint {path} is incomplete: {p.name} is missing")
+    try:
+        payload = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is corrupt ({exc.__class__.__name__})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is not a stygaze checkpoint")
+    if int(payload.get("format_version", -1)) > FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} needs a newer stygaze (format {payload.get('format_version')})")
+    found_type = payload.get("model_type")
+    if model_type is not None and found_type != model_type:
+        raise CheckpointError(f"checkpoint {path} holds a {found_type!r} model, expected {model_type!r}")
+    try:
+        state = load_file(str(w_path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {path}: {WEIGHTS_NAME} is corrupt ({str(exc).splitlines()[0]})") from exc
+    return CheckpointInfo(
+        path=path,
+        model_type=str(found_type),
+        config=dict(payload.get("config") or {}),
+        meta=dict(payload.get("meta") or {}),
+        state_dict=state,
+        stygaze_version=str(payload.get("stygaze_version", "unknown")),
+    )
+
+
+def build_config(config_cls: type[C], values: dict[str, Any], *, where: str = "checkpoint") -> C:
+    """``config_cls(**values)`` with a clear error for unknown or missing fields."""
+    names = {f.name for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise CheckpointError(f"{where}: unknown {config_cls.__name__} fields {unknown} (made by another stygaze version?)")
+    try:
+        return config_cls(**values)
+    except TypeError as exc:
+        raise CheckpointError(f"{where}: cannot build {config_cls.__name__}: {exc}") from exc
+
+
+def load_state_strict(model: Any, state_dict: dict[str, Any], *, where: str = "checkpoint") -> None:
+    """``model.load_state_dict(state_dict, strict=True)``; mismatches become one-line CheckpointErrors."""
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:3])
+        raise CheckpointError(f"{where}: weights do not fit the model: {detail[:300]}") from exc

@@ -1,0 +1,389 @@
+"""The motion contract every part of stygaze shares.
+
+A :class:`Motion` holds ``(T, 7)`` float32 angles in **degrees** at :data:`~stygaze.audio.FPS`
+(25 fps) in the channel order :data:`CHANNELS`::
+
+    [head_pitch, head_yaw, head_roll, l_eye_pitch, l_eye_yaw, r_eye_pitch, r_eye_yaw]
+
+Eye angles are **eye-in-head** (relative to the head); world gaze is head ∘ eye, composed
+as rotations (never as angle sums).
+
+Coordinate frame and signs (one place, tested with world-gaze vectors):
+
+* Head frame: ``x`` = the subject's left, ``y`` = up, ``z`` = forward (out of the face);
+  right-handed. The neutral pose looks along ``+z``.
+* pitch ``+`` = up, yaw ``+`` = towards the subject's left, roll ``+`` = top of the head
+  towards the subject's left shoulder.
+* A direction with (pitch θ, yaw ψ) is ``(cos θ sin ψ, sin θ, cos θ cos ψ)``.
+* Head rotation ``R = R_y(yaw) · R_x(−pitch) · R_z(−roll)`` (yaw outermost, then pitch,
+  then roll; ``R_a`` are the standard right-handed axis rotations).
+* World gaze of an eye: ``R_head · d(eye_pitch, eye_yaw)``.
+
+NaN marks tracker loss (a frame the recorder did not see); it is allowed in stored motion and
+every metric says how it treats it. Infinite values are never allowed.
+
+``.npz`` layout: ``motion`` (T, 7) float32, ``fps`` scalar, ``channels`` (7,) str; optional
+``blink`` (T,) eyelid closure 0..1, ``expression`` (T, E), ``jaw`` (T, 3), ``shape`` (S,) for
+visual fusion only, ``events`` (a JSON string) for labelled data. Files are read with
+``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stygaze.audio import FPS
+from stygaze.errors import MotionFormatError
+
+CHANNELS: tuple[str, ...] = (
+    "head_pitch",
+    "head_yaw",
+    "head_roll",
+    "l_eye_pitch",
+    "l_eye_yaw",
+    "r_eye_pitch",
+    "r_eye_yaw",
+)
+"""Channel names of the 7-DoF motion, in storage order."""
+
+NUM_CHANNELS = len(CHANNELS)
+HEAD_CHANNELS: tuple[int, ...] = (0, 1, 2)
+"""Indices of head pitch, yaw, roll."""
+GAZE_CHANNELS: tuple[int, ...] = (3, 4, 5, 6)
+"""Indices of the four eye-in-head channels."""
+L_EYE: tuple[int, int] = (3, 4)
+R_EYE: tuple[int, int] = (5, 6)
+
+OPTIONAL_PER_FRAME = ("blink", "expression", "jaw")
+OPTIONAL_STATIC = ("shape",)
+
+
+# --------------------------------------------------------------------------------------
+# rotations (pure numpy, vectorised over leading axes)
+# --------------------------------------------------------------------------------------
+def _rot_x(a: np.ndarray) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+
+
+def _rot_y(a: np.ndarray) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
+
+
+def _rot_z(a: np.ndarray) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    o, z = np.ones_like(a), np.zeros_like(a)
+    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
+
+
+def head_rotation_matrix(pitch: np.ndarray, yaw: np.ndarray, roll: np.ndarray) -> np.ndarray:
+    """Head rotation matrices from angles in degrees.
+
+    Args:
+        pitch, yaw, roll: ``(...)`` degrees (pitch + up, yaw + left, roll + top to the left).
+
+    Returns:
+        ``(..., 3, 3)`` float64 ``R = R_y(yaw) R_x(-pitch) R_z(-roll)`` mapping head-frame
+        vectors to world-frame vectors.
+    """
+    p, y, r = (np.deg2rad(np.asarray(v, dtype=np.float64)) for v in (pitch, yaw, roll))
+    return _rot_y(y) @ _rot_x(-p) @ _rot_z(-r)
+
+
+def angles_to_vector(pitch: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+    """Unit direction ``(..., 3)`` for (pitch, yaw) in degrees: ``(cos p sin y, sin p, cos p cos y)``."""
+    p = np.deg2rad(np.asarray(pitch, dtype=np.float64))
+    y = np.deg2rad(np.asarray(yaw, dtype=np.float64))
+    return np.stack([np.cos(p) * np.sin(y), np.sin(p), np.cos(p) * np.cos(y)], axis=-1)
+
+
+def vector_to_angles(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pitch, yaw) in degrees of directions ``(..., 3)`` (need not be unit length)."""
+    v = np.asarray(v, dtype=np.float64)
+    n = np.linalg.norm(v, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pitch = np.rad2deg(np.arcsin(np.clip(v[..., 1] / n, -1.0, 1.0)))
+    yaw = np.rad2deg(np.arctan2(v[..., 0], v[..., 2]))
+    return pitch, yaw
+
+
+def matrix_to_angles(R: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inverse of :func:`head_rotation_matrix`: ``(..., 3, 3)`` → (pitch, yaw, roll) degrees.
+
+    Valid away from pitch = ±90° (gimbal lock), far outside human head motion.
+    """
+    R = np.asarray(R, dtype=np.float64)
+    # R = Ry(y) Rx(-p) Rz(-r); third column = R @ z = (cos p sin y, sin p, cos p cos y)
+    pitch = np.rad2deg(np.arcsin(np.clip(R[..., 1, 2], -1.0, 1.0)))
+    yaw = np.rad2deg(np.arctan2(R[..., 0, 2], R[..., 2, 2]))
+    # second row: R[1, :] = (-cos p sin r, cos p cos r, sin p)
+    roll = np.rad2deg(np.arctan2(-R[..., 1, 0], R[..., 1, 1]))
+    return pitch, yaw, roll
+
+
+# --------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------
+def validate_motion_array(data: Any, *, allow_nan: bool = True, name: str = "motion") -> np.ndarray:
+    """Check a motion array against the contract and return it as float32 ``(T, 7)``.
+
+    Raises:
+        MotionFormatError: wrong rank or channel count, zero frames, non-numeric dtype,
+            infinite values, or NaN when ``allow_nan`` is False.
+    """
+    arr = np.asarray(data)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise MotionFormatError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] != NUM_CHANNELS:
+        raise MotionFormatError(
+            f"{name}: expected shape (T, {NUM_CHANNELS}) [{', '.join(CHANNELS)}], got {tuple(arr.shape)}"
+        )
+    if arr.shape[0] == 0:
+        raise MotionFormatError(f"{name}: motion has zero frames")
+    arr = arr.astype(np.float32, copy=False)
+    if np.isinf(arr).any():
+        raise MotionFormatError(f"{name}: motion contains infinite values")
+    if not allow_nan and np.isnan(arr).any():
+        raise MotionFormatError(f"{name}: motion contains NaN values (tracker loss) where none are allowed")
+    return arr
+
+
+def _validate_fps(fps: Any, name: str) -> float:
+    try:
+        value = float(np.asarray(fps).reshape(()))
+    except Exception as exc:
+        raise MotionFormatError(f"{name}: fps must be a positive number, got {fps!r}") from exc
+    if not np.isfinite(value) or value <= 0:
+        raise MotionFormatError(f"{name}: fps must be a positive number, got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# the Motion type
+# --------------------------------------------------------------------------------------
+@dataclass
+class Motion:
+    """7-DoF gaze/head motion: ``data`` (T, 7) float32 degrees at ``fps``.
+
+    Attributes:
+        data: ``(T, 7)`` float32 degrees in :data:`CHANNELS` order; NaN = tracker loss.
+        fps: frames per second (stygaze generates and trains at 25).
+        blink: optional ``(T,)`` eyelid closure in 0..1 (1 = closed).
+        extras: optional arrays for visual fusion only (``expression`` (T, E), ``jaw``
+            (T, 3), ``shape`` (S,)); they never enter training.
+        events: optional labelled events (a JSON-serialisable dict), e.g. from SynHAGE.
+    """
+
+    data: np.ndarray
+    fps: float = FPS
+    blink: np.ndarray | None = None
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+    events: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.data = validate_motion_array(self.data)
+        self.fps = _validate_fps(self.fps, "motion")
+        if self.blink is not None:
+            blink = np.asarray(self.blink, dtype=np.float32)
+            if blink.shape != (len(self),):
+                raise MotionFormatError(f"blink: expected shape ({len(self)},), got {blink.shape}")
+            if np.isinf(blink).any():
+                raise MotionFormatError("blink: contains infinite values")
+            self.blink = blink
+        for key, value in list(self.extras.items()):
+            value = np.asarray(value, dtype=np.float32)
+            if key in OPTIONAL_PER_FRAME and (value.ndim < 1 or value.shape[0] != len(self)):
+                raise MotionFormatError(f"{key}: expected {len(self)} frames, got shape {value.shape}")
+            if not np.isfinite(value).all():
+                raise MotionFormatError(f"{key}: contains NaN or infinite values")
+            self.extras[key] = value
+
+    # --- basic views ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self) / self.fps
+
+    @property
+    def head(self) -> np.ndarray:
+        """``(T, 3)`` head pitch, yaw, roll (degrees)."""
+        return self.data[:, 0:3]
+
+    @property
+    def gaze(self) -> np.ndarray:
+        """``(T, 4)`` eye-in-head l_pitch, l_yaw, r_pitch, r_yaw (degrees)."""
+        return self.data[:, 3:7]
+
+    @property
+    def left_eye(self) -> np.ndarray:
+        """``(T, 2)`` left eye-in-head pitch, yaw (degrees)."""
+        return self.data[:, 3:5]
+
+    @property
+    def right_eye(self) -> np.ndarray:
+        """``(T, 2)`` right eye-in-head pitch, yaw (degrees)."""
+        return self.data[:, 5:7]
+
+    @property
+    def mean_eye(self) -> np.ndarray:
+        """``(T, 2)`` cyclopean eye-in-head pitch, yaw: the mean of both eyes (degrees)."""
+        return 0.5 * (self.left_eye + self.right_eye)
+
+    @property
+    def has_nan(self) -> bool:
+        return bool(np.isnan(self.data).any())
+
+    def copy(self) -> Motion:
+        return Motion(
+            self.data.copy(),
+            self.fps,
+            None if self.blink is None else self.blink.copy(),
+            {k: v.copy() for k, v in self.extras.items()},
+            None if self.events is None else json.loads(json.dumps(self.events)),
+        )
+
+    def slice(self, start: int, stop: int) -> Motion:
+        """Frames ``[start, stop)`` as a new Motion (per-frame extras sliced too)."""
+        extras = {k: (v[start:stop] if k in OPTIONAL_PER_FRAME else v) for k, v in self.extras.items()}
+        blink = None if self.blink is None else self.blink[start:stop]
+        return Motion(self.data[start:stop].copy(), self.fps, blink, extras)
+
+    # --- geometry --------------------------------------------------------------------
+    def head_rotation_matrices(self) -> np.ndarray:
+        """``(T, 3, 3)`` head-to-world rotations (see the module docstring for the convention)."""
+        return head_rotation_matrix(self.data[:, 0], self.data[:, 1], self.data[:, 2])
+
+    def eye_in_head_vectors(self, eye: str = "mean") -> np.ndarray:
+        """``(T, 3)`` unit eye-in-head directions for ``eye`` in {"left", "right", "mean"}."""
+        if eye == "left":
+            return angles_to_vector(self.data[:, 3], self.data[:, 4])
+        if eye == "right":
+            return angles_to_vector(self.data[:, 5], self.data[:, 6])
+        if eye == "mean":
+            v = angles_to_vector(self.data[:, 3], self.data[:, 4]) + angles_to_vector(self.data[:, 5], self.data[:, 6])
+            return v / np.linalg.norm(v, axis=-1, keepdims=True)
+        raise ValueError(f"eye must be 'left', 'right' or 'mean', got {eye!r}")
+
+    def world_gaze_vectors(self, eye: str = "mean") -> np.ndarray:
+        """``(T, 3)`` unit world-gaze directions: head rotation applied to the eye-in-head direction."""
+        R = self.head_rotation_matrices()
+        return np.einsum("tij,tj->ti", R, self.eye_in_head_vectors(eye))
+
+    def world_gaze_angles(self, eye: str = "mean") -> np.ndarray:
+        """``(T, 2)`` world-gaze (pitch, yaw) in degrees, from :meth:`world_gaze_vectors`."""
+        pitch, yaw = vector_to_angles(self.world_gaze_vectors(eye))
+        return np.stack([pitch, yaw], axis=-1)
+
+    # --- resampling ------------------------------------------------------------------
+    def resample(self, fps: float = FPS) -> Motion:
+        """Linear-interpolation resampling to ``fps`` (default 25).
+
+        Frame ``i`` of the output lies at time ``i / fps``; the output covers the input's
+        duration (``round(T · fps / self.fps)`` frames). A NaN input sample makes every
+        output sample interpolated from it NaN (tracker loss is never invented away).
+        Events are dropped (their frame indices would no longer hold).
+        """
+        fps = _validate_fps(fps, "resample")
+        if abs(fps - self.fps) < 1e-9:
+            return self.copy()
+        n_out = max(1, int(round(len(self) * fps / self.fps)))
+        t_out = np.arange(n_out) / fps * self.fps  # positions in input-frame units
+        data = resample_linear(self.data, t_out)
+        blink = None if self.blink is None else resample_linear(self.blink[:, None], t_out)[:, 0]
+        extras = {
+            k: (resample_linear(v.reshape(len(self), -1), t_out).reshape((n_out,) + v.shape[1:]) if k in OPTIONAL_PER_FRAME else v)
+            for k, v in self.extras.items()
+        }
+        return Motion(data, fps, blink, extras)
+
+    # --- I/O -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the ``.npz`` file atomically (temp file, then rename). Returns the path."""
+        from stygaze.io import atomic_path
+
+        path = Path(path)
+        arrays: dict[str, np.ndarray] = {
+            "motion": self.data.astype(np.float32),
+            "fps": np.asarray(self.fps, dtype=np.float32),
+            "channels": np.asarray(CHANNELS),
+        }
+        if self.blink is not None:
+            arrays["blink"] = self.blink.astype(np.float32)
+        for key, value in self.extras.items():
+            arrays[key] = value
+        if self.events is not None:
+            arrays["events"] = np.asarray(json.dumps(self.events))
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, allow_nan: bool = True) -> Motion:
+        """Read and validate a motion ``.npz`` (never unpickles).
+
+        Raises:
+            MotionFormatError: missing/corrupt file, missing ``motion`` key, wrong shape,
+                wrong channel names, bad fps, infinite values.
+        """
+        path = Path(path)
+        if not path.exists():
+            raise MotionFormatError(f"motion file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                contents = {k: npz[k] for k in npz.files}
+        except Exception as exc:
+            raise MotionFormatError(f"cannot read motion file {path}: not a valid .npz ({type(exc).__name__})") from exc
+        if "motion" not in contents:
+            raise MotionFormatError(f"{path}: no 'motion' array (keys: {', '.join(sorted(contents)) or 'none'})")
+        data = validate_motion_array(contents["motion"], allow_nan=allow_nan, name=str(path))
+        fps = _validate_fps(contents.get("fps", FPS), str(path))
+        if "channels" in contents:
+            channels = tuple(str(c) for c in np.asarray(contents["channels"]).reshape(-1))
+            if channels != CHANNELS:
+                raise MotionFormatError(f"{path}: channels {list(channels)} differ from {list(CHANNELS)}")
+        extras = {k: contents[k] for k in ("expression", "jaw", "shape") if k in contents}
+        events = None
+        if "events" in contents:
+            try:
+                events = json.loads(str(contents["events"]))
+            except json.JSONDecodeError as exc:
+                raise MotionFormatError(f"{path}: 'events' is not valid JSON") from exc
+        try:
+            return cls(data, fps, contents.get("blink"), extras, events)
+        except MotionFormatError as exc:
+            raise MotionFormatError(f"{path}: {exc}") from exc
+
+    @classmethod
+    def zeros(cls, num_frames: int, fps: float = FPS) -> Motion:
+        """A neutral (all-zero) motion of ``num_frames`` frames."""
+        return cls(np.zeros((num_frames, NUM_CHANNELS), np.float32), fps)
+
+
+def resample_linear(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Sample ``x`` (N, C) at fractional frame ``positions`` (M,) by linear interpolation.
+
+    Positions past the last frame hold the last frame. NaN propagates from any input sample
+    that contributes with non-zero weight.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    pos = np.clip(np.asarray(positions, dtype=np.float64), 0.0, n - 1)
+    i0 = np.floor(pos).astype(np.int64)
+    i1 = np.minimum(i0 + 1, n - 1)
+    w = (pos - i0)[:, None]
+    a, b = x[i0], x[i1]
+    out = np.where(w == 0.0, a, (1.0 - w) * a + w * b)
+    return out.astype(np.float32)

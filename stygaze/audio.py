@@ -123,7 +123,7 @@ def prepare_audio(
     if np.issubdtype(samples.dtype, np.integer):
         samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
     samples = samples.astype(np.float32, copy=False)
-    if samples.shape[0] == 0:
+    if samples.size == 0:  # also (0, C) files, which the channel-first check above turns into (C, 0)
         raise AudioError(f"{name}: audio has zero length")
     if not np.all(np.isfinite(samples)):
         raise AudioError(f"{name}: audio contains NaN or infinite samples")

@@ -1,0 +1,389 @@
+"""Batch generation: motion for many audio files with one model load per process.
+
+::
+
+    stygaze generate --audio talks/ -o motions/ --jobs 2
+    stygaze generate --audio 'talks/**/*.wav' -o motions/
+
+or from Python::
+
+    from stygaze.batch import collect_inputs, plan_outputs, run_batch, pipeline_worker
+    items = plan_outputs(collect_inputs("talks/"), "motions/")
+    report = run_batch(items, functools.partial(pipeline_worker, None), jobs=2)
+    print(report.summary())
+
+**Inputs.** A folder means every audio file directly inside it; anything with ``*``, ``?``
+or ``[`` is a glob (``**`` recurses). Either way only files with an audio extension
+(:data:`AUDIO_EXTENSIONS`) are taken, so ``talks/*`` skips notes and earlier outputs.
+**Outputs.** One ``<stem>.motion.npz`` per input in ``OUTDIR`` (default: next to each
+input), keeping the inputs' sub-folders relative to their common parent. Two inputs that
+would write the same output (``a.wav`` and ``a.flac``) are refused before anything runs.
+
+**Reruns.** Outputs are written atomically (temp file + rename), so an existing output is
+always complete and is skipped on the next run (``overwrite=True`` redoes it). A run that
+was interrupted therefore continues where it stopped.
+
+**Failures.** A file that cannot be processed (unreadable audio, too short, …) is recorded
+with its name and a one-line reason; the batch goes on. :attr:`BatchReport.exit_code` is 1
+when any file failed, else 0.
+
+**Processes and threads.** ``jobs=1`` runs in this process with torch's thread setting as
+it is. ``jobs=N > 1`` starts N worker processes that run torch with ``max(1, cpu_count // N)``
+intra-op threads each (``threads`` overrides), so N workers never oversubscribe the cores.
+The model is always loaded once in the parent first (a bad model fails before any file is
+touched). Workers that run single-threaded are forked and share that loaded model
+copy-on-write (a fast start, as torch's DataLoader workers); with more threads per worker
+they are spawned (a forked OpenMP thread pool can hang) and each loads the model once.
+Files are handed out one at a time, longest first, so a long file does not leave other
+workers idle at the end.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stygaze.errors import AudioError, StygazeError
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff", ".aif", ".webm")
+OUTPUT_SUFFIX = ".motion.npz"
+
+# (item) -> None: generate one item and write item.out atomically
+Worker = Callable[["BatchItem"], None]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One input file and the output it produces."""
+
+    audio: Path
+    out: Path
+
+
+@dataclass
+class BatchResult:
+    """Outcome of one item: ``status`` is ``"done"``, ``"skipped"`` (output existed) or ``"failed"``."""
+
+    item: BatchItem
+    status: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchReport:
+    """All results of a batch, in input order, and the wall-clock time (s)."""
+
+    results: list[BatchResult] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+
+    def _with(self, status: str) -> list[BatchResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def done(self) -> list[BatchResult]:
+        return self._with("done")
+
+    @property
+    def skipped(self) -> list[BatchResult]:
+        return self._with("skipped")
+
+    @property
+    def failed(self) -> list[BatchResult]:
+        return self._with("failed")
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any file failed, else 0."""
+        return 1 if self.failed else 0
+
+    @property
+    def files_per_second(self) -> float:
+        """Generated files per wall-clock second (skipped files not counted)."""
+        return len(self.done) / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line: ``generate: 98 done, 0 skipped, 2 failed of 100 files in 12.3 s (8.0 files/s, 2 jobs)``."""
+        return (
+            f"generate: {len(self.done)} done, {len(self.skipped)} skipped, {len(self.failed)} failed "
+            f"of {len(self.results)} files in {self.seconds:.1f} s "
+            f"({self.files_per_second:.2f} files/s, {self.jobs} job{'s' if self.jobs != 1 else ''})"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# inputs and outputs
+# --------------------------------------------------------------------------------------
+def is_batch_spec(spec: str | os.PathLike) -> bool:
+    """True when ``spec`` names a folder or a glob pattern (rather than one file)."""
+    text = str(spec)
+    return Path(text).is_dir() or glob.has_magic(text)
+
+
+def collect_inputs(spec: str | os.PathLike) -> list[Path]:
+    """Audio files (by extension) named by a folder or glob, sorted.
+
+    Raises:
+        AudioError: the folder does not exist or nothing matches.
+    """
+    text = str(spec)
+    if glob.has_magic(text):
+        found = [Path(p) for p in glob.glob(text, recursive=True)]
+        files = sorted(p for p in found if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+        if not files:
+            raise AudioError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) match {text!r}")
+        return files
+    root = Path(text)
+    if not root.is_dir():
+        raise AudioError(f"audio folder not found: {root}")
+    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+    if not files:
+        raise AudioError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {root}")
+    return files
+
+
+def plan_outputs(inputs: Iterable[Path], outdir: str | os.PathLike | None) -> list[BatchItem]:
+    """Pair each input with ``OUTDIR/<relative folder>/<stem>.motion.npz`` (next to it when no OUTDIR).
+
+    Raises:
+        StygazeError: two inputs map to one output, or OUTDIR is an existing file.
+    """
+    inputs = [Path(p) for p in inputs]
+    items: list[BatchItem] = []
+    if outdir is not None:
+        outdir = Path(outdir)
+        if outdir.exists() and not outdir.is_dir():
+            raise StygazeError(f"output folder {outdir} is an existing file: give a folder for a batch (-o OUTDIR)")
+        common = Path(os.path.commonpath([str(p.resolve().parent) for p in inputs]))
+    seen: dict[Path, Path] = {}
+    for audio in inputs:
+        name = f"{audio.stem}{OUTPUT_SUFFIX}"
+        if outdir is None:
+            out = audio.with_name(name)
+        else:
+            out = outdir / audio.resolve().parent.relative_to(common) / name
+        key = out.resolve()
+        if key in seen:
+            raise StygazeError(f"{seen[key]} and {audio} would both write {out}: rename one of them")
+        seen[key] = audio
+        items.append(BatchItem(audio, out))
+    return items
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)) and exc.filename:
+        text = f"{exc.strerror or type(exc).__name__}: {exc.filename}"
+    return text if isinstance(exc, StygazeError) else f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------
+# workers
+# --------------------------------------------------------------------------------------
+def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, seed: int | None = None,
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu") -> Worker:
+    """Load :class:`~stygaze.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
+
+    Use ``functools.partial(pipeline_worker, model, style, ...)`` as :func:`run_batch`'s
+    ``worker_factory`` (partials of module functions can be sent to worker processes).
+    """
+    from stygaze.pipeline import StyGazeTalk
+
+    pipe = StyGazeTalk.from_pretrained(model, device=device)
+
+    def work(item: BatchItem) -> None:
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale)
+        motion.save(item.out)  # atomic
+
+    return work
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(factory: Callable[[], Worker], threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    if "work" not in _STATE:  # spawned: build the model here; forked: inherited from the parent
+        _STATE["work"] = factory()
+
+
+def _run_item(item: BatchItem) -> BatchResult:
+    """Run one item with this process's worker; any exception becomes a ``failed`` result."""
+    t0 = time.perf_counter()
+    try:
+        item.out.parent.mkdir(parents=True, exist_ok=True)
+        _STATE["work"](item)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # one bad file must not stop the batch: report it, go on
+        return BatchResult(item, "failed", _one_line(exc), time.perf_counter() - t0)
+    if not item.out.exists():
+        return BatchResult(item, "failed", "the worker wrote no output", time.perf_counter() - t0)
+    return BatchResult(item, "done", None, time.perf_counter() - t0)
+
+
+def threads_per_worker(jobs: int, cpus: int | None = None) -> int:
+    """Torch intra-op threads for each of ``jobs`` workers: ``max(1, cpus // jobs)``."""
+    cpus = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(1, cpus // max(1, jobs))
+
+
+def run_batch(
+    items: list[BatchItem],
+    worker_factory: Callable[[], Worker],
+    *,
+    jobs: int = 1,
+    threads: int | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    on_result: Callable[[BatchResult], None] | None = None,
+) -> BatchReport:
+    """Process ``items``; existing outputs are skipped unless ``overwrite``.
+
+    Args:
+        items: from :func:`plan_outputs`.
+        worker_factory: called once per process (after the thread setting), returns the
+            function that generates one item and writes ``item.out`` atomically. Must be
+            picklable for ``jobs > 1`` when workers are spawned (a ``functools.partial`` of
+            a module-level function is).
+        jobs: worker processes; 1 = this process.
+        threads: torch threads per worker (default :func:`threads_per_worker`; ``jobs=1``
+            leaves this process's setting unless given).
+        progress: tqdm bar on stderr (``None`` = only when stderr is a terminal).
+        on_result: called in the parent for each result as it arrives (e.g. to print failures).
+
+    Returns:
+        :class:`BatchReport` with the results in input order.
+    """
+    from tqdm import tqdm
+
+    if jobs < 1:
+        raise StygazeError(f"--jobs must be >= 1, got {jobs}")
+    t0 = time.perf_counter()
+    results: dict[int, BatchResult] = {}
+    todo: list[int] = []
+    for i, item in enumerate(items):
+        if item.out.exists() and not overwrite:
+            results[i] = BatchResult(item, "skipped")
+        else:
+            todo.append(i)
+    bar = tqdm(total=len(items), initial=len(results), desc="generate", unit="file", disable=None if progress is None else not progress, file=sys.stderr)
+
+    def record(i: int, result: BatchResult) -> None:
+        results[i] = result
+        bar.update(1)
+        if result.status == "failed":
+            bar.set_postfix(failed=sum(r.status == "failed" for r in results.values()))
+        if on_result is not None:
+            on_result(result)
+
+    workers = min(jobs, len(todo))
+    try:
+        if todo:
+            if workers <= 1:
+                if threads:
+                    import torch
+
+                    torch.set_num_threads(threads)
+                _STATE["work"] = worker_factory()  # errors here (bad model) propagate: nothing ran yet
+                for i in todo:
+                    record(i, _run_item(items[i]))
+            else:
+                _run_pool(items, todo, worker_factory, workers, threads or threads_per_worker(workers), record)
+    finally:
+        _STATE.clear()
+        bar.close()
+    return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, workers))
+
+
+def _run_pool(items, todo, worker_factory, workers: int, threads: int, record) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    fork = threads == 1 and "fork" in mp.get_all_start_methods()
+    # The model is built here first either way, so a bad model is reported before anything
+    # runs; forked workers inherit it (copy-on-write), spawned ones build their own.
+    _STATE["work"] = worker_factory()
+    if not fork:
+        _STATE.clear()
+    # longest first (file size as a proxy for duration), so the tail of the batch stays parallel
+    order = iter(sorted(todo, key=lambda i: -_size(items[i].audio)))
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork" if fork else "spawn"),
+                             initializer=_init_worker, initargs=(worker_factory, threads)) as pool:
+        pending: dict[Any, int] = {}
+
+        def submit(i: int) -> None:
+            try:
+                pending[pool.submit(_run_item, items[i])] = i
+            except BrokenProcessPool as exc:
+                record(i, BatchResult(items[i], "failed", f"worker process failed: {_one_line(exc)}"))
+
+        for _ in range(2 * workers):  # 2 items in flight per worker: no worker waits for the parent
+            i = next(order, None)
+            if i is not None:
+                submit(i)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker process died (killed, out of memory, ...)
+                    result = BatchResult(items[i], "failed", f"worker process failed: {_one_line(exc)}")
+                record(i, result)
+                nxt = next(order, None)
+                if nxt is not None:
+                    submit(nxt)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+# --------------------------------------------------------------------------------------
+# the command-line front end (``stygaze generate --audio DIR_OR_GLOB``)
+# --------------------------------------------------------------------------------------
+def run_cli_batch(
+    spec: str,
+    outdir: str | os.PathLike | None,
+    worker_factory: Callable[[], Worker],
+    *,
+    jobs: int = 1,
+    overwrite: bool = False,
+    progress: bool | None = None,
+) -> int:
+    """Run a batch for the CLI; returns the exit code (0 all good, 1 some file failed).
+
+    stdout: the path of every output written, one per line. stderr: the progress bar,
+    ``stygaze: failed: <input>: <reason>`` for each failed file, and the summary line.
+    Usage errors (nothing matches, bad OUTDIR, a model that does not load) raise
+    :class:`~stygaze.errors.StygazeError` before any file is processed.
+    """
+    from tqdm import tqdm
+
+    items = plan_outputs(collect_inputs(spec), outdir)
+
+    def report_one(result: BatchResult) -> None:
+        if result.status == "failed":
+            tqdm.write(f"stygaze: failed: {result.item.audio}: {result.error}", file=sys.stderr)
+        elif result.status == "done":
+            tqdm.write(str(result.item.out), file=sys.stdout)
+
+    report = run_batch(items, worker_factory, jobs=jobs, overwrite=overwrite, progress=progress, on_result=report_one)
+    sys.stdout.flush()
+    print(report.summary(), file=sys.stderr)
+    return report.exit_code

@@ -1,0 +1,472 @@
+"""The on-disk corpus layout (SynHAGE and users' own HAGE-like recordings), its checker,
+and the SynHAGE corpus writer.
+
+Layout (declared once in :class:`CorpusLayout`; the root is always passed in)::
+
+    ROOT/
+      splits.json                {"train": [...], "val": [...], "test": [...]} session names
+      <session>/
+        audio.wav                speech, any rate/channels (loaded as 16 kHz mono)
+        motion.npz               stygaze motion file: motion (T, 7) deg @ 25 fps, optional
+                                 blink (T,), expression (T, E), jaw (T, 3), shape (S,)
+        style.json               optional: style parameters (SynHAGE writes its SynthStyle)
+        events.json              optional: labelled events (SynHAGE writes them)
+
+A session is any sub-directory holding ``motion.npz``; hidden entries (``.name``) are
+ignored (they are temporary folders of a writer). Motion and audio must cover the same
+time within ``CorpusLayout.max_length_mismatch_s``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stygaze.audio import FPS, SAMPLE_RATE
+from stygaze.errors import DataError, StygazeError
+
+
+@dataclass(frozen=True)
+class CorpusLayout:
+    """File names and tolerances of a stygaze corpus (see the module docstring).
+
+    Attributes:
+        audio: per-session audio file name.
+        motion: per-session motion file name.
+        style: optional per-session style file name.
+        events: optional per-session events file name.
+        splits: corpus-level split file name.
+        max_length_mismatch_s: largest allowed |audio duration − motion duration|.
+        max_nan_fraction: largest allowed fraction of NaN (tracker-loss) motion frames.
+        min_seconds: shortest usable session.
+    """
+
+    audio: str = "audio.wav"
+    motion: str = "motion.npz"
+    style: str = "style.json"
+    events: str = "events.json"
+    splits: str = "splits.json"
+    max_length_mismatch_s: float = 0.5
+    max_nan_fraction: float = 0.5
+    min_seconds: float = 1.0
+
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Session:
+    """One session folder of a corpus."""
+
+    root: Path
+    layout: CorpusLayout = field(default_factory=CorpusLayout)
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def audio_path(self) -> Path:
+        return self.root / self.layout.audio
+
+    @property
+    def motion_path(self) -> Path:
+        return self.root / self.layout.motion
+
+    @property
+    def style_path(self) -> Path:
+        return self.root / self.layout.style
+
+    @property
+    def events_path(self) -> Path:
+        return self.root / self.layout.events
+
+    def load_motion(self):
+        from stygaze.motion import Motion
+
+        return Motion.load(self.motion_path)
+
+    def load_audio(self, normalize: bool = True) -> np.ndarray:
+        """``(S,)`` float32 16 kHz mono (per-clip normalised by default)."""
+        from stygaze.audio import load_audio
+
+        return load_audio(self.audio_path, normalize=normalize)
+
+    def load_style(self) -> dict | None:
+        if not self.style_path.exists():
+            return None
+        return _read_json(self.style_path)
+
+    def load_events(self) -> dict | None:
+        if not self.events_path.exists():
+            return None
+        return _read_json(self.events_path)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not valid JSON ({type(exc).__name__})") from exc
+
+
+@dataclass
+class Corpus:
+    """A corpus folder: sessions and splits. ``Corpus(root)`` does not read any motion."""
+
+    root: Path
+    layout: CorpusLayout = field(default_factory=CorpusLayout)
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        if not self.root.exists():
+            raise DataError(f"corpus directory not found: {self.root}")
+        if not self.root.is_dir():
+            raise DataError(f"corpus path is not a directory: {self.root}")
+
+    def sessions(self, split: str | None = None) -> list[Session]:
+        """Sessions (sorted by name); with ``split``, those listed in ``splits.json``."""
+        all_sessions = {
+            p.name: Session(p, self.layout)
+            for p in sorted(self.root.iterdir())
+            if p.is_dir() and not p.name.startswith(".") and (p / self.layout.motion).exists()
+        }
+        if split is None:
+            return list(all_sessions.values())
+        names = self.splits().get(split)
+        if names is None:
+            raise DataError(f"{self.root / self.layout.splits}: no split {split!r} (have {', '.join(self.splits())})")
+        missing = [n for n in names if n not in all_sessions]
+        if missing:
+            raise DataError(f"{self.root / self.layout.splits}: split {split!r} names missing session(s) {', '.join(missing[:5])}")
+        return [all_sessions[n] for n in names]
+
+    def splits(self) -> dict[str, list[str]]:
+        path = self.root / self.layout.splits
+        if not path.exists():
+            raise DataError(f"{path} not found: the corpus has no splits file")
+        data = _read_json(path)
+        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+            raise DataError(f"{path}: expected {{split: [session names]}}")
+        return {str(k): [str(x) for x in v] for k, v in data.items()}
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(self.sessions())
+
+    def __len__(self) -> int:
+        return len(self.sessions())
+
+
+def make_splits(names: list[str], seed: int, val_fraction: float = 0.1, test_fraction: float = 0.1) -> dict[str, list[str]]:
+    """Deterministic train/val/test split by session.
+
+    With ≥ 3 sessions, val and test get at least one session each; with 2, one train and one
+    val; with 1, train only. Names inside each split are sorted.
+    """
+    names = sorted(names)
+    n = len(names)
+    order = np.random.default_rng(np.random.SeedSequence([int(seed), 7])).permutation(n)
+    if n >= 3:
+        n_val = max(1, int(round(val_fraction * n)))
+        n_test = max(1, int(round(test_fraction * n)))
+    elif n == 2:
+        n_val, n_test = 1, 0
+    else:
+        n_val = n_test = 0
+    shuffled = [names[i] for i in order]
+    val = sorted(shuffled[:n_val])
+    test = sorted(shuffled[n_val : n_val + n_test])
+    train = sorted(shuffled[n_val + n_test :])
+    return {"train": train, "val": val, "test": test}
+
+
+# --------------------------------------------------------------------------------------
+# checker
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One problem found by :func:`check_corpus`: the file and what is wrong with it."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    """Result of :func:`check_corpus`.
+
+    Attributes:
+        sessions: number of session folders checked.
+        seconds: total motion duration of the readable sessions.
+        problems: every problem found (empty = clean).
+    """
+
+    sessions: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_session(session: Session) -> tuple[list[Problem], float]:
+    """Problems of one session folder and its motion duration in seconds (0 if unreadable)."""
+    import soundfile as sf
+
+    from stygaze.motion import Motion
+
+    lay = session.layout
+    problems: list[Problem] = []
+    seconds = 0.0
+    motion = None
+    if not session.motion_path.exists():
+        problems.append(Problem(session.motion_path, "missing motion file"))
+    else:
+        try:
+            motion = Motion.load(session.motion_path)
+        except StygazeError as exc:
+            problems.append(Problem(session.motion_path, str(exc).replace(f"{session.motion_path}: ", "")))
+    if motion is not None:
+        seconds = motion.duration
+        if abs(motion.fps - FPS) > 1e-6:
+            problems.append(Problem(session.motion_path, f"fps is {motion.fps:g}, expected {FPS} (resample with Motion.resample)"))
+        if seconds < lay.min_seconds:
+            problems.append(Problem(session.motion_path, f"only {seconds:.2f} s of motion (need ≥ {lay.min_seconds:g} s)"))
+        nan_rows = np.isnan(motion.data).any(axis=1)
+        if nan_rows.all():
+            problems.append(Problem(session.motion_path, "every frame is NaN (no tracked data)"))
+        elif nan_rows.mean() > lay.max_nan_fraction:
+            problems.append(Problem(session.motion_path, f"{100 * nan_rows.mean():.0f} % of frames are NaN (more than {100 * lay.max_nan_fraction:.0f} %)"))
+        if motion.blink is not None:
+            b = motion.blink[np.isfinite(motion.blink)]
+            if b.size and (b.min() < -1e-3 or b.max() > 1 + 1e-3):
+                problems.append(Problem(session.motion_path, "blink values outside 0..1"))
+    if not session.audio_path.exists():
+        problems.append(Problem(session.audio_path, "missing audio file"))
+    else:
+        audio_s = None
+        try:
+            info = sf.info(str(session.audio_path))
+            audio_s = info.frames / info.samplerate
+        except Exception:
+            try:
+                from stygaze.audio import read_audio
+
+                x, sr = read_audio(session.audio_path)
+                audio_s = len(x) / sr
+            except StygazeError as exc:
+                problems.append(Problem(session.audio_path, str(exc)))
+        if audio_s is not None:
+            if audio_s <= 0:
+                problems.append(Problem(session.audio_path, "audio has zero length"))
+            elif motion is not None and abs(audio_s - seconds) > lay.max_length_mismatch_s:
+                problems.append(
+                    Problem(session.audio_path, f"audio is {audio_s:.2f} s but motion is {seconds:.2f} s (tolerance {lay.max_length_mismatch_s:g} s)")
+                )
+    for path in (session.style_path, session.events_path):
+        if path.exists():
+            try:
+                data = _read_json(path)
+                if not isinstance(data, dict):
+                    problems.append(Problem(path, "expected a JSON object"))
+            except DataError as exc:
+                problems.append(Problem(path, str(exc).replace(f"{path}: ", "")))
+    return problems, seconds
+
+
+def check_corpus(root: str | os.PathLike, layout: CorpusLayout | None = None) -> CheckReport:
+    """Check a corpus folder against :class:`CorpusLayout`; reports problems per file.
+
+    Checked: every session has a readable motion file (contract, 25 fps, not all NaN, NaN
+    share, blink range) and a readable audio file of matching duration; optional
+    ``style.json``/``events.json`` parse; ``splits.json`` (if present) is valid, names only
+    existing sessions and no session twice. Sub-folders without ``motion.npz`` are reported.
+
+    Raises:
+        DataError: ``root`` is missing or not a directory (a usage error, not a problem).
+    """
+    layout = layout or CorpusLayout()
+    root = Path(root)
+    if not root.exists():
+        raise DataError(f"corpus directory not found: {root}")
+    if not root.is_dir():
+        raise DataError(f"not a directory: {root}")
+    report = CheckReport()
+    names = []
+    for p in sorted(root.iterdir()):
+        if p.name.startswith(".") or not p.is_dir():
+            continue
+        names.append(p.name)
+        probs, seconds = check_session(Session(p, layout))
+        report.sessions += 1
+        report.seconds += seconds
+        report.problems.extend(probs)
+    if not names:
+        report.problems.append(Problem(root, f"no session folders (each needs {layout.motion} and {layout.audio})"))
+    split_path = root / layout.splits
+    if split_path.exists():
+        try:
+            data = _read_json(split_path)
+            if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+                report.problems.append(Problem(split_path, "expected {split: [session names]}"))
+            else:
+                seen: dict[str, str] = {}
+                for split, members in data.items():
+                    for n in members:
+                        if str(n) not in names:
+                            report.problems.append(Problem(split_path, f"split {split!r} names unknown session {n!r}"))
+                        if str(n) in seen:
+                            report.problems.append(Problem(split_path, f"session {n!r} is in both {seen[str(n)]!r} and {split!r}"))
+                        seen[str(n)] = split
+        except DataError as exc:
+            report.problems.append(Problem(split_path, str(exc).replace(f"{split_path}: ", "")))
+    return report
+
+
+# --------------------------------------------------------------------------------------
+# SynHAGE corpus writer
+# --------------------------------------------------------------------------------------
+SYNTH_VERSION = "synhage-1"
+
+
+def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: CorpusLayout | None = None) -> Path:
+    """Write one session folder atomically (temp folder, then rename).
+
+    Args:
+        path: the session folder (must not exist).
+        audio: ``(S,)`` float32 16 kHz in [-1, 1].
+        result: a :class:`~stygaze.data.synth.SynthResult`.
+        meta: extra JSON-serialisable information for ``style.json`` (speaker, seed, ...).
+    """
+    from stygaze.audio import save_audio
+    from stygaze.io import atomic_dir
+    from stygaze.motion import Motion
+
+    layout = layout or CorpusLayout()
+    style = result.style
+    style_doc = {
+        "synthesizer": SYNTH_VERSION,
+        "style": style.to_dict(),
+        "style_vector": [round(float(v), 6) for v in style.to_vector()],
+        "param_names": list(style.param_names()),
+        **meta,
+    }
+    with atomic_dir(path) as tmp:
+        save_audio(tmp / layout.audio, audio, SAMPLE_RATE)
+        m = result.motion
+        Motion(m.data, m.fps, m.blink).save(tmp / layout.motion)  # events go to events.json
+        (tmp / layout.style).write_text(json.dumps(style_doc, indent=1, ensure_ascii=False), encoding="utf-8")
+        (tmp / layout.events).write_text(json.dumps(result.events, separators=(",", ":")), encoding="utf-8")
+    return path
+
+
+@dataclass
+class SynthCorpusSummary:
+    """What :func:`synth_corpus` wrote."""
+
+    root: Path
+    sessions: list[str]
+    splits: dict[str, list[str]]
+    seconds: float
+    motion_seconds: float  # time spent synthesizing motion (excluding TTS and writing)
+
+
+def _quantize16(x: np.ndarray) -> np.ndarray:
+    """What a 16-bit wav round-trip gives back (so motion is made from the audio as stored)."""
+    x = np.clip(np.asarray(x, np.float32), -1.0, 1.0)
+    return (np.round(x * 32767.0).astype(np.int16).astype(np.float32) / 32768.0).astype(np.float32)
+
+
+def synth_corpus(
+    out: str | os.PathLike,
+    *,
+    sessions: int,
+    minutes: float,
+    seed: int = 0,
+    audio_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    layout: CorpusLayout | None = None,
+) -> SynthCorpusSummary:
+    """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
+
+    Each session draws its own :class:`~stygaze.data.synth.SynthStyle` and speaker from
+    ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
+    from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
+    in a seeded order; a random ``minutes`` excerpt of longer files).
+
+    Raises:
+        DataError: bad numbers, an existing non-empty ``out``, a missing/empty ``audio_dir``,
+            no espeak-ng.
+    """
+    import time
+
+    from tqdm import tqdm
+
+    from stygaze.data import speech as sp
+    from stygaze.data.synth import synthesize
+    from stygaze.io import atomic_path
+
+    layout = layout or CorpusLayout()
+    if not isinstance(sessions, (int, np.integer)) or sessions < 1:
+        raise DataError(f"--sessions must be a positive integer, got {sessions!r}")
+    if not (np.isfinite(minutes) and minutes > 0):
+        raise DataError(f"--minutes must be a positive number, got {minutes!r}")
+    if minutes * 60 < 2.0:
+        raise DataError(f"--minutes {minutes:g} is shorter than the 2 s minimum session")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DataError(f"output {out} already exists and is not empty: choose a new --out")
+    files = sp.list_audio_files(audio_dir) if audio_dir is not None else None
+    if files is None and not sp.espeak_available():
+        raise DataError("espeak-ng not found: install it (apt-get install espeak-ng) or pass --audio-dir with your own wav files")
+    seeds = np.random.SeedSequence(int(seed)).spawn(sessions)
+    file_order = np.random.default_rng(np.random.SeedSequence([int(seed), 11])).permutation(len(files)) if files else None
+    width = max(3, len(str(sessions - 1)))
+    names: list[str] = []
+    total = 0.0
+    motion_time = 0.0
+    out.mkdir(parents=True, exist_ok=True)
+    failed = True
+    try:
+        for i in tqdm(range(sessions), desc="synhage", unit="session", disable=not progress):
+            speech_ss, motion_ss = seeds[i].spawn(2)
+            srng = np.random.default_rng(speech_ss)
+            if files is not None:
+                src = files[int(file_order[i % len(files)])]
+                audio = sp.load_session_audio(src, minutes * 60.0, srng)
+                meta = {"speech": {"source": "audio-dir", "file": src.name}}
+            else:
+                conv = sp.synth_conversation(minutes * 60.0, srng)
+                audio = conv.audio
+                meta = {
+                    "speech": {"source": "espeak-ng", "speaker": conv.speaker.to_dict(), "turns": conv.turns},
+                }
+            audio = _quantize16(audio)
+            t0 = time.perf_counter()
+            result = synthesize(audio, seed=motion_ss)
+            motion_time += time.perf_counter() - t0
+            name = f"s{i:0{width}d}"
+            meta = {"session": name, "corpus_seed": int(seed), "session_index": i, **meta}
+            write_session(out / name, audio, result, meta, layout)
+            names.append(name)
+            total += result.motion.duration
+        splits = make_splits(names, seed)
+        with atomic_path(out / layout.splits) as tmp:
+            tmp.write_text(json.dumps(splits, indent=1), encoding="utf-8")
+        failed = False
+    finally:
+        if failed:  # `out` was empty when we started: leave nothing half-made behind
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+    return SynthCorpusSummary(out, names, splits, total, motion_time)

@@ -1,0 +1,312 @@
+"""Windowed motion generator (StyGazeTalk §III-C): audio + past motion + style -> next N frames.
+
+At step ``t`` (motion frames at 25 fps) the generator reads
+
+- audio features for frames ``[t, t+M)`` -> projected to ``d`` by the audio encoder,
+- the motion of frames ``[t-M, t)`` (normalised per channel) -> projected to ``d``,
+- the style vector ``s`` (``d_s``; absent for the Base model, ``style_dim = 0``),
+
+concatenates them to ``Z_t`` of shape ``(M, 2d + d_s)`` and runs a multi-layer LSTM with
+learnable initial states ``(h0, c0)``. The last hidden state predicts frames ``[t, t+N)`` as
+offsets from the last past frame. Rolled out autoregressively (step ``N``) it generates any
+length; the first past window is the neutral pose (the training mean) unless given.
+
+``kind="transformer"`` swaps the LSTM for a Transformer encoder of matched width and depth
+(the TFM ablation): the same ``Z_t`` plus positional encoding, a learned summary token
+(playing the role of ``h0``) whose output predicts the N frames.
+
+**Latency.** To emit frame ``t`` the model needs audio up to frame ``t + M - 1`` and emits
+N frames at a time, so a stream lags the audio by up to ``N + M - 1`` frames
+(:attr:`GeneratorConfig.latency_frames`; defaults M = 20, N = 10 -> 29 frames = 1.16 s).
+
+Loss: ``lambda * MSE + (1 - lambda) * velocity MSE`` on normalised channels
+(:func:`generator_loss`; the velocity term includes the step from the last past frame).
+Motion normalisation statistics (per-channel mean/std, degrees) are registered buffers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stygaze.models.audio_encoder import make_audio_encoder
+from stygaze.models.style_encoder import sinusoidal_encoding
+from stygaze.motion import NUM_CHANNELS
+
+
+@dataclass
+class GeneratorConfig:
+    """Generator hyper-parameters. ``M``/``N`` are motion frames at 25 fps."""
+
+    kind: str = "lstm"  # "lstm" (StyGazeTalk) or "transformer" (TFM ablation)
+    audio_encoder: str = "mel"  # "mel" or "wav2vec2"
+    audio_encoder_kwargs: dict = field(default_factory=dict)  # MelConfig fields / Wav2Vec2Encoder kwargs
+    d: int = 64  # audio and motion projection size
+    style_dim: int = 64  # d_s; 0 = no style (Base)
+    hidden: int = 128  # LSTM hidden size / Transformer width
+    num_layers: int = 2
+    num_heads: int = 4  # Transformer only
+    dropout: float = 0.1
+    M: int = 20  # audio lookahead and past-motion window (frames)
+    N: int = 10  # frames predicted per step
+    vel_lambda: float = 1.0  # lambda: weight of MSE; 1 - lambda weights the velocity loss
+    motion_dim: int = NUM_CHANNELS
+
+    @property
+    def latency_frames(self) -> int:
+        """Worst-case streaming delay in frames between an audio frame arriving and its motion frame."""
+        return self.N + self.M - 1
+
+
+@dataclass
+class GeneratorOutput:
+    """One generator step or rollout.
+
+    Attributes:
+        motion: ``(B, N, 7)`` (step) or ``(B, T, 7)`` (rollout), **normalised** units unless
+            a method says degrees.
+        loss: scalar training loss when a target was given.
+        mse: the MSE term; vel: the velocity term (both detached floats).
+    """
+
+    motion: torch.Tensor
+    loss: torch.Tensor | None = None
+    mse: float | None = None
+    vel: float | None = None
+
+
+def generator_loss(pred: torch.Tensor, target: torch.Tensor, last_past: torch.Tensor, vel_lambda: float) -> tuple:
+    """``lambda * MSE + (1 - lambda) * velocity`` over ``(B, N, C)`` normalised motion.
+
+    Velocities include the step from ``last_past`` ``(B, C)`` (ground truth) to the first
+    predicted frame, so the loss also penalises jumps at window joins. Returns
+    ``(loss, mse, vel)``.
+    """
+    mse = F.mse_loss(pred, target)
+    p = torch.cat([last_past[:, None], pred], dim=1)
+    g = torch.cat([last_past[:, None], target], dim=1)
+    vel = F.mse_loss(p[:, 1:] - p[:, :-1], g[:, 1:] - g[:, :-1])
+    loss = vel_lambda * mse + (1.0 - vel_lambda) * vel if vel_lambda < 1.0 else mse
+    return loss, float(mse.detach()), float(vel.detach())
+
+
+class MotionGenerator(nn.Module):
+    """Windowed LSTM (or Transformer) motion generator; see the module docstring."""
+
+    def __init__(self, config: GeneratorConfig | None = None):
+        super().__init__()
+        self.config = c = config or GeneratorConfig()
+        if c.kind not in ("lstm", "transformer"):
+            raise ValueError(f"unknown generator kind {c.kind!r}")
+        self.audio = make_audio_encoder(c.audio_encoder, c.d, **c.audio_encoder_kwargs)
+        self.register_buffer("motion_mean", torch.zeros(c.motion_dim))
+        self.register_buffer("motion_std", torch.ones(c.motion_dim))
+        self.register_buffer("default_style", torch.zeros(max(c.style_dim, 1)))  # neutral style (mean training style)
+        self.motion_proj = nn.Linear(c.motion_dim, c.d)
+        in_dim = 2 * c.d + c.style_dim
+        if c.kind == "lstm":
+            self.rnn = nn.LSTM(in_dim, c.hidden, c.num_layers, batch_first=True, dropout=c.dropout if c.num_layers > 1 else 0.0)
+            self.h0 = nn.Parameter(torch.zeros(c.num_layers, 1, c.hidden))
+            self.c0 = nn.Parameter(torch.zeros(c.num_layers, 1, c.hidden))
+        else:
+            self.inp = nn.Linear(in_dim, c.hidden)
+            self.register_buffer("pos", sinusoidal_encoding(c.M + 1, c.hidden), persistent=False)
+            self.summary = nn.Parameter(torch.zeros(1, 1, c.hidden))
+            layer = nn.TransformerEncoderLayer(
+                c.hidden, c.num_heads, 2 * c.hidden, c.dropout, batch_first=True, norm_first=True, activation="gelu"
+            )
+            self.tfm = nn.TransformerEncoder(layer, c.num_layers, enable_nested_tensor=False)
+            self.tfm_norm = nn.LayerNorm(c.hidden)
+        self.out = nn.Linear(c.hidden, c.N * c.motion_dim)
+        nn.init.zeros_(self.out.bias)
+        with torch.no_grad():
+            self.out.weight.mul_(0.1)  # start close to "hold the last frame"
+
+    # --- normalisation -----------------------------------------------------------------
+    def set_normalization(self, mean, std) -> None:
+        """Per-channel motion mean/std in degrees (buffers, saved with the weights)."""
+        self.motion_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.motion_std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(1e-3))
+
+    def normalize(self, motion: torch.Tensor) -> torch.Tensor:
+        return (motion - self.motion_mean) / self.motion_std
+
+    def denormalize(self, motion: torch.Tensor) -> torch.Tensor:
+        return motion * self.motion_std + self.motion_mean
+
+    # --- one step ------------------------------------------------------------------------
+    def forward(
+        self,
+        audio_features: torch.Tensor,
+        past: torch.Tensor,
+        style: torch.Tensor | None = None,
+        target: torch.Tensor | None = None,
+    ) -> GeneratorOutput:
+        """One window step.
+
+        Args:
+            audio_features: ``(B, M, F)`` raw audio features for frames ``[t, t+M)``.
+            past: ``(B, M, 7)`` normalised motion of frames ``[t-M, t)``.
+            style: ``(B, d_s)`` style vectors (ignored when ``style_dim == 0``).
+            target: optional ``(B, N, 7)`` normalised ground truth of ``[t, t+N)``.
+
+        Returns:
+            :class:`GeneratorOutput` with ``motion (B, N, 7)`` normalised.
+        """
+        c = self.config
+        B = past.shape[0]
+        parts = [self.audio(audio_features), self.motion_proj(past)]  # (B, M, d) each
+        if c.style_dim > 0:
+            if style is None:
+                style = self.default_style[None].expand(B, -1)
+            parts.append(style[:, None, :].expand(B, past.shape[1], c.style_dim))
+        z = torch.cat(parts, dim=-1)  # Z_t: (B, M, 2d + d_s)
+        if c.kind == "lstm":
+            h0 = self.h0.expand(-1, B, -1).contiguous()
+            c0 = self.c0.expand(-1, B, -1).contiguous()
+            y, _ = self.rnn(z, (h0, c0))
+            summary = y[:, -1]  # (B, hidden)
+        else:
+            h = torch.cat([self.summary.expand(B, -1, -1), self.inp(z)], dim=1) + self.pos[: z.shape[1] + 1]
+            summary = self.tfm_norm(self.tfm(h)[:, 0])
+        delta = self.out(summary).view(B, c.N, c.motion_dim)
+        pred = past[:, -1:, :] + delta  # offsets from the last past frame
+        if target is None:
+            return GeneratorOutput(pred)
+        loss, mse, vel = generator_loss(pred, target, past[:, -1], c.vel_lambda)
+        return GeneratorOutput(pred, loss, mse, vel)
+
+    # --- rollout -------------------------------------------------------------------------
+    def rollout(
+        self,
+        audio_features: torch.Tensor,
+        style: torch.Tensor | None = None,
+        past: torch.Tensor | None = None,
+        num_frames: int | None = None,
+    ) -> torch.Tensor:
+        """Autoregressive generation over a whole clip.
+
+        Args:
+            audio_features: ``(B, T, F)`` raw audio features at 25 fps.
+            style: ``(B, d_s)`` or None (the stored neutral style).
+            past: ``(B, M, 7)`` normalised initial past window; None = neutral (zeros).
+            num_frames: frames to produce (default T).
+
+        Returns:
+            ``(B, num_frames, 7)`` normalised motion.
+        """
+        c = self.config
+        B, T, Fdim = audio_features.shape
+        num_frames = T if num_frames is None else num_frames
+        steps = -(-num_frames // c.N)
+        need = (steps - 1) * c.N + c.M
+        if need > T:  # silence-like padding past the end: repeat the last audio frame
+            pad = audio_features[:, -1:].expand(B, need - T, Fdim)
+            audio_features = torch.cat([audio_features, pad], dim=1)
+        if past is None:
+            past = torch.zeros(B, c.M, c.motion_dim, device=audio_features.device)
+        outs = []
+        for k in range(steps):
+            t = k * c.N
+            pred = self(audio_features[:, t : t + c.M], past, style).motion  # (B, N, 7)
+            outs.append(pred)
+            past = torch.cat([past, pred], dim=1)[:, -c.M :]
+        return torch.cat(outs, dim=1)[:, :num_frames]
+
+    @property
+    def audio_encoder_id(self) -> str:
+        return self.audio.encoder_id
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def motion_stats(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean/std (degrees) over the finite frames of a list of ``(T, 7)`` arrays."""
+    cat = np.concatenate([a[np.isfinite(a).all(axis=1)] for a in arrays], axis=0).astype(np.float64)
+    return cat.mean(axis=0).astype(np.float32), cat.std(axis=0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------
+# the full model: generator + the frozen style encoder it was trained with
+# --------------------------------------------------------------------------------------
+@dataclass
+class StyGazeTalkConfig:
+    """A generator and (unless ``generator.style_dim == 0``) its frozen style encoder."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    style_encoder: "StyleEncoderConfig | None" = None
+
+    @classmethod
+    def from_dict(cls, values: dict, where: str = "checkpoint") -> "StyGazeTalkConfig":
+        from stygaze.checkpoint import build_config
+        from stygaze.errors import CheckpointError
+        from stygaze.models.style_encoder import StyleEncoderConfig
+
+        if not isinstance(values.get("generator"), dict):
+            raise CheckpointError(f"{where}: config has no 'generator' section")
+        gen = build_config(GeneratorConfig, values["generator"], where=where)
+        se = values.get("style_encoder")
+        return cls(gen, build_config(StyleEncoderConfig, se, where=where) if se else None)
+
+
+class StyGazeTalkModel(nn.Module):
+    """Generator + frozen style encoder, saved together as one ``stygazetalk`` checkpoint."""
+
+    MODEL_TYPE = "stygazetalk"
+
+    def __init__(self, config: StyGazeTalkConfig):
+        super().__init__()
+        from stygaze.models.style_encoder import StyleEncoder
+
+        self.config = config
+        self.generator = MotionGenerator(config.generator)
+        self.style_encoder = StyleEncoder(config.style_encoder) if config.style_encoder is not None else None
+        if config.generator.style_dim > 0:
+            if self.style_encoder is None:
+                raise ValueError("a generator with style_dim > 0 needs a style encoder config")
+            if config.style_encoder.style_dim != config.generator.style_dim:
+                raise ValueError(
+                    f"style encoder makes {config.style_encoder.style_dim}-d styles, generator expects {config.generator.style_dim}"
+                )
+        if self.style_encoder is not None:
+            for p in self.style_encoder.parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True):  # the style encoder stays frozen (eval) in both modes
+        super().train(mode)
+        if self.style_encoder is not None:
+            self.style_encoder.eval()
+        return self
+
+    def save(self, path, meta: dict | None = None):
+        """Write one checkpoint folder (safetensors + JSON) with both parts."""
+        from stygaze.checkpoint import save_checkpoint
+
+        meta = dict(meta or {})
+        meta["audio_encoder_id"] = self.generator.audio_encoder_id
+        if self.style_encoder is not None:
+            meta["style_encoder_id"] = self.style_encoder.encoder_id
+        return save_checkpoint(path, self, model_type=self.MODEL_TYPE, config=self.config, meta=meta)
+
+    @classmethod
+    def load(cls, path) -> tuple["StyGazeTalkModel", dict]:
+        """Rebuild from a checkpoint folder; returns ``(model, meta)``. CheckpointError on any problem."""
+        from stygaze.checkpoint import load_state_strict, read_checkpoint
+        from stygaze.errors import CheckpointError
+
+        info = read_checkpoint(path, model_type=cls.MODEL_TYPE)
+        config = StyGazeTalkConfig.from_dict(info.config, where=str(path))
+        try:
+            model = cls(config)
+        except (ValueError, TypeError) as exc:
+            raise CheckpointError(f"{path}: cannot build the model: {exc}") from exc
+        load_state_strict(model, info.state_dict, where=str(path))
+        model.eval()
+        return model, info.meta

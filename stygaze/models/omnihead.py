@@ -1,0 +1,757 @@
+"""OmniHead: a spatio-temporal recognizer of head gestures, blinks, saccades and 3D gaze.
+
+Implements the architecture of OmniHead (``papers/omnihead.txt`` §4, App. F):
+
+* **Video-Swin encoder** (written here in torch): 3D patch embedding (2×4×4 by default),
+  stages of shifted 3D window attention with a relative position bias, patch merging
+  (2×2 spatial) between stages. :func:`swin_t_config` is Video Swin-T exactly as in
+  REFERENCE.md (≈28 M encoder parameters, 768-d, 16×224×224 input);
+  :func:`tiny_config` trains on a CPU.
+* **Temporal interpolation** of the encoder feature maps (``L/2`` time steps after the
+  ``t=2`` patch split) back to ``L`` frame feature maps ``F_i`` (linear).
+* **Task-token decoder** (DETR-style, ``K`` layers): one learnable token per task,
+  duplicated per frame; each layer = task self-attention (skipped in the first layer),
+  task→frame cross-attention with ``K = F_i + E_pos`` (fixed 2D sine-cosine spatial
+  positional embedding) and ``V = F_i``, then a feed-forward block.
+* **One MLP with 2 hidden layers per task** on its final token.
+
+Tasks (:data:`TASKS`): ``gesture`` (6 classes :data:`GESTURE_CLASSES`), ``blink`` (2),
+``saccade`` (2), ``gaze`` (unit 3-vector in camera coordinates, ``x`` = image left as seen
+from the subject, ``y`` = up, ``z`` = towards the camera), and the affective heads
+``expression`` (8 Aff-Wild2 classes), ``va`` (valence/arousal in [-1, 1]) and ``au``
+(12 action units). Losses (App. F): CE with label smoothing 0.15 (gesture), CE with class
+weights [1, 10] and smoothing 0.1 (blink, saccade), weighted CE (expression), angular loss in
+degrees (gaze), BCE (AU), 1−CCC per dimension (VA); fine-tune weights gaze 5, blink 5,
+gesture 2, saccade 1, affective 0.1. Every label may be missing per sample *and* per frame
+(``-1`` for classes, NaN for regression targets), so a batch that mixes datasets supervises
+each sample only on the tasks it has labels for.
+
+Input video: ``(B, L, H, W, 3)`` uint8 or ``(B, 3, L, H, W)`` float in [0, 1]; it is
+normalised with the ImageNet mean/std stored as buffers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+TASKS: tuple[str, ...] = ("gesture", "blink", "saccade", "gaze", "expression", "va", "au")
+"""Task names, in task-token order."""
+GESTURE_CLASSES: tuple[str, ...] = ("none", "nod", "shake", "tilt", "turn", "up_down")
+"""Head-gesture classes (index = label)."""
+EXPRESSION_CLASSES: tuple[str, ...] = ("neutral", "anger", "disgust", "fear", "happiness", "sadness", "surprise", "other")
+AU_NAMES: tuple[str, ...] = ("AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23", "AU24", "AU25", "AU26")
+TASK_DIMS: dict[str, int] = {"gesture": 6, "blink": 2, "saccade": 2, "gaze": 3, "expression": 8, "va": 2, "au": 12}
+"""Output width of each task head."""
+
+DEFAULT_LOSS_WEIGHTS: dict[str, float] = {
+    "gaze": 5.0,
+    "blink": 5.0,
+    "gesture": 2.0,
+    "saccade": 1.0,
+    "expression": 0.1,
+    "va": 0.1,
+    "au": 0.1,
+}
+"""Fine-tuning loss weights of OmniHead App. F.3."""
+EXPRESSION_CLASS_WEIGHTS: tuple[float, ...] = (0.47, 2.34, 3.34, 3.74, 0.62, 1.41, 2.08, 0.46)
+IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class OmniHeadConfig:
+    """Architecture of an :class:`OmniHead` (stored inside its checkpoint).
+
+    Attributes:
+        img_size: input frame side in pixels (square crops).
+        num_frames: clip length ``L`` in frames (25 fps).
+        patch_size: 3D patch (time, height, width).
+        embed_dim: channels after patch embedding; doubles at each patch merging.
+        depths: Swin blocks per stage.
+        num_heads: attention heads per stage.
+        window_size: 3D attention window (time, height, width) in tokens.
+        mlp_ratio: hidden width of the Swin MLPs relative to the channels.
+        drop_path: maximal stochastic-depth rate (linearly increasing over blocks).
+        decoder_layers: ``K`` task-decoder layers.
+        decoder_heads: heads of the decoder attentions.
+        head_hidden: hidden width of the per-task 2-hidden-layer MLPs.
+        tasks: task heads to build (subset of :data:`TASKS`).
+    """
+
+    img_size: int = 64
+    num_frames: int = 16
+    patch_size: tuple[int, int, int] = (2, 4, 4)
+    embed_dim: int = 32
+    depths: tuple[int, ...] = (2, 2)
+    num_heads: tuple[int, ...] = (2, 4)
+    window_size: tuple[int, int, int] = (4, 4, 4)
+    mlp_ratio: float = 2.0
+    drop_path: float = 0.0
+    decoder_layers: int = 2
+    decoder_heads: int = 4
+    head_hidden: int = 64
+    tasks: tuple[str, ...] = TASKS
+
+    def __post_init__(self) -> None:
+        self.patch_size = tuple(int(v) for v in self.patch_size)  # JSON gives lists
+        self.depths = tuple(int(v) for v in self.depths)
+        self.num_heads = tuple(int(v) for v in self.num_heads)
+        self.window_size = tuple(int(v) for v in self.window_size)
+        self.tasks = tuple(str(t) for t in self.tasks)
+        if len(self.depths) != len(self.num_heads):
+            raise ValueError("depths and num_heads must have the same length")
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown OmniHead tasks {unknown}; choose from {TASKS}")
+        if self.out_dim % 4:
+            raise ValueError("encoder output channels must be divisible by 4 (2D sine-cosine embedding)")
+
+    @property
+    def out_dim(self) -> int:
+        """Channels of the encoder output (= decoder width)."""
+        return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+
+def tiny_config(**overrides: Any) -> OmniHeadConfig:
+    """A CPU-trainable OmniHead: 64 px, embed 32, depths (2, 2), window (4, 4, 4) (≈0.2 M params)."""
+    return OmniHeadConfig(**overrides)
+
+
+def swin_t_config(**overrides: Any) -> OmniHeadConfig:
+    """Video Swin-T as in REFERENCE.md: patch (2,4,4), embed 96, depths (2,2,6,2), heads (3,6,12,24),
+    window (8,7,7), 768-d, 16×224×224 input."""
+    values: dict[str, Any] = dict(
+        img_size=224,
+        num_frames=16,
+        patch_size=(2, 4, 4),
+        embed_dim=96,
+        depths=(2, 2, 6, 2),
+        num_heads=(3, 6, 12, 24),
+        window_size=(8, 7, 7),
+        mlp_ratio=4.0,
+        drop_path=0.1,
+        decoder_layers=2,
+        decoder_heads=8,
+        head_hidden=256,
+    )
+    values.update(overrides)
+    return OmniHeadConfig(**values)
+
+
+CONFIGS = {"tiny": tiny_config, "swin_t": swin_t_config}
+
+
+# ---------------------------------------------------------------------------------------------
+# outputs
+
+
+@dataclass
+class OmniHeadOutput:
+    """Per-frame predictions for a batch of clips (only the built tasks are set).
+
+    Attributes:
+        gesture: (B, L, 6) logits.  blink, saccade: (B, L, 2) logits.
+        gaze: (B, L, 3) unit vectors.  expression: (B, L, 8) logits.
+        va: (B, L, 2) valence/arousal in [-1, 1].  au: (B, L, 12) logits.
+        clip_features: (B, C) encoder output pooled over time and space (used for Fréchet distances).
+        frame_features: (B, L, C) encoder output pooled over space after temporal interpolation.
+    """
+
+    clip_features: torch.Tensor
+    frame_features: torch.Tensor
+    gesture: torch.Tensor | None = None
+    blink: torch.Tensor | None = None
+    saccade: torch.Tensor | None = None
+    gaze: torch.Tensor | None = None
+    expression: torch.Tensor | None = None
+    va: torch.Tensor | None = None
+    au: torch.Tensor | None = None
+
+    def task(self, name: str) -> torch.Tensor | None:
+        return getattr(self, name)
+
+
+@dataclass
+class OmniHeadLoss:
+    """``total`` = Σ weight·loss over the tasks that had at least one label; ``per_task`` holds the
+    unweighted losses (floats) and ``counts`` the number of labelled frames per task."""
+
+    total: torch.Tensor
+    per_task: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Video-Swin encoder
+
+
+def window_partition(x: torch.Tensor, window: tuple[int, int, int]) -> torch.Tensor:
+    """(B, D, H, W, C) → (B·nW, wd·wh·ww, C); D, H, W must be multiples of the window."""
+    b, d, h, w, c = x.shape
+    x = x.view(b, d // window[0], window[0], h // window[1], window[1], w // window[2], window[2], c)
+    return x.permute(0, 1, 3, 5, 2, 4, 6, 7).reshape(-1, window[0] * window[1] * window[2], c)
+
+
+def window_reverse(windows: torch.Tensor, window: tuple[int, int, int], b: int, d: int, h: int, w: int) -> torch.Tensor:
+    """Inverse of :func:`window_partition`: (B·nW, wd, wh, ww, C) → (B, D, H, W, C)."""
+    x = windows.reshape(b, d // window[0], h // window[1], w // window[2], window[0], window[1], window[2], -1)
+    return x.permute(0, 1, 4, 2, 5, 3, 6, 7).reshape(b, d, h, w, -1)
+
+
+def get_window_size(
+    x_size: tuple[int, int, int], window: tuple[int, int, int], shift: tuple[int, int, int]
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Shrink the window to the input where the input is smaller, and drop the shift there."""
+    use_w, use_s = list(window), list(shift)
+    for i in range(3):
+        if x_size[i] <= window[i]:
+            use_w[i] = x_size[i]
+            use_s[i] = 0
+    return tuple(use_w), tuple(use_s)  # type: ignore[return-value]
+
+
+def compute_shift_mask(
+    dhw: tuple[int, int, int], window: tuple[int, int, int], shift: tuple[int, int, int], device: torch.device | None = None
+) -> torch.Tensor:
+    """Attention mask for shifted windows on a padded (D, H, W) grid.
+
+    After the cyclic shift a window can hold tokens from up to 8 regions that were not
+    neighbours in the image; attention between different regions gets −100 (≈ zero weight).
+
+    Returns:
+        (nW, N, N) float mask, 0 within a region, −100 across regions (N = wd·wh·ww).
+    """
+    d, h, w = dhw
+    img_mask = torch.zeros((1, d, h, w, 1), device=device)
+    cnt = 0
+    slices = [
+        (slice(None, -window[i]), slice(-window[i], -shift[i]), slice(-shift[i], None)) if shift[i] > 0 else (slice(None),)
+        for i in range(3)
+    ]
+    for sd in slices[0]:
+        for sh in slices[1]:
+            for sw in slices[2]:
+                img_mask[:, sd, sh, sw, :] = cnt
+                cnt += 1
+    mask_windows = window_partition(img_mask, window).squeeze(-1)  # (nW, N)
+    attn_mask = mask_windows.unsqueeze(1) - mask_windows.unsqueeze(2)
+    return attn_mask.masked_fill(attn_mask != 0, -100.0).masked_fill(attn_mask == 0, 0.0)
+
+
+class DropPath(nn.Module):
+    """Stochastic depth per sample."""
+
+    def __init__(self, p: float = 0.0) -> None:
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = 1.0 - self.p
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+        return x * mask / keep
+
+
+class WindowAttention3D(nn.Module):
+    """Multi-head self-attention inside 3D windows with a learned relative position bias.
+
+    The bias table has ``(2wd−1)(2wh−1)(2ww−1)`` entries per head; when the effective window
+    is smaller than the configured one (small inputs) the offsets still index the same table.
+    """
+
+    def __init__(self, dim: int, window: tuple[int, int, int], num_heads: int) -> None:
+        super().__init__()
+        self.dim, self.window, self.num_heads = dim, tuple(window), num_heads
+        self.scale = (dim // num_heads) ** -0.5
+        wd, wh, ww = self.window
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wd - 1) * (2 * wh - 1) * (2 * ww - 1), num_heads))
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.proj = nn.Linear(dim, dim)
+        self._index_cache: dict[tuple[int, int, int], torch.Tensor] = {}
+
+    def relative_index(self, window: tuple[int, int, int]) -> torch.Tensor:
+        """(N, N) indices into the bias table for an effective window ≤ the configured one."""
+        if window not in self._index_cache:
+            wd, wh, ww = self.window
+            coords = torch.stack(torch.meshgrid(*(torch.arange(s) for s in window), indexing="ij")).flatten(1)  # (3, N)
+            rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0)  # (N, N, 3)
+            rel = rel + torch.tensor([wd - 1, wh - 1, ww - 1])
+            idx = rel[..., 0] * (2 * wh - 1) * (2 * ww - 1) + rel[..., 1] * (2 * ww - 1) + rel[..., 2]
+            self._index_cache[window] = idx
+        return self._index_cache[window]
+
+    def forward(self, x: torch.Tensor, window: tuple[int, int, int], mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (B·nW, N, C); mask: (nW, N, N) additive or None → (B·nW, N, C)."""
+        bn, n, c = x.shape
+        qkv = self.qkv(x).reshape(bn, n, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # (B·nW, heads, N, hd)
+        idx = self.relative_index(tuple(window)).to(x.device)
+        bias = self.relative_position_bias_table[idx.reshape(-1)].reshape(n, n, -1).permute(2, 0, 1)  # (heads, N, N)
+        attn_mask = bias.unsqueeze(0).to(q.dtype)
+        if mask is not None:
+            nw = mask.shape[0]
+            attn_mask = (attn_mask.unsqueeze(0) + mask.to(q.dtype)[None, :, None]).expand(bn // nw, nw, self.num_heads, n, n)
+            attn_mask = attn_mask.reshape(bn, self.num_heads, n, n)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)  # scale = 1/sqrt(hd)
+        return self.proj(out.transpose(1, 2).reshape(bn, n, c))
+
+
+class SwinBlock3D(nn.Module):
+    """Pre-norm (shifted-)window attention block + MLP, on (B, D, H, W, C)."""
+
+    def __init__(self, dim: int, num_heads: int, window: tuple[int, int, int], shift: tuple[int, int, int], mlp_ratio: float, drop_path: float) -> None:
+        super().__init__()
+        self.window, self.shift = tuple(window), tuple(shift)
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = WindowAttention3D(dim, self.window, num_heads)
+        self.drop_path = DropPath(drop_path)
+        self.norm2 = nn.LayerNorm(dim)
+        hidden = int(dim * mlp_ratio)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        b, d, h, w, c = x.shape
+        window, shift = get_window_size((d, h, w), self.window, self.shift)
+        shortcut = x
+        x = self.norm1(x)
+        pd, ph, pw = ((-d) % window[0], (-h) % window[1], (-w) % window[2])
+        x = F.pad(x, (0, 0, 0, pw, 0, ph, 0, pd))
+        _, dp, hp, wp, _ = x.shape
+        shifted = any(s > 0 for s in shift)
+        if shifted:
+            x = torch.roll(x, shifts=(-shift[0], -shift[1], -shift[2]), dims=(1, 2, 3))
+        windows = window_partition(x, window)
+        windows = self.attn(windows, window, mask if shifted else None)
+        x = window_reverse(windows, window, b, dp, hp, wp)
+        if shifted:
+            x = torch.roll(x, shifts=shift, dims=(1, 2, 3))
+        x = x[:, :d, :h, :w].contiguous()
+        x = shortcut + self.drop_path(x)
+        return x + self.drop_path(self.mlp(self.norm2(x)))
+
+
+class PatchMerging(nn.Module):
+    """Merge 2×2 spatial neighbours: (B, D, H, W, C) → (B, D, ⌈H/2⌉, ⌈W/2⌉, 2C)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(4 * dim)
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, _, h, w, _ = x.shape
+        x = F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
+        x = torch.cat([x[:, :, 0::2, 0::2], x[:, :, 1::2, 0::2], x[:, :, 0::2, 1::2], x[:, :, 1::2, 1::2]], dim=-1)
+        return self.reduction(self.norm(x))
+
+
+class SwinStage(nn.Module):
+    """``depth`` blocks alternating regular and shifted windows, then optional patch merging."""
+
+    def __init__(self, dim: int, depth: int, num_heads: int, window: tuple[int, int, int], mlp_ratio: float, drop_paths: list[float], downsample: bool) -> None:
+        super().__init__()
+        self.window = tuple(window)
+        self.shift = tuple(s // 2 for s in window)
+        self.blocks = nn.ModuleList(
+            SwinBlock3D(dim, num_heads, window, (0, 0, 0) if i % 2 == 0 else self.shift, mlp_ratio, drop_paths[i]) for i in range(depth)
+        )
+        self.downsample = PatchMerging(dim) if downsample else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, d, h, w, _ = x.shape
+        window, shift = get_window_size((d, h, w), self.window, self.shift)
+        padded = tuple(int(math.ceil(s / ws)) * ws for s, ws in zip((d, h, w), window))
+        mask = compute_shift_mask(padded, window, shift, x.device) if any(s > 0 for s in shift) else None
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.downsample(x) if self.downsample is not None else x
+
+
+class PatchEmbed3D(nn.Module):
+    """Conv3d patchify (kernel = stride = patch) + LayerNorm: (B, 3, L, H, W) → (B, L/2, H/4, W/4, C)."""
+
+    def __init__(self, patch: tuple[int, int, int], in_chans: int, dim: int) -> None:
+        super().__init__()
+        self.patch = tuple(patch)
+        self.proj = nn.Conv3d(in_chans, dim, kernel_size=self.patch, stride=self.patch)
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, _, d, h, w = x.shape
+        p = self.patch
+        x = F.pad(x, (0, (-w) % p[2], 0, (-h) % p[1], 0, (-d) % p[0]))
+        x = self.proj(x).permute(0, 2, 3, 4, 1)
+        return self.norm(x)
+
+
+class VideoSwinEncoder(nn.Module):
+    """Video Swin Transformer backbone: (B, 3, L, H, W) normalised video → (B, L', h, w, C_out)."""
+
+    def __init__(self, cfg: OmniHeadConfig) -> None:
+        super().__init__()
+        self.patch_embed = PatchEmbed3D(cfg.patch_size, 3, cfg.embed_dim)
+        total = sum(cfg.depths)
+        dpr = torch.linspace(0, cfg.drop_path, total).tolist() if total > 0 else []
+        stages, start = [], 0
+        for i, depth in enumerate(cfg.depths):
+            dim = cfg.embed_dim * 2**i
+            stages.append(
+                SwinStage(dim, depth, cfg.num_heads[i], cfg.window_size, cfg.mlp_ratio, dpr[start : start + depth], downsample=i < len(cfg.depths) - 1)
+            )
+            start += depth
+        self.stages = nn.ModuleList(stages)
+        self.norm = nn.LayerNorm(cfg.out_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x)
+        for stage in self.stages:
+            x = stage(x)
+        return self.norm(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# task-token decoder
+
+
+def sincos_2d(h: int, w: int, dim: int, device: torch.device | None = None, temperature: float = 10000.0) -> torch.Tensor:
+    """Fixed 2D sine-cosine positional embedding, (h·w, dim); dim divisible by 4."""
+    y, x = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float32), torch.arange(w, device=device, dtype=torch.float32), indexing="ij")
+    q = dim // 4
+    omega = 1.0 / temperature ** (torch.arange(q, device=device, dtype=torch.float32) / max(q, 1))
+    y = y.flatten()[:, None] * omega[None]
+    x = x.flatten()[:, None] * omega[None]
+    return torch.cat([x.sin(), x.cos(), y.sin(), y.cos()], dim=1)
+
+
+class TaskDecoderLayer(nn.Module):
+    """[task self-attention] → task→frame cross-attention → FFN (post-norm, DETR style)."""
+
+    def __init__(self, dim: int, heads: int, self_attention: bool) -> None:
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(dim, heads, batch_first=True) if self_attention else None
+        self.norm_sa = nn.LayerNorm(dim) if self_attention else None
+        self.cross_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.norm_ca = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
+        self.norm_ffn = nn.LayerNorm(dim)
+
+    def forward(self, tokens: torch.Tensor, frame: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """tokens: (N_f, J, C) task tokens; frame: (N_f, h·w, C) frame tokens; pos: (h·w, C)."""
+        if self.self_attn is not None:
+            tokens = self.norm_sa(tokens + self.self_attn(tokens, tokens, tokens, need_weights=False)[0])
+        tokens = self.norm_ca(tokens + self.cross_attn(tokens, frame + pos, frame, need_weights=False)[0])
+        return self.norm_ffn(tokens + self.ffn(tokens))
+
+
+class TaskDecoder(nn.Module):
+    """K layers; the first has no task self-attention (OmniHead §4.1.2)."""
+
+    def __init__(self, dim: int, heads: int, num_layers: int, num_tasks: int) -> None:
+        super().__init__()
+        self.task_tokens = nn.Parameter(torch.randn(num_tasks, dim) * 0.02)
+        self.layers = nn.ModuleList(TaskDecoderLayer(dim, heads, self_attention=i > 0) for i in range(num_layers))
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """frames: (B, L, h, w, C) → task tokens (B, L, J, C), decoded independently per frame."""
+        b, l, h, w, c = frames.shape
+        mem = frames.reshape(b * l, h * w, c)
+        pos = sincos_2d(h, w, c, frames.device).to(frames.dtype)
+        tokens = self.task_tokens.unsqueeze(0).expand(b * l, -1, -1)
+        for layer in self.layers:
+            tokens = layer(tokens, mem, pos)
+        return tokens.reshape(b, l, -1, c)
+
+
+def task_mlp(dim: int, hidden: int, out: int) -> nn.Sequential:
+    """MLP with 2 hidden layers."""
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, out))
+
+
+# ---------------------------------------------------------------------------------------------
+# the model
+
+
+class OmniHead(nn.Module):
+    """Video-Swin encoder + temporal interpolation + task-token decoder + per-task MLPs."""
+
+    def __init__(self, config: OmniHeadConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or OmniHeadConfig()
+        self.encoder = VideoSwinEncoder(cfg)
+        self.decoder = TaskDecoder(cfg.out_dim, cfg.decoder_heads, cfg.decoder_layers, len(cfg.tasks))
+        self.heads = nn.ModuleDict({t: task_mlp(cfg.out_dim, cfg.head_hidden, TASK_DIMS[t]) for t in cfg.tasks})
+        self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1, 1))
+        self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1, 1))
+        self.apply(self._init_weights)
+
+    @staticmethod
+    def _init_weights(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def preprocess(self, video: torch.Tensor) -> torch.Tensor:
+        """(B, L, H, W, 3) uint8 or (B, 3, L, H, W) float in [0, 1] → normalised (B, 3, L, H, W)."""
+        if video.dtype == torch.uint8:
+            if video.ndim != 5 or video.shape[-1] != 3:
+                raise ValueError(f"uint8 video must be (B, L, H, W, 3), got {tuple(video.shape)}")
+            video = video.permute(0, 4, 1, 2, 3).to(self.pixel_mean.dtype) / 255.0
+        elif video.ndim != 5 or video.shape[1] != 3:
+            raise ValueError(f"float video must be (B, 3, L, H, W), got {tuple(video.shape)}")
+        return (video.to(self.pixel_mean.dtype) - self.pixel_mean) / self.pixel_std
+
+    def encode(self, video: torch.Tensor) -> torch.Tensor:
+        """Encoder feature maps interpolated back to L frames: (B, L, h, w, C)."""
+        x = self.preprocess(video)
+        length = x.shape[2]
+        feats = self.encoder(x)  # (B, L', h, w, C)
+        b, lp, h, w, c = feats.shape
+        if lp != length:
+            f = feats.permute(0, 2, 3, 4, 1).reshape(b, h * w * c, lp)
+            f = F.interpolate(f, size=length, mode="linear", align_corners=False)
+            feats = f.reshape(b, h, w, c, length).permute(0, 4, 1, 2, 3)
+        return feats
+
+    def forward(self, video: torch.Tensor) -> OmniHeadOutput:
+        """video: (B, L, H, W, 3) uint8 or (B, 3, L, H, W) float in [0, 1] → :class:`OmniHeadOutput`."""
+        feats = self.encode(video)  # (B, L, h, w, C)
+        tokens = self.decoder(feats)  # (B, L, J, C)
+        frame_features = feats.mean(dim=(2, 3))
+        out = OmniHeadOutput(clip_features=frame_features.mean(dim=1), frame_features=frame_features)
+        for j, task in enumerate(self.config.tasks):
+            y = self.heads[task](tokens[:, :, j])
+            if task == "gaze":
+                y = F.normalize(y, dim=-1, eps=1e-6)
+            elif task == "va":
+                y = torch.tanh(y)
+            setattr(out, task, y)
+        return out
+
+    def num_parameters(self, part: str | None = None) -> int:
+        """Parameter count of the whole model or of ``"encoder"``, ``"decoder"``, ``"heads"``."""
+        module = self if part is None else getattr(self, part)
+        return sum(p.numel() for p in module.parameters())
+
+
+# ---------------------------------------------------------------------------------------------
+# losses (OmniHead App. F)
+
+
+@dataclass
+class LossConfig:
+    """Per-task loss settings (App. F); ``weights`` default to the fine-tuning weights.
+
+    ``gaze_in_degrees``: the angular loss of Eq. S8 is in degrees; set False for radians
+    (useful for short CPU runs where a degree-scaled loss swamps the classification terms).
+    """
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS_WEIGHTS))
+    gesture_smoothing: float = 0.15
+    binary_smoothing: float = 0.1
+    binary_class_weights: tuple[float, float] = (1.0, 10.0)
+    gaze_in_degrees: bool = True
+
+
+def angular_error(pred: torch.Tensor, target: torch.Tensor, degrees: bool = True) -> torch.Tensor:
+    """Angle between (…, 3) vectors (normalised here), elementwise; degrees or radians."""
+    cos = (F.normalize(pred, dim=-1, eps=1e-6) * F.normalize(target, dim=-1, eps=1e-6)).sum(-1)
+    ang = torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6))
+    return ang * (180.0 / math.pi) if degrees else ang
+
+
+def ccc_torch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Concordance correlation coefficient of two 1-D tensors."""
+    mx, my = x.mean(), y.mean()
+    vx, vy = x.var(unbiased=False), y.var(unbiased=False)
+    cov = ((x - mx) * (y - my)).mean()
+    return 2 * cov / (vx + vy + (mx - my) ** 2 + 1e-8)
+
+
+def omnihead_loss(out: OmniHeadOutput, targets: dict[str, torch.Tensor], cfg: LossConfig | None = None) -> OmniHeadLoss:
+    """Masked multi-task loss.
+
+    Args:
+        out: model output for (B, L) frames.
+        targets: any subset of ``gesture``/``blink``/``saccade``/``expression`` (B, L) long
+            with −1 = unlabelled; ``gaze`` (B, L, 3), ``va`` (B, L, 2), ``au`` (B, L, 12)
+            float with NaN = unlabelled. Tasks without a single label add nothing.
+    """
+    cfg = cfg or LossConfig()
+    ref = out.clip_features
+    total = ref.new_zeros(())
+    per_task: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for task, target in targets.items():
+        pred = out.task(task)
+        if pred is None or target is None:
+            continue
+        weight = float(cfg.weights.get(task, 0.0))
+        if task in ("gesture", "blink", "saccade", "expression"):
+            tgt = target.reshape(-1).long()
+            valid = tgt >= 0
+            n = int(valid.sum())
+            if n == 0:
+                continue
+            logits = pred.reshape(-1, pred.shape[-1])[valid]
+            tgt = tgt[valid]
+            if task == "gesture":
+                loss = F.cross_entropy(logits, tgt, label_smoothing=cfg.gesture_smoothing)
+            elif task == "expression":
+                loss = F.cross_entropy(logits, tgt, weight=torch.tensor(EXPRESSION_CLASS_WEIGHTS, device=logits.device, dtype=logits.dtype))
+            else:
+                w = torch.tensor(cfg.binary_class_weights, device=logits.device, dtype=logits.dtype)
+                loss = F.cross_entropy(logits, tgt, weight=w, label_smoothing=cfg.binary_smoothing)
+        else:
+            d = pred.shape[-1]
+            tgt = target.reshape(-1, d).to(pred.dtype)
+            p = pred.reshape(-1, d)
+            if task == "au":
+                valid_e = ~torch.isnan(tgt)
+                n = int(valid_e.any(-1).sum())
+                if n == 0:
+                    continue
+                loss = F.binary_cross_entropy_with_logits(p[valid_e], tgt[valid_e])
+            else:
+                valid = ~torch.isnan(tgt).any(-1)
+                n = int(valid.sum())
+                if n == 0:
+                    continue
+                if task == "gaze":
+                    loss = angular_error(p[valid], tgt[valid], degrees=cfg.gaze_in_degrees).mean()
+                elif task == "va":
+                    if n < 2:
+                        continue
+                    loss = sum(1.0 - ccc_torch(p[valid][:, k], tgt[valid][:, k]) for k in range(2))
+                else:  # pragma: no cover - guarded by TASKS
+                    raise KeyError(task)
+        total = total + weight * loss
+        per_task[task] = float(loss.detach())
+        counts[task] = n
+    return OmniHeadLoss(total=total, per_task=per_task, counts=counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# inference
+
+
+@dataclass
+class FramePredictions:
+    """Per-frame recognizer outputs for a whole video (numpy).
+
+    Attributes:
+        gesture, blink, saccade: (T,) int class per frame (argmax).
+        gesture_prob: (T, 6), blink_prob, saccade_prob: (T,) probability of the positive class.
+        gaze: (T, 3) unit vectors (camera coordinates).
+        clip_features: (W, C) encoder features of every window that was run.
+    """
+
+    gesture: Any = None
+    gesture_prob: Any = None
+    blink: Any = None
+    blink_prob: Any = None
+    saccade: Any = None
+    saccade_prob: Any = None
+    gaze: Any = None
+    clip_features: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@torch.no_grad()
+def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, stride: int = 1) -> FramePredictions:
+    """Sliding-window inference keeping the centre frame (OmniHead protocol).
+
+    Each frame ``t`` is predicted from the window ``[t − L//2, t − L//2 + L)`` (edges padded by
+    repeating the first/last frame) and only the window's centre prediction is kept. With
+    ``stride > 1`` a window keeps its ``stride`` central frames (faster, approximate).
+
+    Args:
+        frames: (T, H, W, 3) uint8 video at the model's resolution.
+    Returns:
+        :class:`FramePredictions` with T entries per task.
+    """
+    import numpy as np
+
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be (T, H, W, 3), got {frames.shape}")
+    t_total = frames.shape[0]
+    length = model.config.num_frames
+    centre = length // 2
+    stride = max(1, min(int(stride), length))
+    off = centre - stride // 2  # position of the first kept frame inside a window
+    # window for targets [a, a+stride) starts at a - off; front padding of `centre` frames
+    padded = np.concatenate([np.repeat(frames[:1], centre, 0), frames, np.repeat(frames[-1:], length, 0)], axis=0)
+    starts = list(range(0, t_total, stride))
+    device = model.pixel_mean.device
+    keep: dict[str, list[np.ndarray]] = {}
+    feats: list[np.ndarray] = []
+    was_training = model.training
+    model.eval()
+    try:
+        for i in range(0, len(starts), batch_size):
+            chunk = starts[i : i + batch_size]
+            batch = np.stack([padded[a - off + centre : a - off + centre + length] for a in chunk])
+            out = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
+            feats.append(out.clip_features.float().cpu().numpy())
+            for task in ("gesture", "blink", "saccade", "gaze"):
+                y = out.task(task)
+                if y is None:
+                    continue
+                if task != "gaze":
+                    y = y.softmax(-1)
+                keep.setdefault(task, []).append(y[:, off : off + stride].float().cpu().numpy())
+    finally:
+        model.train(was_training)
+    res = FramePredictions(clip_features=np.concatenate(feats, 0))
+    for task, parts in keep.items():
+        arr = np.concatenate(parts, 0)  # (nW, stride, D): window i keeps frames [i·stride, (i+1)·stride)
+        arr = arr.reshape(-1, arr.shape[-1])[:t_total]
+        if task == "gaze":
+            res.gaze = arr
+        elif task == "gesture":
+            res.gesture_prob = arr
+            res.gesture = arr.argmax(-1)
+        else:
+            setattr(res, f"{task}_prob", arr[:, 1])
+            setattr(res, task, arr.argmax(-1))
+    return res
+
+
+def load_omnihead(path: Any = None, map_location: str = "cpu") -> OmniHead:
+    """Load an OmniHead checkpoint folder (default: the tiny recognizer shipped in the package)."""
+    from pathlib import Path
+
+    from stygaze.checkpoint import build_config, load_state_strict, read_checkpoint
+    from stygaze.errors import CheckpointError
+
+    if path is None:
+        path = Path(__file__).resolve().parent.parent / "assets" / "omnihead"
+        if not (path / "config.json").exists():
+            raise CheckpointError(f"the built-in OmniHead checkpoint is missing from {path}; pass a checkpoint folder")
+    info = read_checkpoint(path, model_type="omnihead")
+    try:
+        cfg = build_config(OmniHeadConfig, info.config, where=str(path))
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: invalid OmniHead config: {exc}") from exc
+    model = OmniHead(cfg)
+    load_state_strict(model, info.state_dict, where=str(path))
+    model.meta = info.meta  # type: ignore[attr-defined]
+    return model.to(map_location).eval()

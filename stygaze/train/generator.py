@@ -1,0 +1,371 @@
+"""Stage 2: the motion generator (``stygaze train generator``), style encoder frozen.
+
+Data: the ``train``/``val`` sessions of a corpus folder (``audio.wav`` + ``motion.npz``).
+Audio features are computed once per session by the (fixed) audio feature extractor, and
+the frozen style encoder turns every session into window styles (``window`` frames, hop
+``window/2``). A training sample is a segment starting at frame ``t``:
+
+- past motion ``[t-M, t)`` (frames before 0 are the neutral pose, as at inference),
+- audio features ``[t, t+(K-1)N+M)`` and targets ``[t, t+KN)`` for ``K = rollout_steps``,
+- the style of a random window of the same session (val: the session's mean style).
+
+The generator is unrolled ``K`` steps feeding back its own predictions (with gradients),
+so it learns to recover from its own errors as in the autoregressive rollout at inference;
+the loss is the mean over steps of ``lambda*MSE + (1-lambda)*velocity``. Gaussian noise
+(``past_noise`` in normalised units) on the ground-truth past adds robustness.
+
+Run folder: ``RUN/last`` (resumable), ``RUN/best`` (a ``stygazetalk`` checkpoint with the
+generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``),
+``RUN/log.jsonl``. Window sampling is seeded by ``(seed, epoch)`` and torch's RNG is saved,
+so a resumed run continues exactly like an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stygaze.errors import DataError
+from stygaze.models.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel, motion_stats
+from stygaze.models.style_encoder import StyleEncoderConfig
+from stygaze.train.style import Session, StyleTrainConfig, load_split, load_yaml_sections, section
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GeneratorTrainConfig:
+    """Optimisation settings of stage 2."""
+
+    batch_size: int = 64
+    windows_per_epoch: int = 4096
+    val_windows: int = 512
+    rollout_steps: int = 3  # K: steps unrolled on the model's own predictions
+    past_noise: float = 0.05  # std of noise on the ground-truth past (normalised units)
+    start_prob: float = 0.1  # share of segments that start at the clip start (neutral past)
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    max_epochs: int = 40
+    patience: int = 6
+    max_minutes: float = 0.0  # 0 = no wall-clock limit
+    grad_clip: float = 1.0
+    seed: int = 0
+    threads: int = 0
+    style_encoder: str = ""  # path to the stage-1 checkpoint (RUN/best); CLI --style-encoder wins
+
+
+@dataclass
+class GeneratorRunConfig:
+    """Everything a YAML config holds for both stages."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    style_encoder: StyleEncoderConfig = field(default_factory=StyleEncoderConfig)
+    style_train: StyleTrainConfig = field(default_factory=StyleTrainConfig)
+    generator_train: GeneratorTrainConfig = field(default_factory=GeneratorTrainConfig)
+
+
+def load_generator_run_config(path: str | Path) -> GeneratorRunConfig:
+    data = load_yaml_sections(path)
+    known = {"generator", "style_encoder", "style_train", "generator_train", "name", "description"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise DataError(f"{path}: unknown sections {unknown} (known: {sorted(known)})")
+    cfg = GeneratorRunConfig(
+        generator=section(data, "generator", GeneratorConfig, str(path)),
+        style_encoder=section(data, "style_encoder", StyleEncoderConfig, str(path)),
+        style_train=section(data, "style_train", StyleTrainConfig, str(path)),
+        generator_train=section(data, "generator_train", GeneratorTrainConfig, str(path)),
+    )
+    if cfg.generator.style_dim and cfg.generator.style_dim != cfg.style_encoder.style_dim:
+        raise DataError(f"{path}: generator.style_dim {cfg.generator.style_dim} != style_encoder.style_dim {cfg.style_encoder.style_dim}")
+    return cfg
+
+
+# --------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Prepared:
+    feats: torch.Tensor  # (T, F) raw audio features
+    motion: torch.Tensor  # (T, 7) normalised; NaN kept
+    valid: np.ndarray  # (T,) frame has no NaN
+    styles: torch.Tensor  # (K, d_s) window styles (K >= 1) or (1, 0)
+    style_mean: torch.Tensor  # (d_s,)
+
+
+class SegmentSampler:
+    """Training/validation segments for the K-step unrolled loss.
+
+    ``batch(starts)`` returns ``audio (B, (K-1)N+M, F)``, ``past (B, M, 7)``,
+    ``target (B, KN, 7)`` (normalised) and ``style (B, d_s)``.
+    """
+
+    def __init__(self, prepared: list[_Prepared], M: int, N: int, K: int):
+        self.data, self.M, self.N, self.K = prepared, M, N, K
+        self.span = K * N
+        self.audio_len = (K - 1) * N + M
+        self.data = [p for p in prepared if len(p.motion) >= self.span + 1]
+        if not self.data:
+            raise DataError(f"no session is long enough for training segments of {self.span + 1} frames")
+
+    def _ok(self, p: _Prepared, t: int) -> bool:
+        return bool(p.valid[max(0, t - self.M) : t + self.span].all())
+
+    def random_starts(self, n: int, rng: np.random.Generator, start_prob: float) -> list[tuple[int, int]]:
+        out = []
+        while len(out) < n:
+            i = int(rng.integers(len(self.data)))
+            T = len(self.data[i].motion)
+            hi = T - self.span
+            t = int(rng.integers(0, min(self.M, hi + 1))) if rng.random() < start_prob else int(rng.integers(0, hi + 1))
+            if self._ok(self.data[i], t):
+                out.append((i, t))
+            elif not self.data[i].valid.any():
+                raise DataError("a training session has no valid frames")
+        return out
+
+    def even_starts(self, n: int) -> list[tuple[int, int]]:
+        """Deterministic, evenly spread segments (validation)."""
+        per = max(1, -(-n // len(self.data)))
+        out = []
+        for i, p in enumerate(self.data):
+            hi = len(p.motion) - self.span
+            for t in np.linspace(0, hi, per).astype(int):
+                if self._ok(p, int(t)):
+                    out.append((i, int(t)))
+        return out[:n] if len(out) >= n else out
+
+    def batch(self, starts, rng: np.random.Generator | None, noise: float = 0.0, style_mode: str = "window"):
+        audio, past, target, style = [], [], [], []
+        for i, t in starts:
+            p = self.data[i]
+            T = len(p.motion)
+            a = p.feats[t : min(t + self.audio_len, T)]
+            if a.shape[0] < self.audio_len:  # past the end: repeat the last frame (as rollout does)
+                a = torch.cat([a, a[-1:].expand(self.audio_len - a.shape[0], -1)])
+            audio.append(a)
+            pm = torch.zeros(self.M, p.motion.shape[1])
+            lo = max(0, t - self.M)
+            pm[self.M - (t - lo) :] = p.motion[lo:t]
+            past.append(pm)
+            target.append(p.motion[t : t + self.span])
+            if style_mode == "window" and rng is not None:
+                style.append(p.styles[int(rng.integers(len(p.styles)))])
+            else:
+                style.append(p.style_mean)
+        past_t = torch.stack(past)
+        if noise > 0 and rng is not None:
+            past_t = past_t + noise * torch.from_numpy(rng.standard_normal(past_t.shape).astype(np.float32))
+        return torch.stack(audio), past_t, torch.stack(target), torch.stack(style)
+
+
+def unrolled_loss(model: StyGazeTalkModel, audio, past, target, style, K: int) -> tuple[torch.Tensor, float, float]:
+    """Mean over K steps of the generator loss, feeding back its own predictions."""
+    gen = model.generator
+    M, N = gen.config.M, gen.config.N
+    losses, mses, vels = [], 0.0, 0.0
+    for k in range(K):
+        out = gen(audio[:, k * N : k * N + M], past, style, target[:, k * N : (k + 1) * N])
+        losses.append(out.loss)
+        mses += out.mse
+        vels += out.vel
+        past = torch.cat([past, out.motion], dim=1)[:, -M:]
+    return torch.stack(losses).mean(), mses / K, vels / K
+
+
+# --------------------------------------------------------------------------------------
+# builders (separate so a distributed wrapper can slot in between)
+# --------------------------------------------------------------------------------------
+def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | Path | None) -> StyGazeTalkModel:
+    """The full model with the pretrained style encoder's weights (frozen) loaded in."""
+    from stygaze.checkpoint import load_state_strict
+    from stygaze.train.style import load_style_encoder
+
+    gc = config.generator
+    se_config = None
+    se = None
+    if gc.style_dim > 0:
+        if not style_encoder_path:
+            raise DataError(
+                "this config uses a style encoder: train it first (stygaze train style --config ... --out RUN_STYLE) "
+                "and pass --style-encoder RUN_STYLE/best"
+            )
+        se = load_style_encoder(style_encoder_path)
+        se_config = se.config
+        if se_config.style_dim != gc.style_dim:
+            raise DataError(f"style encoder {style_encoder_path} makes {se_config.style_dim}-d styles, the generator expects {gc.style_dim}")
+    model = StyGazeTalkModel(StyGazeTalkConfig(gc, se_config))
+    if se is not None:
+        load_state_strict(model.style_encoder, se.state_dict(), where=str(style_encoder_path))
+    return model
+
+
+def prepare_sessions(model: StyGazeTalkModel, sessions: list[Session], progress: bool = False) -> list[_Prepared]:
+    """Audio features, normalised motion and window styles for every session."""
+    from tqdm import tqdm
+
+    from stygaze.errors import StyleError
+
+    gen = model.generator
+    out = []
+    for s in tqdm(sessions, desc="features", disable=not progress, leave=False):
+        feats = gen.audio.features(s.audio)
+        T = min(len(feats), len(s.motion))
+        motion = torch.from_numpy(s.motion[:T].astype(np.float32))
+        valid = np.isfinite(s.motion[:T]).all(axis=1)
+        if model.style_encoder is not None:
+            try:
+                with torch.no_grad():
+                    wins = torch.from_numpy(model.style_encoder.clip_windows(s.motion[:T]))
+                    styles = torch.cat([model.style_encoder(wins[i : i + 64]) for i in range(0, len(wins), 64)])
+            except StyleError:
+                continue  # too short or too many NaNs for a style: skip the session
+            mean = torch.nn.functional.normalize(styles.mean(dim=0), dim=0)
+        else:
+            styles, mean = torch.zeros(1, 0), torch.zeros(0)
+        out.append(_Prepared(feats[:T], motion, valid, styles, mean))
+    return out
+
+
+def normalize_prepared(model: StyGazeTalkModel, prepared: list[_Prepared], train: bool) -> None:
+    """Set the normalisation buffers from the training data (``train=True``) and apply them."""
+    gen = model.generator
+    if train:
+        mean, std = motion_stats([p.motion.numpy() for p in prepared])
+        gen.set_normalization(mean, std)
+        feats = torch.cat([p.feats for p in prepared])
+        gen.audio.feat_mean.copy_(feats.mean(dim=0))
+        gen.audio.feat_std.copy_(feats.std(dim=0).clamp_min(1e-3))
+        if model.style_encoder is not None:
+            styles = torch.stack([p.style_mean for p in prepared])
+            gen.default_style.copy_(torch.nn.functional.normalize(styles.mean(dim=0), dim=0))
+    for p in prepared:
+        p.motion = gen.normalize(p.motion)
+
+
+def build_generator_optimizer(model: StyGazeTalkModel, tc: GeneratorTrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.generator.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+
+
+@torch.no_grad()
+def evaluate_generator(model: StyGazeTalkModel, sampler: SegmentSampler, starts, batch_size: int) -> dict[str, float]:
+    model.eval()
+    total, mse, vel, n = 0.0, 0.0, 0.0, 0
+    for i in range(0, len(starts), batch_size):
+        chunk = starts[i : i + batch_size]
+        audio, past, target, style = sampler.batch(chunk, None, 0.0, style_mode="mean")
+        loss, m, v = unrolled_loss(model, audio, past, target, style, sampler.K)
+        total += float(loss) * len(chunk)
+        mse += m * len(chunk)
+        vel += v * len(chunk)
+        n += len(chunk)
+    return {"val_loss": total / n, "val_mse": mse / n, "val_vel": vel / n}
+
+
+# --------------------------------------------------------------------------------------
+# the loop
+# --------------------------------------------------------------------------------------
+def fit_generator(
+    run_dir: Path,
+    model: StyGazeTalkModel,
+    optimizer: torch.optim.Optimizer,
+    sampler: SegmentSampler,
+    val_sampler: SegmentSampler,
+    config: GeneratorRunConfig,
+    *,
+    progress: bool = True,
+    meta: dict | None = None,
+) -> dict[str, Any]:
+    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``."""
+    from tqdm import tqdm
+
+    from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
+
+    tc = config.generator_train
+    stopper = EarlyStopping(patience=tc.patience)
+    epoch = 0
+    if has_training_state(run_dir):
+        counters = load_training_state(run_dir, model, optimizer)
+        epoch = int(counters["epoch"])
+        stopper.load(counters["early_stopping"])
+        log.info("resuming %s at epoch %d", run_dir, epoch)
+    val_starts = val_sampler.even_starts(tc.val_windows)
+    start = time.monotonic()
+    counters: dict[str, Any] = {"epoch": epoch}
+    steps = max(1, tc.windows_per_epoch // tc.batch_size)
+    while epoch < tc.max_epochs and not stopper.should_stop:
+        model.train()
+        rng = np.random.default_rng([tc.seed, epoch])
+        total = 0.0
+        bar = tqdm(range(steps), desc=f"generator epoch {epoch + 1}", disable=not progress, leave=False)
+        for _ in bar:
+            starts = sampler.random_starts(tc.batch_size, rng, tc.start_prob)
+            audio, past, target, style = sampler.batch(starts, rng, tc.past_noise)
+            loss, _, _ = unrolled_loss(model, audio, past, target, style, sampler.K)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if tc.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.generator.parameters(), tc.grad_clip)
+            optimizer.step()
+            total += loss.item()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        metrics = evaluate_generator(model, val_sampler, val_starts, tc.batch_size)
+        epoch += 1
+        improved = stopper.step(metrics["val_loss"])
+        if improved:
+            model.save(run_dir / "best", meta={**(meta or {}), "epoch": epoch, **metrics})
+        elapsed = time.monotonic() - start
+        timed_out = tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes
+        done = epoch >= tc.max_epochs or stopper.should_stop
+        counters = {"epoch": epoch, "early_stopping": stopper.state(), "done": bool(done)}
+        save_training_state(run_dir, model, optimizer, counters)
+        record = {"epoch": epoch, "train_loss": total / steps, **metrics, "best": improved, "seconds": round(elapsed, 1)}
+        append_log(run_dir, record)
+        if progress:
+            tqdm.write(f"generator epoch {epoch}: train {record['train_loss']:.4f} val {metrics['val_loss']:.4f}")
+        if timed_out:
+            log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
+            break
+    return counters
+
+
+def train_generator(
+    config: GeneratorRunConfig,
+    data_dir: str | Path,
+    run_dir: str | Path,
+    *,
+    style_encoder: str | Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
+    from stygaze.train.common import set_seed
+
+    tc = config.generator_train
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_seed(tc.seed)
+    model = build_generator_model(config, style_encoder or tc.style_encoder or None)
+    train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress)
+    val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress)
+    if not train or not val:
+        raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
+    normalize_prepared(model, train, train=True)
+    normalize_prepared(model, val, train=False)
+    gc = config.generator
+    sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps)
+    val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps)
+    optimizer = build_generator_optimizer(model, tc)
+    (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}
+    fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta)
+    return run_dir / "best"

@@ -1,0 +1,602 @@
+"""Training the OmniHead recognizer on rendered SynHAGE clips (``stygaze train omnihead``).
+
+Data: a SynHAGE corpus folder (``DIR/<session>/motion.npz`` with labelled ``events``) is split
+by session (seeded) into train / val / test. Clips of ``L`` = 16 frames are cut from the
+motion (half of them centred on a labelled head gesture, the rest at random), rendered with
+the procedural head under randomised camera, lighting and colours, and cached as uint8
+``.npy`` under ``RUN/data/`` (chunked, so an interrupted render resumes). Labels per frame:
+gesture (6 classes), blink (eyelid closure ≥ 0.5), saccade (SynHAGE ``events["gaze"]``) and
+the 3D gaze direction in camera coordinates (``x`` = image right, ``y`` = up, ``z`` =
+towards the camera). SynHAGE has no affective labels, so those heads receive no gradient
+(multi-task masking, see :func:`stygaze.models.omnihead.omnihead_loss`).
+
+Optimisation follows OmniHead App. F: AdamW (weight decay 1e-3) with cosine decay, task
+loss weights gaze 5 / blink 5 / gesture 2 / saccade 1 / affective 0.1, early stopping on the
+validation loss. ``RUN/last`` is resumable, ``RUN/best`` is a stygaze checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from collections.abc import Callable
+
+import numpy as np
+
+from stygaze.errors import DataError
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+@dataclass
+class RandomizeConfig:
+    """Ranges (uniform) of the per-clip render randomisation.
+
+    Angles in degrees, lengths in metres, colours jittered by ±``color_jitter`` per channel.
+    """
+
+    azimuth_deg: tuple[float, float] = (-25.0, 25.0)
+    elevation_deg: tuple[float, float] = (-4.0, 14.0)
+    distance: tuple[float, float] = (0.34, 0.46)
+    target_jitter: float = 0.01
+    key_intensity: tuple[float, float] = (1.8, 4.5)
+    key_azimuth_deg: tuple[float, float] = (-70.0, 70.0)
+    fill_intensity: tuple[float, float] = (0.5, 1.8)
+    ambient: tuple[float, float] = (0.2, 0.5)
+    color_jitter: float = 0.10
+    hflip: float = 0.5
+
+    def __post_init__(self) -> None:
+        for k, v in asdict(self).items():
+            if isinstance(v, list):
+                setattr(self, k, tuple(float(x) for x in v))
+
+
+@dataclass
+class OmniHeadTrainConfig:
+    """Everything a training run needs besides the corpus and the run folder.
+
+    Attributes:
+        model: architecture preset (``tiny`` or ``swin_t``); ``model_overrides`` changes
+            single :class:`~stygaze.models.omnihead.OmniHeadConfig` fields.
+        segment_frames: frames per rendered segment; training clips of ``L`` frames are cut
+            from segments at random offsets each epoch (several clips per render).
+        train_segments, val_segments: rendered segments per split.
+        clips_per_segment: training clips drawn per segment and epoch.
+        val_sessions, test_sessions: fraction of sessions held out for validation / test
+            when the corpus has no ``splits.json``.
+        gesture_focus: fraction of clips centred on a labelled head gesture.
+        supersample: render anti-aliasing factor (1–4).
+        batch_size, epochs, lr, encoder_lr, weight_decay, warmup_steps: optimisation
+            (AdamW, linear warm-up then cosine decay to 0).
+        loss_weights: per-task loss weights (OmniHead App. F by default).
+        gaze_in_degrees: angular loss in degrees (App. F) or radians.
+        patience: early stopping on the validation loss (epochs).
+        max_minutes: stop training (after the epoch that passes this wall time of the training
+            loop; rendering the cache is not counted); 0 = no limit.
+        num_threads: torch CPU threads; 0 = leave torch's default.
+        seed: seeds the split, the clip sampling, the rendering randomisation and torch.
+    """
+
+    model: str = "tiny"
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    segment_frames: int = 48
+    train_segments: int = 96
+    val_segments: int = 16
+    clips_per_segment: int = 4
+    val_sessions: float = 0.15
+    test_sessions: float = 0.15
+    gesture_focus: float = 0.5
+    supersample: int = 2
+    randomize: RandomizeConfig = field(default_factory=RandomizeConfig)
+    batch_size: int = 8
+    epochs: int = 20
+    lr: float = 1e-4
+    encoder_lr: float | None = None
+    weight_decay: float = 1e-3
+    warmup_steps: int = 50
+    loss_weights: dict[str, float] = field(default_factory=dict)
+    gaze_in_degrees: bool = True
+    patience: int = 5
+    max_minutes: float = 0.0
+    num_threads: int = 0
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.randomize, dict):
+            self.randomize = RandomizeConfig(**self.randomize)
+        if int(self.segment_frames) < 2:
+            raise DataError("segment_frames must be at least the clip length")
+        if self.model not in ("tiny", "swin_t"):
+            raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
+
+    def model_config(self):
+        from stygaze.models.omnihead import CONFIGS
+
+        return CONFIGS[self.model](**self.model_overrides)
+
+
+def load_train_config(path: str | os.PathLike | None, **overrides: Any) -> OmniHeadTrainConfig:
+    """Read a YAML training config (keys = :class:`OmniHeadTrainConfig` fields); ``overrides`` win."""
+    import dataclasses
+
+    import yaml
+
+    values: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise DataError(f"config file not found: {p}")
+        try:
+            values = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise DataError(f"config {p} is not valid YAML ({type(exc).__name__})") from exc
+        if not isinstance(values, dict):
+            raise DataError(f"config {p} must be a mapping of OmniHeadTrainConfig fields")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    names = {f.name for f in dataclasses.fields(OmniHeadTrainConfig)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise DataError(f"unknown OmniHead training options {unknown}; valid: {sorted(names)}")
+    return OmniHeadTrainConfig(**values)
+
+
+# ---------------------------------------------------------------------------------------------
+# corpus, labels, rendering
+
+
+def list_sessions(corpus: str | os.PathLike) -> list[Path]:
+    """Sorted session folders of a SynHAGE-layout corpus (each with ``motion.npz``)."""
+    root = Path(corpus)
+    if not root.is_dir():
+        raise DataError(f"corpus folder not found: {root}")
+    sessions = sorted(p for p in root.iterdir() if (p / "motion.npz").exists())
+    if not sessions:
+        raise DataError(f"no sessions with motion.npz in {root} (expected DIR/<session>/motion.npz)")
+    return sessions
+
+
+def split_sessions(sessions: list[Path], val: float, test: float, seed: int) -> dict[str, list[Path]]:
+    """Seeded split by session: ``{"train", "val", "test"}`` (val/test get ≥ 1 session when possible)."""
+    order = np.random.default_rng(seed).permutation(len(sessions))
+    n = len(sessions)
+    n_test = max(1, int(round(test * n))) if test > 0 and n >= 3 else 0
+    n_val = max(1, int(round(val * n))) if val > 0 and n >= 2 else 0
+    pick = [sessions[i] for i in order]
+    return {"test": pick[:n_test], "val": pick[n_test : n_test + n_val], "train": pick[n_test + n_val :] or pick}
+
+
+def corpus_splits(corpus: str | os.PathLike, val: float = 0.15, test: float = 0.15, seed: int = 0) -> dict[str, list[Path]]:
+    """The corpus' ``splits.json`` (train/val/test session names) when it has one, else :func:`split_sessions`."""
+    sessions = list_sessions(corpus)
+    path = Path(corpus) / "splits.json"
+    if not path.exists():
+        return split_sessions(sessions, val, test, seed)
+    try:
+        names = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path} is not valid JSON ({type(exc).__name__})") from exc
+    by_name = {p.name: p for p in sessions}
+    out = {k: [by_name[n] for n in names.get(k, []) if n in by_name] for k in ("train", "val", "test")}
+    if not out["train"]:
+        raise DataError(f"{path} lists no train session that has a motion.npz")
+    return out
+
+
+@dataclass
+class FrameLabels:
+    """Per-frame labels of a motion: gesture/blink/saccade (T,) int64 (−1 = unlabelled)."""
+
+    gesture: np.ndarray
+    blink: np.ndarray
+    saccade: np.ndarray
+
+
+def motion_labels(motion: Any) -> FrameLabels:
+    """Labels from a SynHAGE motion's ``events`` (``gesture``, ``gaze``) and ``blink`` closure."""
+    t = len(motion.data)
+    ev = motion.events or {}
+    missing = np.full(t, -1, np.int64)
+
+    def per_frame(key: str) -> np.ndarray:
+        v = ev.get(key)
+        if v is None or len(v) != t:
+            return missing.copy()
+        return np.asarray(v, np.int64)
+
+    if motion.blink is not None:
+        blink = (np.nan_to_num(np.asarray(motion.blink, np.float64), nan=0.0) >= 0.5).astype(np.int64)
+    elif ev.get("blink_frames") is not None and len(ev["blink_frames"]) == t:
+        blink = np.asarray(ev["blink_frames"], np.int64)
+    else:
+        blink = missing.copy()
+    return FrameLabels(gesture=per_frame("gesture"), blink=blink, saccade=per_frame("gaze"))
+
+
+def camera_rotation(camera: Any) -> np.ndarray:
+    """(3, 3) camera-to-world rotation (columns = image right, up, towards the camera)."""
+    from stygaze.render.backend import _direction, look_at
+
+    target = np.asarray(camera.target, float)
+    eye = target + camera.distance * _direction(camera.azimuth_deg, camera.elevation_deg)
+    return look_at(eye, target)[:3, :3]
+
+
+def camera_gaze(motion: Any, camera: Any | None = None) -> np.ndarray:
+    """(T, 3) unit world-gaze (mean eye) in camera coordinates (``x`` image right, ``y`` up, ``z`` to camera)."""
+    from stygaze.render.config import CameraConfig
+
+    r = camera_rotation(camera or CameraConfig())
+    g = motion.world_gaze_vectors("mean")
+    return (g @ r).astype(np.float32)  # R^T g per row
+
+
+def head_crop_camera(**overrides: Any) -> Any:
+    """The recognizer's reference camera: frontal, close (a head crop)."""
+    from stygaze.render.config import CameraConfig
+
+    values = dict(azimuth_deg=0.0, elevation_deg=4.0, distance=0.40, target=(0.0, 0.08, 0.0))
+    values.update(overrides)
+    return CameraConfig(**values)
+
+
+def sample_render_config(rng: np.random.Generator, size: int, rand: RandomizeConfig, supersample: int = 2) -> Any:
+    """A randomised :class:`~stygaze.render.config.RenderConfig` (camera, lights, colours)."""
+    from dataclasses import replace
+
+    from stygaze.render.config import HeadColors, LightConfig, RenderConfig
+
+    u = lambda r: float(rng.uniform(r[0], r[1]))  # noqa: E731
+    j = rand.target_jitter
+    camera = head_crop_camera(
+        azimuth_deg=u(rand.azimuth_deg),
+        elevation_deg=u(rand.elevation_deg),
+        distance=u(rand.distance),
+        target=(float(rng.uniform(-j, j)), 0.08 + float(rng.uniform(-j, j)), 0.0),
+    )
+    light = LightConfig(
+        key_intensity=u(rand.key_intensity),
+        key_azimuth_deg=u(rand.key_azimuth_deg),
+        fill_intensity=u(rand.fill_intensity),
+        ambient=u(rand.ambient),
+    )
+    base = HeadColors()
+    cj = rand.color_jitter
+
+    def jit(c):
+        return tuple(float(np.clip(v + rng.uniform(-cj, cj), 0.0, 1.0)) for v in c)
+
+    colors = replace(base, **{k: jit(getattr(base, k)) for k in ("skin", "lips", "hair", "brows", "iris", "shirt", "background")})
+    return RenderConfig(size=size, camera=camera, light=light, colors=colors, supersample=supersample)
+
+
+def render_clip_frames(motion: Any, size: int = 64, config: Any | None = None, supersample: int = 2) -> np.ndarray:
+    """Render a motion with the procedural head: (T, size, size, 3) uint8.
+
+    ``config`` (a :class:`~stygaze.render.config.RenderConfig`) defaults to
+    :func:`head_crop_camera` with the default lights and colours.
+    """
+    from stygaze.render.config import RenderConfig
+
+    cfg = config or RenderConfig(size=size, camera=head_crop_camera(), supersample=supersample)
+    try:
+        from stygaze.render import render_frames  # type: ignore[attr-defined]
+    except ImportError:
+        from stygaze.render.video import render_frames
+    return np.asarray(render_frames(motion, size=cfg.size, config=cfg), dtype=np.uint8)
+
+
+def _segment_starts(labels: FrameLabels, n: int, length: int, focus: float, rng: np.random.Generator) -> np.ndarray:
+    """``n`` segment starts; a share ``focus`` of them centred (±¼ segment) on a gesture frame."""
+    t = len(labels.gesture)
+    if t < length:
+        return np.zeros(0, np.int64)
+    starts = rng.integers(0, t - length + 1, n)
+    g = np.flatnonzero(labels.gesture > 0)
+    if len(g):
+        k = rng.random(n) < focus
+        centres = rng.choice(g, int(k.sum()))
+        jitter = rng.integers(-(length // 4), length // 4 + 1, len(centres))
+        starts[k] = np.clip(centres - length // 2 + jitter, 0, t - length)
+    return starts
+
+
+def _data_key(cfg: OmniHeadTrainConfig, sessions: list[Path], img_size: int) -> str:
+    blob = json.dumps(
+        {"r": asdict(cfg.randomize), "s": [p.name for p in sessions], "img": img_size, "T": cfg.segment_frames, "ss": cfg.supersample, "f": cfg.gesture_focus, "seed": cfg.seed},
+        sort_keys=True,
+    )
+    return hashlib.sha1(blob.encode()).hexdigest()[:10]
+
+
+Renderer = Callable[[Any, Any], np.ndarray]
+"""``(motion, RenderConfig) → (T, S, S, 3) uint8``; the default is :func:`render_clip_frames`."""
+
+
+def build_segment_cache(
+    out_dir: str | os.PathLike,
+    sessions: list[Path],
+    num_segments: int,
+    cfg: OmniHeadTrainConfig,
+    img_size: int,
+    seed: int,
+    chunk: int = 16,
+    renderer: Renderer | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Render (or reuse) ``num_segments`` labelled segments of ``cfg.segment_frames`` frames.
+
+    Each segment has its own random camera, lights, colours and mirror flip. Files per chunk:
+    ``out_dir/frames_<i>.npy`` (n, T, S, S, 3) uint8 and ``labels_<i>.npz``, written
+    atomically, so a rerun continues where an interrupted one stopped.
+
+    Returns:
+        ``frames``: list of (n, T, S, S, 3) uint8 arrays (memory-mapped); ``gesture``,
+        ``blink``, ``saccade`` (N, T) int64; ``gaze`` (N, T, 3) float32; ``flip`` (N,) bool.
+    """
+    from tqdm import tqdm
+
+    from stygaze.io import atomic_path
+    from stygaze.motion import Motion
+
+    render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
+    length = cfg.segment_frames
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    motions = [Motion.load(p / "motion.npz") for p in sessions]
+    labels = [motion_labels(m) for m in motions]
+    lengths = np.array([max(0, len(m.data) - length + 1) for m in motions], np.float64)
+    if lengths.sum() <= 0:
+        raise DataError(f"every session in {sessions[0].parent} is shorter than {length} frames")
+    n_chunks = int(math.ceil(num_segments / chunk))
+    keys = ("gesture", "blink", "saccade", "gaze", "flip")
+    parts: dict[str, list] = {k: [] for k in ("frames",) + keys}
+    bar = tqdm(total=num_segments, desc=f"render {out.name}", disable=not progress, leave=False)
+    for c in range(n_chunks):
+        n = min(chunk, num_segments - c * chunk)
+        fpath, lpath = out / f"frames_{c:03d}.npy", out / f"labels_{c:03d}.npz"
+        if not (fpath.exists() and lpath.exists()):
+            rng = np.random.default_rng([seed, c])
+            sess = rng.choice(len(motions), n, p=lengths / lengths.sum())
+            frames = np.zeros((n, length, img_size, img_size, 3), np.uint8)
+            lab = {k: np.zeros((n, length), np.int64) for k in ("gesture", "blink", "saccade")}
+            gaze = np.zeros((n, length, 3), np.float32)
+            flip = rng.random(n) < cfg.randomize.hflip
+            for i, s in enumerate(sess):
+                start = int(_segment_starts(labels[s], 1, length, cfg.gesture_focus, rng)[0])
+                seg = motions[s].slice(start, start + length)
+                rcfg = sample_render_config(rng, img_size, cfg.randomize, cfg.supersample)
+                img = np.asarray(render(seg, rcfg), np.uint8)
+                g = camera_gaze(seg, rcfg.camera)
+                if flip[i]:  # mirror image: gaze x flips; every label is left/right symmetric
+                    img = img[:, :, ::-1]
+                    g = g * np.array([-1.0, 1.0, 1.0], np.float32)
+                frames[i] = img
+                gaze[i] = g
+                for k in lab:
+                    lab[k][i] = getattr(labels[s], k)[start : start + length]
+                bar.update(1)
+            with atomic_path(lpath) as tmp:
+                np.savez(tmp, gaze=gaze, flip=flip, **lab)
+            with atomic_path(fpath) as tmp:
+                np.save(tmp, frames)
+        else:
+            bar.update(n)
+        parts["frames"].append(np.load(fpath, mmap_mode="r"))
+        with np.load(lpath) as z:
+            for k in keys:
+                parts[k].append(z[k])
+    bar.close()
+    res: dict[str, Any] = {"frames": parts["frames"]}
+    for k in keys:
+        res[k] = np.concatenate(parts[k], 0)
+    return res
+
+
+class ClipSet:
+    """Clips of ``L`` frames cut from cached segments.
+
+    ``batch(idx, offsets)`` → (video (B, L, S, S, 3) uint8 tensor, targets dict of (B, L[, 3]) tensors).
+    """
+
+    def __init__(self, data: dict[str, Any], clip_len: int):
+        self.chunks = data["frames"]
+        self.bounds = np.cumsum([0] + [len(c) for c in self.chunks])
+        self.data = data
+        self.clip_len = int(clip_len)
+        self.segment_len = int(self.chunks[0].shape[1])
+        if self.segment_len < self.clip_len:
+            raise DataError(f"segments of {self.segment_len} frames are shorter than the {self.clip_len}-frame clips")
+
+    def __len__(self) -> int:
+        return int(self.bounds[-1])
+
+    @property
+    def max_offset(self) -> int:
+        return self.segment_len - self.clip_len
+
+    def fixed_offsets(self) -> list[tuple[int, int]]:
+        """Non-overlapping (segment, offset) pairs covering every segment (for validation)."""
+        offs = list(range(0, self.max_offset + 1, self.clip_len)) or [0]
+        return [(i, o) for i in range(len(self)) for o in offs]
+
+    def batch(self, items: list[tuple[int, int]], device: Any = "cpu") -> tuple[Any, dict[str, Any]]:
+        import torch
+
+        vids = []
+        for i, o in items:
+            c = int(np.searchsorted(self.bounds, i, side="right") - 1)
+            vids.append(np.asarray(self.chunks[c][i - self.bounds[c], o : o + self.clip_len]))
+        video = torch.from_numpy(np.stack(vids)).to(device)
+        targets = {}
+        for k in ("gesture", "blink", "saccade", "gaze"):
+            targets[k] = torch.from_numpy(np.stack([self.data[k][i, o : o + self.clip_len] for i, o in items])).to(device)
+        return video, targets
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop
+
+
+@dataclass
+class TrainResult:
+    """Summary of a run: best validation loss, epochs run, wall time (s), output folders."""
+
+    best_val_loss: float
+    epochs: int
+    seconds: float
+    best_dir: Path
+    run_dir: Path
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device: Any) -> dict[str, float]:
+    """Mean validation loss (per task too) and frame accuracies over fixed, non-overlapping clips."""
+    import torch
+
+    from stygaze.models.omnihead import omnihead_loss
+
+    model.eval()
+    items = data.fixed_offsets()
+    totals: dict[str, float] = {}
+    correct = {"gesture": 0, "blink": 0, "saccade": 0}
+    frames, n = 0, 0
+    with torch.no_grad():
+        for i in range(0, len(items), batch_size):
+            chunk = items[i : i + batch_size]
+            video, tgt = data.batch(chunk, device)
+            out = model(video)
+            loss = omnihead_loss(out, tgt, loss_cfg)
+            totals["loss"] = totals.get("loss", 0.0) + float(loss.total) * len(chunk)
+            for k, v in loss.per_task.items():
+                totals[k] = totals.get(k, 0.0) + v * len(chunk)
+            for k in correct:
+                correct[k] += int((out.task(k).argmax(-1) == tgt[k]).sum())
+            frames += tgt["gesture"].numel()
+            n += len(chunk)
+    res = {k: v / max(n, 1) for k, v in totals.items()}
+    res.update({f"{k}_acc": v / max(frames, 1) for k, v in correct.items()})
+    model.train()
+    return res
+
+
+def train_omnihead(
+    corpus: str | os.PathLike,
+    run_dir: str | os.PathLike,
+    cfg: OmniHeadTrainConfig,
+    progress: bool = True,
+    renderer: Renderer | None = None,
+) -> TrainResult:
+    """Train (or resume) an OmniHead on rendered SynHAGE clips.
+
+    Args:
+        corpus: SynHAGE-layout folder (``DIR/<session>/motion.npz`` with events).
+        run_dir: run folder (``last/``, ``best/``, ``log.jsonl``, ``data/`` clip cache).
+        cfg: :class:`OmniHeadTrainConfig`.
+        renderer: ``(motion, RenderConfig) → frames`` (default: the procedural head).
+    """
+    import torch
+
+    from stygaze.checkpoint import save_checkpoint
+    from stygaze.models.omnihead import OmniHead, LossConfig, omnihead_loss
+    from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
+
+    t0 = time.monotonic()
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    if cfg.num_threads > 0:
+        torch.set_num_threads(cfg.num_threads)
+    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else ("cpu" if cfg.device == "auto" else cfg.device))
+    set_seed(cfg.seed)
+    mcfg = cfg.model_config()
+    splits = corpus_splits(corpus, cfg.val_sessions, cfg.test_sessions, cfg.seed)
+    if cfg.segment_frames < mcfg.num_frames:
+        raise DataError(f"segment_frames ({cfg.segment_frames}) must be ≥ the clip length {mcfg.num_frames}")
+    data_dir = run / "data" / _data_key(cfg, splits["train"] + splits["val"], mcfg.img_size)
+    kw = dict(cfg=cfg, img_size=mcfg.img_size, renderer=renderer, progress=progress)
+    train = ClipSet(build_segment_cache(data_dir / "train", splits["train"], cfg.train_segments, seed=cfg.seed, **kw), mcfg.num_frames)
+    val = ClipSet(build_segment_cache(data_dir / "val", splits["val"] or splits["train"], cfg.val_segments, seed=cfg.seed + 1, **kw), mcfg.num_frames)
+    (run / "split.json").write_text(json.dumps({k: [p.name for p in v] for k, v in splits.items()}, indent=1))
+    render_seconds = time.monotonic() - t0
+    t0 = time.monotonic()  # max_minutes budgets the training loop; rendering is cached and logged apart
+
+    model = OmniHead(mcfg).to(device)
+    enc_params = list(model.encoder.parameters())
+    enc_ids = {id(p) for p in enc_params}
+    rest = [p for p in model.parameters() if id(p) not in enc_ids]
+    optimizer = torch.optim.AdamW(
+        [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay
+    )
+    clips_per_epoch = len(train) * cfg.clips_per_segment
+    steps_per_epoch = int(math.ceil(clips_per_epoch / cfg.batch_size))
+    total_steps = max(1, steps_per_epoch * cfg.epochs)
+
+    def lr_lambda(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        prog = (step - cfg.warmup_steps) / max(1, total_steps - cfg.warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, prog)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+    weights = dict(cfg.loss_weights) if cfg.loss_weights else None
+    loss_cfg = LossConfig(gaze_in_degrees=cfg.gaze_in_degrees, **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
+    stopper = EarlyStopping(patience=cfg.patience)
+    epoch, step = 0, 0
+    history: list[dict[str, Any]] = []
+    if has_training_state(run):
+        counters = load_training_state(run, model, optimizer, scheduler)
+        epoch, step = int(counters["epoch"]), int(counters["step"])
+        stopper.load(counters["early_stopping"])
+        elapsed_before = float(counters.get("seconds", 0.0))
+    else:
+        elapsed_before = 0.0
+    rng = np.random.default_rng([cfg.seed, 7])
+    from tqdm import tqdm
+
+    meta_base = {"train_config": json.loads(json.dumps(asdict(cfg))), "corpus": str(Path(corpus).name), "split": {k: [p.name for p in v] for k, v in splits.items()}}
+    model.train()
+    while epoch < cfg.epochs and not stopper.should_stop:
+        if cfg.max_minutes and elapsed_before + time.monotonic() - t0 > cfg.max_minutes * 60:
+            break
+        erng = np.random.default_rng([cfg.seed, epoch])
+        seg = np.tile(np.arange(len(train)), cfg.clips_per_segment)[erng.permutation(clips_per_epoch)]
+        offs = erng.integers(0, train.max_offset + 1, clips_per_epoch)
+        sums: dict[str, float] = {}
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
+        for b in bar:
+            sl = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
+            video, tgt = train.batch(list(zip(seg[sl].tolist(), offs[sl].tolist())), device)
+            if rng.random() < 0.5:  # brightness jitter: a cheap photometric augmentation
+                video = (video.float() * float(rng.uniform(0.8, 1.2))).clamp(0, 255).to(torch.uint8)
+            out = model(video)
+            loss = omnihead_loss(out, tgt, loss_cfg)
+            optimizer.zero_grad(set_to_none=True)
+            loss.total.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            sums["loss"] = sums.get("loss", 0.0) + float(loss.total.detach())
+            for k, v in loss.per_task.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.set_postfix(loss=f"{float(loss.total.detach()):.3f}")
+        epoch += 1
+        val_res = _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device)
+        seconds = elapsed_before + time.monotonic() - t0
+        record = {"epoch": epoch, "step": step, "seconds": round(seconds, 1), "data_seconds": round(render_seconds, 1), **{f"train_{k}": v / steps_per_epoch for k, v in sums.items()}, **{f"val_{k}": v for k, v in val_res.items()}}
+        history.append(record)
+        append_log(run, record)
+        if stopper.step(val_res["loss"]):
+            save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch, "val": val_res})
+        save_training_state(run, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "seconds": seconds}, scheduler)
+    if not (run / "best").exists():
+        save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch})
+    return TrainResult(best_val_loss=stopper.best, epochs=epoch, seconds=elapsed_before + time.monotonic() - t0, best_dir=run / "best", run_dir=run, history=history)

@@ -1,0 +1,113 @@
+"""`stygaze generate`, `stygaze extract-style` and `stygaze train style|generator` end to end."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gen_fixtures import make_session_arrays, make_tiny_corpus, save_tiny_model, write_tiny_config
+from stygaze.audio import save_audio
+from stygaze.motion import Motion
+
+
+def cli(*args, cwd=None):
+    """The real command in a subprocess."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "stygaze", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def cli_inproc(capsys, *args):
+    """The same entry point in this process (cheaper: no torch start-up per call)."""
+    from stygaze.cli import main
+
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse --help / usage errors
+        code = exc.code
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gen")
+    audio, motion = make_session_arrays(3.0, 0.5, 1)
+    save_audio(d / "talk.wav", audio)
+    Motion(motion).save(d / "ref.npz")
+    save_tiny_model(d / "model")
+    (d / "corrupt.wav").write_bytes(b"RIFF" + b"\x00" * 40)
+    (d / "empty.wav").write_bytes(b"")
+    return d
+
+
+def test_generate_default_output_and_style_vector_round_trip(files, capsys):
+    r = cli("generate", "--audio", files / "talk.wav", "--model", files / "model", "--style", files / "ref.npz", "--seed", "1")
+    assert r.returncode == 0, r.stderr
+    out = files / "talk.motion.npz"
+    m = Motion.load(out)
+    assert m.data.shape == (75, 7) and np.isfinite(m.data).all()
+    r = cli("extract-style", "--motion", files / "ref.npz", "-o", files / "style.npz", "--model", files / "model")
+    assert r.returncode == 0, r.stderr
+    with np.load(files / "style.npz") as z:
+        assert z["style"].shape == (8,) and str(z["encoder_id"]).startswith("style-")
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", files / "model", "--style", files / "style.npz",
+                   "--seed", "1", "-o", files / "b.npz", "--head-scale", "1.0")
+    assert r.returncode == 0, r.stderr
+    assert np.allclose(Motion.load(files / "b.npz").data, m.data, atol=1e-5)
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--audio", "corrupt.wav"], "cannot read audio"),
+    (["--audio", "empty.wav"], "empty"),
+    (["--audio", "missing.wav"], "not found"),
+    (["--audio", "talk.wav", "--style", "talk.wav"], "style"),
+    (["--audio", "talk.wav", "--model", "nowhere"], "checkpoint not found"),
+])
+def test_generate_bad_input_is_one_line_and_no_output(files, args, match, capsys):
+    out = files / "never.npz"
+    r = cli_inproc(capsys, "generate", *[files / a if a.endswith((".wav", ".npz")) or a == "nowhere" else a for a in args],
+            *([] if "--model" in args else ["--model", files / "model"]), "-o", out)
+    assert r.returncode == 2
+    assert r.stderr.startswith("stygaze: error:") and match in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    assert not [p for p in files.iterdir() if ".part" in p.name]
+
+
+def test_corrupt_audio_in_a_real_process(files):
+    r = cli("generate", "--audio", files / "corrupt.wav", "--model", files / "model", "-o", files / "never2.npz")
+    assert r.returncode == 2 and r.stderr.startswith("stygaze: error:") and "Traceback" not in r.stderr
+    assert not (files / "never2.npz").exists()
+
+
+def test_extract_style_too_short_clip(files, tmp_path, capsys):
+    Motion(np.zeros((10, 7), np.float32)).save(tmp_path / "short.npz")
+    r = cli_inproc(capsys, "extract-style", "--motion", tmp_path / "short.npz", "-o", tmp_path / "s.npz", "--model", files / "model")
+    assert r.returncode == 2 and "usable frames" in r.stderr and not (tmp_path / "s.npz").exists()
+
+
+def test_train_style_then_generator_then_generate(tmp_path, capsys):
+    corpus = make_tiny_corpus(tmp_path / "corpus", n_sessions=6, seconds=5.0)
+    cfg = write_tiny_config(tmp_path / "tiny.yaml")
+    r = cli("train", "style", "--config", cfg, "--data", corpus, "--out", tmp_path / "se", "--max-epochs", "1")
+    assert r.returncode == 0, r.stderr
+    r = cli("train", "generator", "--config", cfg, "--data", corpus, "--out", tmp_path / "gen",
+            "--style-encoder", tmp_path / "se" / "best", "--max-epochs", "1")
+    assert r.returncode == 0, r.stderr
+    assert len((tmp_path / "gen" / "log.jsonl").read_text().splitlines()) == 1
+    r = cli_inproc(capsys, "generate", "--audio", corpus / "s05" / "audio.wav", "--model", tmp_path / "gen", "-o", tmp_path / "o.npz")
+    assert r.returncode == 0, r.stderr
+    assert len(Motion.load(tmp_path / "o.npz")) == 125
+    # a styled config without --style-encoder: one clear line
+    r = cli_inproc(capsys, "train", "generator", "--config", cfg, "--data", corpus, "--out", tmp_path / "g2")
+    assert r.returncode == 2 and "train it first" in r.stderr
+
+
+def test_help_lists_options_with_defaults(capsys):
+    r = cli_inproc(capsys, "generate", "--help")
+    assert r.returncode == 0 and "--head-scale" in r.stdout and "default" in r.stdout
+    r = cli_inproc(capsys, "train", "generator", "--help")
+    assert r.returncode == 0 and "--style-encoder" in r.stdout and "--max-minutes" in r.stdout

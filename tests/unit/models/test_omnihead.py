@@ -1,0 +1,208 @@
+"""OmniHead: shapes, shifted-window masking, Swin-T size, decoder layout, losses, save/load, inference."""
+
+import numpy as np
+import pytest
+import torch
+
+from stygaze.checkpoint import save_checkpoint
+from stygaze.errors import CheckpointError
+from stygaze.models.omnihead import (
+    TASK_DIMS,
+    LossConfig,
+    OmniHead,
+    OmniHeadConfig,
+    SwinBlock3D,
+    WindowAttention3D,
+    compute_shift_mask,
+    load_omnihead,
+    omnihead_loss,
+    sliding_window_predict,
+    swin_t_config,
+    window_partition,
+    window_reverse,
+)
+
+
+def micro_config(**kw):
+    base = dict(img_size=32, num_frames=8, embed_dim=16, depths=(1, 1), num_heads=(2, 2), window_size=(2, 4, 4), decoder_layers=2, decoder_heads=2, head_hidden=16)
+    base.update(kw)
+    return OmniHeadConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return OmniHead(micro_config()).eval()
+
+
+def test_output_shapes_per_task(model):
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    out = model(video)
+    for task, dim in TASK_DIMS.items():
+        assert out.task(task).shape == (2, 8, dim), task
+    assert out.clip_features.shape == (2, model.config.out_dim)
+    assert out.frame_features.shape == (2, 8, model.config.out_dim)
+    assert torch.allclose(out.gaze.norm(dim=-1), torch.ones(2, 8), atol=1e-4)
+    assert out.va.abs().max() <= 1.0
+
+
+def test_float_and_uint8_inputs_agree(model):
+    video = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
+    a = model(video).gesture
+    b = model(video.permute(0, 4, 1, 2, 3).float() / 255.0).gesture
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_batch_equals_single(model):
+    video = torch.randint(0, 256, (3, 8, 32, 32, 3), dtype=torch.uint8)
+    full = model(video).saccade
+    one = model(video[1:2]).saccade
+    assert torch.allclose(full[1:2], one, atol=1e-5)
+
+
+def test_window_partition_roundtrip():
+    x = torch.randn(2, 4, 8, 8, 5)
+    w = window_partition(x, (2, 4, 4))
+    assert w.shape == (2 * 2 * 2 * 2, 32, 5)
+    assert torch.equal(window_reverse(w, (2, 4, 4), 2, 4, 8, 8), x)
+
+
+def test_shift_mask_blocks_cross_region_pairs():
+    mask = compute_shift_mask((4, 8, 8), (2, 4, 4), (1, 2, 2))
+    assert mask.shape == (8, 32, 32)
+    # the first window is not wrapped: nothing masked; the last window mixes 8 regions
+    assert (mask[0] == 0).all()
+    last = mask[-1]
+    assert (last == -100).sum() > 0
+    # tokens in the last window: (d, h, w) local coords; regions split at the half of each axis
+    coords = torch.stack(torch.meshgrid(torch.arange(2), torch.arange(4), torch.arange(4), indexing="ij")).flatten(1).T
+    region = (coords[:, 0] >= 1) * 4 + (coords[:, 1] >= 2) * 2 + (coords[:, 2] >= 2)
+    same = region[:, None] == region[None, :]
+    assert torch.equal(last == 0, same)
+
+
+def test_shifted_attention_ignores_other_regions():
+    torch.manual_seed(0)
+    attn = WindowAttention3D(8, (2, 4, 4), 2)
+    mask = compute_shift_mask((4, 8, 8), (2, 4, 4), (1, 2, 2))
+    x = torch.randn(8, 32, 8)
+    base = attn(x, (2, 4, 4), mask)
+    changed = x.clone()
+    # token 31 of the last window is in another region than token 0 there
+    assert mask[-1, 0, 31] == -100
+    changed[-1, 31] += 5.0
+    out = attn(changed, (2, 4, 4), mask)
+    assert torch.allclose(out[-1, 0], base[-1, 0], atol=1e-5)
+    same_region = torch.nonzero(mask[-1, 0] == 0).flatten()[-1]
+    changed2 = x.clone()
+    changed2[-1, same_region] += 5.0
+    assert not torch.allclose(attn(changed2, (2, 4, 4), mask)[-1, 0], base[-1, 0], atol=1e-4)
+
+
+def test_shifted_block_does_not_wrap_around():
+    """With the mask, a token at the far end of the clip cannot leak into the first frame via the roll."""
+    torch.manual_seed(0)
+    block = SwinBlock3D(8, 2, (2, 4, 4), (1, 2, 2), 2.0, 0.0).eval()
+    mask = compute_shift_mask((4, 8, 8), (2, 4, 4), (1, 2, 2))
+    x = torch.randn(1, 4, 8, 8, 8)
+    y0 = block(x, mask)
+    x2 = x.clone()
+    x2[0, -1, -1, -1] += 10.0  # after the roll token (3,7,7) shares the last window with token (0,0,0)
+    y1 = block(x2, mask)
+    far = (y1 - y0)[0, 0, 0, 0].abs().max()
+    near = (y1 - y0)[0, 3, 6, 6].abs().max()  # a true neighbour (same region) does see it
+    assert far == 0 and near > 0
+
+
+def test_swin_t_parameter_count():
+    model = OmniHead(swin_t_config())
+    n_enc = model.num_parameters("encoder")
+    assert 27.5e6 < n_enc < 28.5e6  # Video Swin-T backbone ≈ 28 M
+    assert model.config.out_dim == 768
+    assert model.encoder.stages[0].blocks[0].attn.relative_position_bias_table.shape == (15 * 13 * 13, 3)
+
+
+def test_decoder_first_layer_has_no_self_attention(model):
+    layers = model.decoder.layers
+    assert layers[0].self_attn is None
+    assert all(layer.self_attn is not None for layer in layers[1:])
+    assert model.decoder.task_tokens.shape == (len(model.config.tasks), model.config.out_dim)
+
+
+def test_losses_finite_and_backward(model):
+    model.train()
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    out = model(video)
+    targets = {
+        "gesture": torch.randint(0, 6, (2, 8)),
+        "blink": torch.randint(0, 2, (2, 8)),
+        "saccade": torch.randint(0, 2, (2, 8)),
+        "gaze": torch.nn.functional.normalize(torch.randn(2, 8, 3), dim=-1),
+        "expression": torch.randint(0, 8, (2, 8)),
+        "va": torch.rand(2, 8, 2) * 2 - 1,
+        "au": torch.randint(0, 2, (2, 8, 12)).float(),
+    }
+    loss = omnihead_loss(out, targets)
+    assert torch.isfinite(loss.total)
+    assert set(loss.per_task) == set(targets)
+    model.zero_grad()
+    loss.total.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    model.eval()
+
+
+def test_unlabelled_tasks_are_masked(model):
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    out = model(video)
+    gest = torch.randint(0, 6, (2, 8))
+    gest[1] = -1  # sample 1 has no gesture labels
+    gaze = torch.full((2, 8, 3), float("nan"))  # nobody has gaze
+    loss = omnihead_loss(out, {"gesture": gest, "gaze": gaze, "va": torch.full((2, 8, 2), float("nan"))})
+    assert set(loss.per_task) == {"gesture"}
+    assert loss.counts["gesture"] == 8
+    # the masked sample cannot influence the loss
+    out2 = model(video)
+    out2.gesture = out2.gesture.detach().requires_grad_(True)
+    omnihead_loss(out2, {"gesture": gest}).total.backward()
+    assert out2.gesture.grad[1].abs().max() == 0
+    assert out2.gesture.grad[0].abs().max() > 0
+    # all-unlabelled batch: zero loss, no NaN
+    empty = omnihead_loss(out, {"gesture": torch.full((2, 8), -1), "gaze": gaze})
+    assert float(empty.total) == 0.0 and empty.per_task == {}
+
+
+def test_loss_weights_and_gaze_units(model):
+    out = model(torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8))
+    gaze = torch.tensor([[0.0, 0.0, 1.0]]).expand(1, 8, 3)
+    deg = omnihead_loss(out, {"gaze": gaze})
+    rad = omnihead_loss(out, {"gaze": gaze}, LossConfig(gaze_in_degrees=False))
+    assert deg.per_task["gaze"] == pytest.approx(rad.per_task["gaze"] * 180 / np.pi, rel=1e-4)
+    assert float(deg.total.detach()) == pytest.approx(5.0 * deg.per_task["gaze"], rel=1e-5)
+
+
+def test_save_load_identical(model, tmp_path):
+    save_checkpoint(tmp_path / "ck", model, model_type="omnihead", config=model.config)
+    loaded = load_omnihead(tmp_path / "ck")
+    video = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
+    a, b = model(video), loaded(video)
+    assert torch.equal(a.gesture, b.gesture) and torch.equal(a.gaze, b.gaze)
+    with pytest.raises(CheckpointError):
+        load_omnihead(tmp_path / "missing")
+
+
+def test_sliding_window_keeps_centre_frame(model):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (13, 32, 32, 3), dtype=np.uint8)
+    pred = sliding_window_predict(model, frames, batch_size=4)
+    assert pred.gesture.shape == (13,) and pred.gesture_prob.shape == (13, 6)
+    assert pred.blink_prob.shape == (13,) and pred.gaze.shape == (13, 3)
+    assert pred.clip_features.shape == (13, model.config.out_dim)
+    # frame 5 equals the centre (index 4) of the window [1, 9)
+    with torch.no_grad():
+        out = model(torch.from_numpy(frames[1:9][None]))
+    assert np.allclose(pred.gesture_prob[5], out.gesture[0, 4].softmax(-1).numpy(), atol=1e-5)
+    # strided inference gives the same number of frames
+    fast = sliding_window_predict(model, frames, stride=4)
+    assert fast.gesture.shape == (13,) and fast.clip_features.shape == (4, model.config.out_dim)
+    assert np.allclose(fast.gesture_prob[4], pred.gesture_prob[4], atol=1e-5)  # centre frame of the window [0, 8)

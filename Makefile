@@ -26,7 +26,10 @@ setup: system-deps $(BIN)/python
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e ".[all]"
 
+# the main job: speech -> gaze + head motion with the built-in model (no download), in the
+# style of a reference clip; then the metrics on the shipped evaluation examples
 demo: setup
+	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk.motion.npz --seed 0
 	$(BIN)/stygaze eval --pred examples/pred --gt examples/gt --audio examples/audio --json runs/demo/eval.json
 
 test: setup

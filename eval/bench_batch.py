@@ -9,8 +9,9 @@ real command ``stygaze generate --audio DIR -o OUT --jobs N`` once per jobs valu
 process and output folder each time). ``wall`` is what a user waits for: interpreter and
 torch start-up, model load, worker start-up and all files; ``batch`` is the command's own
 summary time (everything but the interpreter start). ``--random-default`` uses a randomly initialised
-model with the default generator config instead of the shipped weights (same speed: the
-cost does not depend on the weight values) for when the built-in model is not installed.
+model with the built-in model's architecture (``configs/default.yaml``) instead of the
+shipped weights (same speed: the cost does not depend on the weight values), for when the
+built-in model is not installed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each clip")
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker process counts to time")
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the built-in model)")
-    ap.add_argument("--random-default", action="store_true", help="random weights, default GeneratorConfig (see docstring)")
+    ap.add_argument("--random-default", action="store_true", help="random weights, configs/default.yaml architecture (see docstring)")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args(argv)
 
@@ -60,11 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.random_default:
             import torch
 
-            from stygaze.models.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel
-            from stygaze.models.style_encoder import StyleEncoderConfig
+            from stygaze.models.generator import StyGazeTalkConfig, StyGazeTalkModel
+            from stygaze.train.generator import load_generator_run_config
 
+            cfg = load_generator_run_config(Path(__file__).resolve().parents[1] / "configs" / "default.yaml")
             torch.manual_seed(0)
-            StyGazeTalkModel(StyGazeTalkConfig(GeneratorConfig(), StyleEncoderConfig(style_dim=GeneratorConfig().style_dim))).save(tmp / "model")
+            StyGazeTalkModel(StyGazeTalkConfig(cfg.generator, cfg.style_encoder)).save(tmp / "model")
             model = str(tmp / "model")
         audio_dir = tmp / "audio"
         audio_dir.mkdir()
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({done * args.seconds / wall:.0f} s of audio per s); batch alone (model load included, "
                   f"interpreter start excluded) {batch_s:.1f} s = {done / batch_s:.2f} files/s")
     info = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "model": "random weights, default config" if args.random_default else (args.model or "built-in")}
+            "model": "random weights, configs/default.yaml architecture" if args.random_default else (args.model or "built-in")}
     print(json.dumps(info))
     if args.json:
         Path(args.json).write_text(json.dumps({"results": rows, **info}, indent=2) + "\n")

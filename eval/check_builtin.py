@@ -47,6 +47,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N sessions only")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-procedural", action="store_true")
+    ap.add_argument("--temperature", type=float, default=None, help="latent sampling temperature (default: the model's)")
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -64,13 +66,14 @@ def main(argv=None) -> int:
         T = len(gt)
         S = T * 640
         audio = np.resize(audio, S) if len(audio) < S else audio[:S]  # exact length
-        pred = pipe.generate(audio, sr=SAMPLE_RATE)
+        kw = dict(seed=args.seed, temperature=args.temperature)
+        pred = pipe.generate(audio, sr=SAMPLE_RATE, **kw)
         acc["neutral"].add(pred, gt, audio, name=name)
         ref = gt.slice(0, min(T, int(args.ref_seconds * 25)))
-        acc["style"].add(pipe.generate(audio, style=pipe.extract_style(ref)), gt, audio, name=name)
+        acc["style"].add(pipe.generate(audio, style=pipe.extract_style(ref), **kw), gt, audio, name=name)
         other = sessions[(i + 1) % len(sessions)][1]
         other = np.resize(other, S)
-        acc["shuffled"].add(pipe.generate(other), gt, audio, name=name)
+        acc["shuffled"].add(pipe.generate(other, **kw), gt, audio, name=name)
         if "procedural" in acc:
             from stygaze.data.synth import procedural_generate
 

@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     from stygaze.eval.recognition import angular_error_deg
     from stygaze.models.omnihead import load_omnihead, sliding_window_predict
     from stygaze.motion import Motion
-    from stygaze.train.omnihead import RandomizeConfig, camera_gaze, motion_labels, render_clip_frames, sample_render_config
+    from stygaze.train.omnihead import RandomizeConfig, camera_gaze, load_session_motion, motion_labels, render_clip_frames, sample_render_config
 
     t_start = time.monotonic()
     model = None if args.render_only else load_omnihead(args.recognizer)
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     n_p = int(round(args.perceptual_seconds * 25))
     rcfgs, motions, videos, perc_videos = [], [], [], []
     for i, sess in enumerate(sessions):
-        full = Motion.load(sess / "motion.npz")
+        full = load_session_motion(sess)
         motion = full.slice(0, n_eval)
         motion.events = {k: (v[:n_eval] if isinstance(v, list) and len(v) == len(full) else v) for k, v in (full.events or {}).items()}
         motions.append(motion)
@@ -156,11 +156,17 @@ def main(argv=None) -> int:
         rcfgs.append(rcfg)
         videos.append(rendered(f"{sess.name}_gt", motion, rcfg))
         gt_m = motion.slice(0, n_p)
-        audio = load_audio(sess / "audio.wav")[: n_p * 640]
+        audio = load_audio(sess / "audio.wav")  # the whole session; the motion is cut afterwards
         if generator is not None:
-            gen_m = generator.generate(audio, style=motion, seed=i)
+            gen_m = generator.generate(audio, style=full, seed=i)
         else:
-            gen_m = procedural_generate(audio, seed=1000 + i)
+            gen_m = None
+            for seed in range(1000 + i, 1100 + i, 10):  # SynHAGE can fail on rare short inputs; next seed
+                try:
+                    gen_m = procedural_generate(audio, seed=seed)
+                    break
+                except ValueError:
+                    continue
         gen_m = gen_m.slice(0, min(n_p, len(gen_m)))
         frozen = Motion(np.tile(np.nanmean(gt_m.data, 0, keepdims=True), (n_p, 1)).astype(np.float32), 25)
         # GT under another random camera/lighting/colours: how far appearance alone moves the metric

@@ -27,13 +27,16 @@ was interrupted therefore continues where it stopped.
 with its name and a one-line reason; the batch goes on. :attr:`BatchReport.exit_code` is 1
 when any file failed, else 0.
 
-**Processes and threads.** ``jobs=1`` runs in this process with torch's thread setting as
-it is. ``jobs=N > 1`` starts N worker processes that run torch with ``max(1, cpu_count // N)``
-intra-op threads each (``threads`` overrides), so N workers never oversubscribe the cores.
-The model is always loaded once in the parent first (a bad model fails before any file is
-touched). Workers that run single-threaded are forked and share that loaded model
-copy-on-write (a fast start, as torch's DataLoader workers); with more threads per worker
-they are spawned (a forked OpenMP thread pool can hang) and each loads the model once.
+**Processes and threads.** ``jobs=1`` runs in this process, ``jobs=N > 1`` starts N
+worker processes. Every worker runs torch **single-threaded** (``threads`` overrides):
+the work per file is a chain of small sequential steps (a batch-1 LSTM over 25 windows
+per 10 s of audio, a 1024-point FFT per frame), where intra-op threads only add
+synchronisation — on the shared 2-core test machine 2 threads were 25× slower per file
+than 1 — so throughput comes from ``--jobs`` (about one per core). The model is always
+loaded once in the parent first (a bad model fails before any file is touched);
+single-threaded workers are forked and share that model copy-on-write (a fast start, as
+torch's DataLoader workers); with more threads per worker they are spawned (a forked
+OpenMP thread pool can hang) and each loads the model once.
 Files are handed out one at a time, longest first, so a long file does not leave other
 workers idle at the end.
 """
@@ -161,6 +164,8 @@ def plan_outputs(inputs: Iterable[Path], outdir: str | os.PathLike | None) -> li
         outdir = Path(outdir)
         if outdir.exists() and not outdir.is_dir():
             raise StygazeError(f"output folder {outdir} is an existing file: give a folder for a batch (-o OUTDIR)")
+        if outdir.suffix.lower() == ".npz":
+            raise StygazeError(f"-o {outdir} looks like a file: with a folder or glob as --audio, -o names the output folder")
         common = Path(os.path.commonpath([str(p.resolve().parent) for p in inputs]))
     seen: dict[Path, Path] = {}
     for audio in inputs:
@@ -231,12 +236,6 @@ def _run_item(item: BatchItem) -> BatchResult:
     return BatchResult(item, "done", None, time.perf_counter() - t0)
 
 
-def threads_per_worker(jobs: int, cpus: int | None = None) -> int:
-    """Torch intra-op threads for each of ``jobs`` workers: ``max(1, cpus // jobs)``."""
-    cpus = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    return max(1, cpus // max(1, jobs))
-
-
 def run_batch(
     items: list[BatchItem],
     worker_factory: Callable[[], Worker],
@@ -256,8 +255,8 @@ def run_batch(
             picklable for ``jobs > 1`` when workers are spawned (a ``functools.partial`` of
             a module-level function is).
         jobs: worker processes; 1 = this process.
-        threads: torch threads per worker (default :func:`threads_per_worker`; ``jobs=1``
-            leaves this process's setting unless given).
+        threads: torch intra-op threads per worker (default 1, see the module docstring);
+            with ``jobs=1`` this process's setting is restored afterwards.
         progress: tqdm bar on stderr (``None`` = only when stderr is a terminal).
         on_result: called in the parent for each result as it arrives (e.g. to print failures).
 
@@ -286,20 +285,22 @@ def run_batch(
         if on_result is not None:
             on_result(result)
 
+    import torch
+
     workers = min(jobs, len(todo))
+    threads = int(threads or 1)
+    saved_threads = torch.get_num_threads()
     try:
         if todo:
             if workers <= 1:
-                if threads:
-                    import torch
-
-                    torch.set_num_threads(threads)
+                torch.set_num_threads(threads)
                 _STATE["work"] = worker_factory()  # errors here (bad model) propagate: nothing ran yet
                 for i in todo:
                     record(i, _run_item(items[i]))
             else:
-                _run_pool(items, todo, worker_factory, workers, threads or threads_per_worker(workers), record)
+                _run_pool(items, todo, worker_factory, workers, threads, record)
     finally:
+        torch.set_num_threads(saved_threads)
         _STATE.clear()
         bar.close()
     return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, workers))

@@ -22,9 +22,12 @@ different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
 after generation; 1.0 leaves the motion unchanged, 0 freezes the part at the mean pose.
 
-**Seed.** Generation is deterministic. ``seed=None`` starts from the neutral (mean) pose;
+**Seed.** Every result is reproducible. ``seed=None`` starts from the neutral (mean) pose;
 an integer draws the starting pose (the first past window) from N(0, 0.5²) in normalised
-units with that seed, so different seeds give different, reproducible motion.
+units with that seed. Models with a latent (``latent_dim > 0``, e.g. the built-in one) also
+draw one latent vector per step from their conditional prior, from ``(seed, step)``
+(``seed=None`` counts as 0), scaled by ``temperature`` (0 = the prior means; default: the
+model's ``GeneratorConfig.temperature``).
 
 **Audio.** A path is read with :func:`stygaze.audio.load_audio` (any rate, stereo mixed to
 mono, per-clip normalisation); an array is taken at ``sr`` (default 16 kHz). Silence is
@@ -53,7 +56,7 @@ import torch.nn.functional as F
 
 from stygaze.audio import HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
 from stygaze.errors import AudioError, CheckpointError, StyleError
-from stygaze.models.generator import StyGazeTalkModel
+from stygaze.models.generator import NoiseSource, StyGazeTalkModel
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "assets" / "stygazetalk"
@@ -232,6 +235,15 @@ class StyGazeTalk:
             raise AudioError(f"audio is {len(samples) / SAMPLE_RATE * 1000:.0f} ms long: at least 20 ms (half a motion frame) is needed")
         return samples
 
+    def _noise(self, seed: int | None, temperature: float | None) -> NoiseSource | None:
+        c = self.config
+        if c.latent_dim == 0:
+            return None
+        temperature = c.temperature if temperature is None else float(temperature)
+        if not np.isfinite(temperature) or temperature < 0:
+            raise StyleError(f"temperature must be a finite number >= 0, got {temperature}")
+        return NoiseSource(0 if seed is None else seed, c.latent_dim, temperature)
+
     def _initial_past(self, seed: int | None) -> torch.Tensor:
         c = self.config
         device = self.model.generator.motion_mean.device
@@ -268,6 +280,7 @@ class StyGazeTalk:
         gaze_scale: float = 1.0,
         *,
         normalize: bool = True,
+        temperature: float | None = None,
     ) -> Motion:
         """Speech -> gaze and head motion.
 
@@ -279,16 +292,19 @@ class StyGazeTalk:
             seed: None = start from the mean pose; int = a reproducible random start pose.
             head_scale, gaze_scale: amplitude of head / eye motion around the mean pose.
             normalize: per-clip zero-mean unit-variance audio normalisation.
+            temperature: scale of the latent draws (models with a latent only; None = the
+                model's ``temperature``, chosen on the validation split).
 
         Returns:
             :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees.
         """
         self._check_scales(head_scale, gaze_scale)
+        noise = self._noise(seed, temperature)
         style_t = self.resolve_style(style)
         samples = self._audio(audio, sr, normalize)
         gen = self.model.generator
         feats = gen.audio.features(samples).to(gen.motion_mean.device)  # (T, F)
-        pred = gen.rollout(feats[None], style_t, self._initial_past(seed))[0]  # (T, 7) normalised
+        pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
         return Motion(self._to_degrees(pred, head_scale, gaze_scale))
 
     def stream(
@@ -300,6 +316,7 @@ class StyGazeTalk:
         *,
         sr: int = SAMPLE_RATE,
         normalize: bool = True,
+        temperature: float | None = None,
     ) -> MotionStream:
         """A :class:`MotionStream`: push audio chunks, receive motion frames (degrees)."""
         self._check_scales(head_scale, gaze_scale)
@@ -307,7 +324,10 @@ class StyGazeTalk:
 
         if not isinstance(self.model.generator.audio, MelEncoder):
             raise CheckpointError("streaming needs a model with the 'mel' audio encoder (wav2vec2 attends to the whole chunk)")
-        return MotionStream(self, self.resolve_style(style), self._initial_past(seed), head_scale, gaze_scale, sr, normalize)
+        noise = self._noise(seed, temperature)
+        stream = MotionStream(self, self.resolve_style(style), self._initial_past(seed), head_scale, gaze_scale, sr, normalize)
+        stream.noise = noise
+        return stream
 
 
 class MotionStream:
@@ -338,6 +358,7 @@ class MotionStream:
         self.frames_out = 0
         self._closed = False
         self._n_fft = c.n_fft
+        self.noise: NoiseSource | None = None
 
     @property
     def latency_frames(self) -> int:
@@ -430,7 +451,8 @@ class MotionStream:
                 if t + c.M > self._feat_count:
                     break
                 a = self._features(t, t + c.M)
-            pred = self.gen(a[None].to(self.gen.motion_mean.device), self.past, self.style).motion  # (1, N, 7)
+            eps = self.noise.draw(self._steps, 1) if self.noise is not None else None
+            pred = self.gen(a[None].to(self.gen.motion_mean.device), self.past, self.style, noise=eps).motion  # (1, N, 7)
             self.past = torch.cat([self.past, pred], dim=1)[:, -c.M :]
             n = c.N if not final else min(c.N, self._total - t)
             outs.append(pred[0, :n])

@@ -87,6 +87,18 @@ def register(sub, formatter) -> None:
     p.add_argument("--max-gap", type=float, default=0.2, help="interpolate gaps up to this many seconds")
     p.set_defaults(func=_import_openface)
 
+    # subcommands that live in their own modules (``stygaze/_cli/data_<name>.py``)
+    import importlib
+
+    for name in ("features",):
+        try:
+            module = importlib.import_module(f"stygaze._cli.data_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"stygaze._cli.data_{name}":
+                continue
+            raise
+        module.register(cmds, formatter)
+
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
 
 

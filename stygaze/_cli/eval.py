@@ -64,6 +64,11 @@ def _check_output(path: Path | None, label: str) -> None:
         return
     if path.is_dir():
         raise StygazeError(f"--{label} {path} is a folder; give a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise StygazeError(f"--{label} {path}: {parent} is a file, not a folder")
+            break
     if label == "plot" and path.suffix.lower() not in PLOT_SUFFIXES:
         raise StygazeError(f"--plot {path}: unsupported image type '{path.suffix}' (use one of {', '.join(PLOT_SUFFIXES)})")
 

@@ -34,7 +34,7 @@ batch mode (--audio is a folder or a glob): the model is loaded once per process
 that already exist are skipped (rerun to finish an interrupted batch), a file that fails
 is reported on stderr as 'stygaze: failed: <file>: <reason>' and the batch goes on; a
 summary line ends the run; the exit code is 1 if any file failed. stdout lists the
-outputs written. --jobs N runs N worker processes with max(1, cores // N) torch threads each.
+outputs written. --jobs N runs N worker processes (torch single-threaded each: use about one per core).
 """
 
 
@@ -57,7 +57,7 @@ def register(sub, formatter) -> None:
     p.add_argument("--gaze-scale", type=float, default=1.0, help="eye motion amplitude around the mean pose")
     p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
-    p.add_argument("--jobs", type=int, default=1, help="batch mode: worker processes (each with max(1, cores // jobs) torch threads)")
+    p.add_argument("--jobs", type=int, default=1, help="batch mode: worker processes, each running torch single-threaded (about one per core is fastest)")
     p.add_argument("--overwrite", action="store_true", help="batch mode: regenerate outputs that already exist (default: skip them)")
     for mode in _extra_modes():
         mode.add_options(p)

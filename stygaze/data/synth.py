@@ -9,7 +9,7 @@ an eye tracker would see them. What is modelled (sources in ``datasets/synhage.m
 * **Fixations** with gamma-distributed durations (style ``fixation_mean_s``), ocular drift
   (Ornstein–Uhlenbeck, style ``drift_deg``), tremor, and **microsaccades** (< 1°).
 * **Saccades** on the main sequence: duration ``2.2·A + 21`` ms (``SynthConfig``), a raised-
-  cosine velocity profile whose peak ``π/2 · A / D`` saturates near 600 °/s; primary saccades
+  cosine velocity profile whose peak ``≈ 1.7 · A / D`` saturates near 600 °/s; primary saccades
   > 8° undershoot by 5–12 % and are followed by a corrective saccade.
 * **Eye–head coupling** (Freedman & Sparks 1997): the head's share of a gaze shift rises
   with amplitude (logistic in amplitude around ``head_onset_deg``, up to ``head_share``);
@@ -20,7 +20,8 @@ an eye tracker would see them. What is modelled (sources in ``datasets/synhage.m
 * **Vergence**: each eye turns inward by ``atan(IPD/2 / distance)`` (≈ 1.8° at 1 m), with
   a slower vergence movement when gaze moves between the partner and the distance.
 * **Speech coupling** (from the audio only: energy-based voice activity, utterances,
-  pauses, listening stretches, energy peaks = stressed-syllable candidates): gaze aversion
+  pauses, listening stretches, stressed syllables = speech-rhythm beats from
+  :mod:`stygaze.data.rhythm`): gaze aversion
   at utterance starts (``aversion_tendency``) and spontaneously while speaking, head
   "beat" nods aligned to stressed syllables (``nod_prob``, ``nod_gain``), head pitch that
   follows loudness (``speech_head_gain``), calmer behaviour in pauses and while listening
@@ -227,8 +228,8 @@ class SpeechCues:
         speech: ``(E,)`` bool voice activity at 100 Hz (after gap filling).
         utterances: ``(U, 2)`` start/end seconds of utterances (speech separated by ≥ 0.35 s).
         listening: ``(L, 2)`` start/end seconds of silences ≥ ``listening_gap_s``.
-        stress_s: ``(K,)`` times of energy peaks judged stressed syllables.
-        stress_strength: ``(K,)`` in 0..1.
+        stress_s: ``(K,)`` times (s) of stressed syllables: speech-rhythm beats inside speech.
+        stress_strength: ``(K,)`` onset strength in 0.2..1.
     """
 
     duration_s: float
@@ -264,14 +265,11 @@ def analyze_speech(audio: np.ndarray, cfg: SynthConfig | None = None) -> SpeechC
         audio: ``(S,)`` float waveform at 16 kHz (any scale).
 
     Returns:
-        :class:`SpeechCues`. Stressed syllables are the rhythmic stresses of
-        :func:`rhythmic_beats` that fall inside speech (speech rhythm is carried by stressed
+        :class:`SpeechCues`. Stressed syllables are the beats of
+        :func:`stygaze.data.rhythm.rhythmic_beats` that fall inside speech (speech rhythm is carried by stressed
         syllables; a beat tracker on the onset envelope finds the strongest, roughly regular
         onsets), with strength = onset strength / its 90th percentile.
     """
-    from scipy.ndimage import uniform_filter1d
-    from scipy.signal import find_peaks
-
     cfg = cfg or SynthConfig()
     x = np.asarray(audio, dtype=np.float32).reshape(-1)
     hop = SAMPLE_RATE // ENV_RATE
@@ -312,6 +310,8 @@ def analyze_speech(audio: np.ndarray, cfg: SynthConfig | None = None) -> SpeechC
     gaps = bounds[(bounds[:, 1] - bounds[:, 0]) >= cfg.listening_gap_s]
     # rhythmic stresses: the beats of a beat tracker on the onset envelope (spectral flux of
     # the log-mel spectrogram at one value per motion frame) that fall inside speech
+    from stygaze.data.rhythm import rhythmic_beats
+
     beats, onset = rhythmic_beats(audio)
     bi = np.clip(np.round(beats * ENV_RATE / FPS).astype(int), 0, n - 1)
     inside = speech[bi]
@@ -331,64 +331,6 @@ def analyze_speech(audio: np.ndarray, cfg: SynthConfig | None = None) -> SpeechC
         stress_s=peaks / ENV_RATE,
         stress_strength=strength,
     )
-
-
-def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, chunk: int = 4096) -> np.ndarray:
-    """librosa's default onset envelope at one value per motion frame, in bounded memory.
-
-    Equal (to float32 rounding) to ``librosa.onset.onset_strength(y=audio, sr=16000,
-    hop_length=640)``: centred Hann STFT (n_fft 2048, zero padding), 128-band mel power,
-    dB with an 80 dB floor below the clip's maximum, mean positive first difference over
-    bands, 2 leading zeros. Computed in chunks of frames, so an hour of audio needs tens of
-    MB instead of librosa's full complex spectrogram (≈ 0.7 GB).
-
-    Args:
-        audio: ``(S,)`` waveform at 16 kHz.
-
-    Returns:
-        ``(1 + S // 640,)`` float32.
-    """
-    import librosa
-    import scipy.fft
-    from numpy.lib.stride_tricks import as_strided
-
-    hop = SAMPLE_RATE // FPS
-    y = np.pad(np.asarray(audio, np.float32), (n_fft // 2, n_fft // 2))
-    n = 1 + (len(y) - n_fft) // hop
-    frames = as_strided(y, shape=(n, n_fft), strides=(y.strides[0] * hop, y.strides[0]), writeable=False)
-    win = librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-    mel = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=n_fft, n_mels=n_mels, fmax=SAMPLE_RATE / 2).astype(np.float32).T
-    S = np.empty((n, n_mels), np.float32)
-    for a in range(0, n, chunk):
-        F = scipy.fft.rfft(frames[a : a + chunk] * win, axis=1)
-        S[a : a + chunk] = (F.real * F.real + F.imag * F.imag) @ mel
-    S = 10.0 * np.log10(np.maximum(S, 1e-10))
-    S = np.maximum(S, S.max() - 80.0)
-    flux = np.maximum(0.0, S[1:] - S[:-1]).mean(axis=1)
-    return np.concatenate([np.zeros(1 + n_fft // (2 * hop), np.float32), flux])[:n].astype(np.float32)
-
-
-def rhythmic_beats(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rhythmic beats of speech, in motion frames, and the onset envelope.
-
-    :func:`onset_strength` (log-mel spectral flux, librosa's default, one value per motion
-    frame) and ``librosa.beat.beat_track`` on it: the same beat definition the BAS metric
-    uses, so "head beats on stressed syllables" can be checked with BAS.
-
-    Returns:
-        ``(beats (B,) int64 frame indices, onset (T',) float32 envelope at 25 fps)``.
-    """
-    import librosa
-
-    y = np.asarray(audio, dtype=np.float32)
-    hop = SAMPLE_RATE // FPS
-    if y.size < 4 * hop or float(np.ptp(y)) == 0.0:
-        return np.zeros(0, np.int64), np.zeros(max(1, y.size // hop), np.float32)
-    onset = onset_strength(y)
-    if not np.any(onset > 0):
-        return np.zeros(0, np.int64), onset
-    _, beats = librosa.beat.beat_track(onset_envelope=onset, sr=SAMPLE_RATE, hop_length=hop)
-    return np.asarray(beats, np.int64), onset
 
 
 # --------------------------------------------------------------------------------------
@@ -427,11 +369,13 @@ def superpose(t: np.ndarray, onsets: np.ndarray, durations: np.ndarray, deltas: 
         cost is O(N · J) where J is the largest number of movements active at once.
     """
     t = np.asarray(t, np.float64)
-    deltas = np.asarray(deltas, np.float64).reshape(len(onsets), -1)
-    out = np.zeros((len(t), deltas.shape[1]))
     K = len(onsets)
+    deltas = np.asarray(deltas, np.float64)
+    C = deltas.shape[1] if deltas.ndim == 2 else 1
+    out = np.zeros((len(t), C))
     if K == 0:
         return out
+    deltas = deltas.reshape(K, C)
     onsets = np.asarray(onsets, np.float64)
     durations = np.maximum(np.asarray(durations, np.float64), 1e-6)
     ends = onsets + durations

@@ -14,7 +14,7 @@ Events are returned as half-open sample ranges ``[onset, offset)`` (``offset`` e
 so ``offset − onset`` is the number of samples and ``offset`` is the index of the breaking
 sample, or ``T`` at the end of the data).
 
-Relation to ``pymovements.events.idt`` (MIT), checked by ``tests/unit/eval/test_idt_pymovements.py``:
+Relation to ``pymovements.events.idt`` (MIT), checked by ``tests/unit/eval/test_idt_vs_pymovements.py``:
 
 1. pymovements keeps the breaking sample inside the fixation and starts its next window
    one sample *after* it. With its inclusive offsets this means ``pm_offset == our
@@ -25,9 +25,9 @@ Relation to ``pymovements.events.idt`` (MIT), checked by ``tests/unit/eval/test_
    the first fixation whose breaking sample itself starts the next fixation of ours
    (back-to-back fixations, e.g. an instantaneous step with no sample in flight); from
    there pymovements searches from the sample after the breaking one, so its next onset
-   is later than ours (exactly one later on a clean step). With at least one
-   non-fixation sample between fixations (any saccade that is sampled in flight) the two
-   stay in step over the whole signal.
+   is later than ours (exactly one later on a clean step). When no window that starts at
+   a breaking sample is a fixation (typically: saccades sampled in flight, far from their
+   target) the two stay in step over the whole signal.
 3. Ties: pymovements accepts a window with ``D ≤ threshold`` but grows it only while
    ``D < threshold``; we grow while ``D ≤ threshold`` (REFERENCE). They differ only when a
    dispersion equals the threshold exactly.
@@ -37,6 +37,8 @@ Relation to ``pymovements.events.idt`` (MIT), checked by ``tests/unit/eval/test_
    same last valid sample in pymovements (``pm_offset == our offset − 1``: no breaking
    sample is added), and if the gaze moved during the gap, pymovements' breaking sample is
    the first valid sample after it, so its next fixation starts one sample later than ours.
+   In a window that contains NaN pymovements also drops the window's last sample when the
+   window reaches the end of the data (its last offset is then ``T − 2``).
 """
 
 from __future__ import annotations

@@ -108,11 +108,11 @@ class EvalAccumulator:
     speed_sigma: float = 5.0
     max_length_diff: int = MAX_LENGTH_DIFF
     audio_tolerance_s: float = AUDIO_TOLERANCE_S
-    num_pairs: int = 0
-    num_frames: int = 0
-    _frame: dict = field(default_factory=lambda: {g: {m: _Pooled() for m in METRICS} for g in GROUPS})
-    _fix: dict = field(default_factory=lambda: {"gt": [0, 0], "pred": [0, 0]})
-    _comp: dict = field(default_factory=lambda: {"gt": _Pooled(), "pred": _Pooled()})
+    num_pairs: int = field(default=0, init=False)
+    num_frames: int = field(default=0, init=False)
+    _frame: dict = field(default_factory=lambda: {g: {m: _Pooled() for m in METRICS} for g in GROUPS}, init=False, repr=False)
+    _fix: dict = field(default_factory=lambda: {"gt": [0, 0], "pred": [0, 0]}, init=False, repr=False)
+    _comp: dict = field(default_factory=lambda: {"gt": _Pooled(), "pred": _Pooled()}, init=False, repr=False)
 
     def add(
         self,

@@ -54,6 +54,9 @@ class GeneratorConfig:
     M: int = 20  # audio lookahead and past-motion window (frames)
     N: int = 10  # frames predicted per step
     vel_lambda: float = 1.0  # lambda: weight of MSE; 1 - lambda weights the velocity loss
+    latent_dim: int = 0  # > 0: per-step latent z (conditional prior, posterior from the target); 0 = the paper's deterministic model
+    kl_weight: float = 0.01  # beta of the KL term when latent_dim > 0
+    temperature: float = 1.0  # default scale of the latent draws at inference (chosen on the val split)
     motion_dim: int = NUM_CHANNELS
 
     @property
@@ -77,6 +80,7 @@ class GeneratorOutput:
     loss: torch.Tensor | None = None
     mse: float | None = None
     vel: float | None = None
+    kl: float | None = None
 
 
 def generator_loss(pred: torch.Tensor, target: torch.Tensor, last_past: torch.Tensor, vel_lambda: float) -> tuple:
@@ -121,7 +125,13 @@ class MotionGenerator(nn.Module):
             )
             self.tfm = nn.TransformerEncoder(layer, c.num_layers, enable_nested_tensor=False)
             self.tfm_norm = nn.LayerNorm(c.hidden)
-        self.out = nn.Linear(c.hidden, c.N * c.motion_dim)
+        if c.latent_dim > 0:
+            # conditional prior p(z | Z_t) and posterior q(z | Z_t, target), diagonal Gaussians
+            self.prior = nn.Linear(c.hidden, 2 * c.latent_dim)
+            self.posterior = nn.Sequential(
+                nn.Linear(c.hidden + c.N * c.motion_dim, c.hidden), nn.GELU(), nn.Linear(c.hidden, 2 * c.latent_dim)
+            )
+        self.out = nn.Linear(c.hidden + c.latent_dim, c.N * c.motion_dim)
         nn.init.zeros_(self.out.bias)
         with torch.no_grad():
             self.out.weight.mul_(0.1)  # start close to "hold the last frame"
@@ -145,6 +155,7 @@ class MotionGenerator(nn.Module):
         past: torch.Tensor,
         style: torch.Tensor | None = None,
         target: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         """One window step.
 
@@ -152,7 +163,10 @@ class MotionGenerator(nn.Module):
             audio_features: ``(B, M, F)`` raw audio features for frames ``[t, t+M)``.
             past: ``(B, M, 7)`` normalised motion of frames ``[t-M, t)``.
             style: ``(B, d_s)`` style vectors (ignored when ``style_dim == 0``).
-            target: optional ``(B, N, 7)`` normalised ground truth of ``[t, t+N)``.
+            target: optional ``(B, N, 7)`` normalised ground truth of ``[t, t+N)``; with a
+                latent, z is then drawn from the posterior (training).
+            noise: ``(B, latent_dim)`` standard-normal draws for z from the prior when no
+                target is given (None = the prior mean). Ignored without a latent.
 
         Returns:
             :class:`GeneratorOutput` with ``motion (B, N, 7)`` normalised.
@@ -173,12 +187,25 @@ class MotionGenerator(nn.Module):
         else:
             h = torch.cat([self.summary.expand(B, -1, -1), self.inp(z)], dim=1) + self.pos[: z.shape[1] + 1]
             summary = self.tfm_norm(self.tfm(h)[:, 0])
+        kl = None
+        if c.latent_dim > 0:
+            p_mu, p_logvar = self.prior(summary).chunk(2, dim=-1)
+            if target is not None:
+                rel = (target - past[:, -1:, :]).reshape(B, -1)
+                q_mu, q_logvar = self.posterior(torch.cat([summary, rel], dim=-1)).chunk(2, dim=-1)
+                z = q_mu + torch.exp(0.5 * q_logvar) * torch.randn_like(q_mu)
+                kl = 0.5 * (p_logvar - q_logvar + (q_logvar.exp() + (q_mu - p_mu) ** 2) / p_logvar.exp() - 1).sum(-1).mean()
+            else:
+                z = p_mu if noise is None else p_mu + torch.exp(0.5 * p_logvar) * noise
+            summary = torch.cat([summary, z], dim=-1)
         delta = self.out(summary).view(B, c.N, c.motion_dim)
         pred = past[:, -1:, :] + delta  # offsets from the last past frame
         if target is None:
             return GeneratorOutput(pred)
         loss, mse, vel = generator_loss(pred, target, past[:, -1], c.vel_lambda)
-        return GeneratorOutput(pred, loss, mse, vel)
+        if kl is not None:
+            loss = loss + c.kl_weight * kl
+        return GeneratorOutput(pred, loss, mse, vel, None if kl is None else float(kl.detach()))
 
     # --- rollout -------------------------------------------------------------------------
     def rollout(
@@ -187,6 +214,7 @@ class MotionGenerator(nn.Module):
         style: torch.Tensor | None = None,
         past: torch.Tensor | None = None,
         num_frames: int | None = None,
+        noise: "NoiseSource | None" = None,
     ) -> torch.Tensor:
         """Autoregressive generation over a whole clip.
 
@@ -195,6 +223,7 @@ class MotionGenerator(nn.Module):
             style: ``(B, d_s)`` or None (the stored neutral style).
             past: ``(B, M, 7)`` normalised initial past window; None = neutral (zeros).
             num_frames: frames to produce (default T).
+            noise: latent draws per step (:class:`NoiseSource`); None = prior means.
 
         Returns:
             ``(B, num_frames, 7)`` normalised motion.
@@ -212,7 +241,8 @@ class MotionGenerator(nn.Module):
         outs = []
         for k in range(steps):
             t = k * c.N
-            pred = self(audio_features[:, t : t + c.M], past, style).motion  # (B, N, 7)
+            eps = noise.draw(k, B) if noise is not None else None
+            pred = self(audio_features[:, t : t + c.M], past, style, noise=eps).motion  # (B, N, 7)
             outs.append(pred)
             past = torch.cat([past, pred], dim=1)[:, -c.M :]
         return torch.cat(outs, dim=1)[:, :num_frames]
@@ -220,6 +250,23 @@ class MotionGenerator(nn.Module):
     @property
     def audio_encoder_id(self) -> str:
         return self.audio.encoder_id
+
+
+class NoiseSource:
+    """Reproducible latent draws: step ``k`` always gets the same ``(B, latent_dim)`` noise.
+
+    Step ``k``'s draw depends only on ``(seed, k)``, so offline rollout and streaming agree.
+    ``temperature`` scales the draws (0 = prior means).
+    """
+
+    def __init__(self, seed: int, latent_dim: int, temperature: float = 1.0):
+        self.seed, self.latent_dim, self.temperature = int(seed), int(latent_dim), float(temperature)
+
+    def draw(self, step: int, batch: int = 1) -> torch.Tensor | None:
+        if self.latent_dim == 0:
+            return None
+        rng = np.random.default_rng([self.seed, int(step)])
+        return torch.from_numpy(rng.standard_normal((batch, self.latent_dim)).astype(np.float32) * self.temperature)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -273,7 +273,6 @@ class WindowAttention3D(nn.Module):
     def __init__(self, dim: int, window: tuple[int, int, int], num_heads: int) -> None:
         super().__init__()
         self.dim, self.window, self.num_heads = dim, tuple(window), num_heads
-        self.scale = (dim // num_heads) ** -0.5
         wd, wh, ww = self.window
         self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wd - 1) * (2 * wh - 1) * (2 * ww - 1), num_heads))
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)

@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-from stygaze.render.config import RenderConfig, RenderError
+from stygaze.render.config import CameraConfig, LightConfig, RenderConfig, RenderError
 from stygaze.render.heads import FrameGeometry, HeadModel, MeshPart
 
 log = logging.getLogger(__name__)
@@ -219,12 +219,15 @@ def _make_offscreen(width: int, height: int, platform: str, msaa: bool = True):
 # and it treats vertex colours as linear (washed-out skin). These shaders keep pyrender's
 # uniform interface (lights, material, camera), decode sRGB vertex colours to linear,
 # light them (diffuse / pi as in pyrender, plus a Blinn-Phong highlight whose sharpness
-# follows the material roughness) and encode back to sRGB. Normals use the rotation part
+# follows the roughness, per vertex in texcoord_0.x) and encode back to sRGB. Normals use the rotation part
 # of the model matrix: every transform here is rigid.
 _MESH_VERT = """#version 330 core
 layout(location = 0) in vec3 position;
 #ifdef NORMAL_LOC
 layout(location = NORMAL_LOC) in vec3 normal;
+#endif
+#ifdef TEXCOORD_0_LOC
+layout(location = TEXCOORD_0_LOC) in vec2 texcoord_0;
 #endif
 #ifdef COLOR_0_LOC
 layout(location = COLOR_0_LOC) in vec4 color_0;
@@ -236,6 +239,7 @@ uniform mat4 P;
 out vec3 frag_position;
 out vec3 frag_normal;
 out vec4 color_multiplier;
+out float frag_roughness;
 void main()
 {
     mat4 MI = M * inst_m;
@@ -251,6 +255,11 @@ void main()
     color_multiplier = color_0;
 #else
     color_multiplier = vec4(1.0);
+#endif
+#ifdef TEXCOORD_0_LOC
+    frag_roughness = texcoord_0.x;  // per-vertex roughness (stygaze packs it here)
+#else
+    frag_roughness = -1.0;
 #endif
 }
 """
@@ -275,6 +284,7 @@ uniform vec3 ambient_light;
 in vec3 frag_position;
 in vec3 frag_normal;
 in vec4 color_multiplier;
+in float frag_roughness;
 out vec4 frag_color;
 const float PI = 3.141592653589793;
 void main()
@@ -283,7 +293,7 @@ void main()
     vec3 albedo = pow(base.rgb, vec3(2.2));
     vec3 n = normalize(frag_normal);
     vec3 v = normalize(cam_pos - frag_position);
-    float r = clamp(material.roughness_factor, 0.05, 1.0);
+    float r = clamp(frag_roughness >= 0.0 ? frag_roughness : material.roughness_factor, 0.05, 1.0);
     float shininess = 2.0 / (r * r * r * r) - 2.0;
     float ks = 0.35 * (1.0 - r) * (1.0 - r);
     vec3 color = albedo * ambient_light;
@@ -356,11 +366,10 @@ def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarr
 
 
 class _Group:
-    """Parts sharing one material, drawn as one primitive (vertices posed on the CPU)."""
+    """Parts drawn as one primitive: vertices posed on the CPU, roughness per vertex."""
 
     def __init__(self, parts: list[MeshPart]):
         self.parts = parts
-        self.roughness = float(parts[0].roughness)
         sizes = [len(p.vertices) for p in parts]
         self.slices = []
         start = 0
@@ -371,6 +380,9 @@ class _Group:
         self.faces = np.concatenate([p.faces + sl.start for p, sl in zip(parts, self.slices)]).astype(np.uint32)
         colors = np.concatenate([np.clip(p.colors, 0, 1) for p in parts]).astype(np.float32)
         self.colors = np.concatenate([colors, np.ones((self.n, 1), np.float32)], 1)
+        self.roughness = np.zeros((self.n, 2), np.float32)
+        for p, sl in zip(parts, self.slices):
+            self.roughness[sl, 0] = p.roughness
         self.normals = [vertex_normals(p.vertices, p.faces) for p in parts]
         self.positions = np.empty((self.n, 3), np.float32)
         self.normal_buf = np.empty((self.n, 3), np.float32)
@@ -398,19 +410,27 @@ class _Group:
 class SceneRenderer:
     """Renders :class:`FrameGeometry` of one head model; reuse it for every frame.
 
-    Parts are grouped by material and each group is one primitive whose vertices are posed
-    with numpy per frame: with Mesa's CPU rasteriser pyrender's per-primitive Python
-    overhead costs more than re-sending ~30k vertices, so few primitives render fastest.
+    All parts are drawn as one primitive whose vertices are posed with numpy per frame
+    (roughness travels per vertex): with Mesa's CPU rasteriser pyrender's per-primitive
+    Python overhead costs more than re-sending ~40k vertices, so one primitive is fastest.
 
     Args:
         head: the head model.
-        config: image size, camera, lights, background.
+        config: image size, camera, lights, background (copied; see :meth:`set_view`).
 
-    Use as a context manager or call :meth:`close` (frees the GL context).
+    Use as a context manager or call :meth:`close` (frees the GL context). To render many
+    clips, keep one renderer and feed it each clip's geometry::
+
+        with SceneRenderer(head, cfg) as r:
+            for clip in clips:
+                r.set_view(CameraConfig(azimuth_deg=rng.uniform(-30, 30)))
+                frames = np.stack([r.render(g) for g in head.frames(clip)])
     """
 
     def __init__(self, head: HeadModel, config: RenderConfig | None = None):
-        self.config = config or RenderConfig()
+        from dataclasses import replace
+
+        self.config = replace(config) if config is not None else RenderConfig()
         self.platform = ensure_gl_platform()
         import pyrender
 
@@ -420,30 +440,13 @@ class SceneRenderer:
         px = cfg.size * cfg.supersample
         bg = list(cfg.colors.background) + [1.0]
         self.scene = pyrender.Scene(bg_color=bg, ambient_light=[cfg.light.ambient] * 3)
-        by_roughness: dict[float, list[MeshPart]] = {}
-        for part in head.parts():
-            by_roughness.setdefault(round(float(part.roughness), 3), []).append(part)
-        self._groups = [_Group(parts) for parts in by_roughness.values()]
-        self._materials = [
-            pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=g.roughness)
-            for g in self._groups
-        ]
-        cam = cfg.camera
-        target = np.asarray(cam.target, dtype=float)
-        eye = target + cam.distance * _direction(cam.azimuth_deg, cam.elevation_deg)
-        camera = pyrender.PerspectiveCamera(yfov=np.deg2rad(cam.yfov_deg), znear=0.05, zfar=10.0, aspectRatio=1.0)
-        self.scene.add(camera, pose=look_at(eye, target))
-        li = cfg.light
-        for intensity, az, el in (
-            (li.key_intensity, li.key_azimuth_deg, li.key_elevation_deg),
-            (li.fill_intensity, li.fill_azimuth_deg, li.fill_elevation_deg),
-            (li.rim_intensity, li.rim_azimuth_deg, li.rim_elevation_deg),
-        ):
-            if intensity > 0:
-                light = pyrender.DirectionalLight(color=np.asarray(li.color), intensity=float(intensity))
-                # lights ride with the camera, so a three-quarter view keeps the same portrait lighting
-                src = target + _direction(az + cam.azimuth_deg, el)
-                self.scene.add(light, pose=look_at(src, target))
+        self._group = _Group(list(head.parts()))
+        self._material = pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=0.6
+        )
+        self._camera_node = self.scene.add(pyrender.PerspectiveCamera(yfov=0.5, znear=0.05, zfar=10.0, aspectRatio=1.0))
+        self._light_nodes = [self.scene.add(pyrender.DirectionalLight()) for _ in range(3)]
+        self.set_view(cfg.camera, cfg.light)
         try:
             self._renderer = _make_offscreen(px, px, self.platform, msaa=cfg.msaa)
         except RenderError:
@@ -453,22 +456,51 @@ class SceneRenderer:
         self._shader_dir = _install_shaders(self._renderer)
         self._flags = pyrender.RenderFlags.FLAT if cfg.flat else pyrender.RenderFlags.NONE
 
+    def set_view(self, camera: CameraConfig | None = None, light: LightConfig | None = None) -> None:
+        """Move the camera and/or change the lights without a new GL context.
+
+        Lights ride with the camera (their azimuths are relative to it), so a three-quarter
+        view keeps the same portrait lighting. Use this to randomise views per clip.
+        """
+        cfg = self.config
+        if camera is not None:
+            cfg.camera = camera
+        if light is not None:
+            cfg.light = light
+        cam, li = cfg.camera, cfg.light
+        target = np.asarray(cam.target, dtype=float)
+        self._camera_node.camera.yfov = float(np.deg2rad(cam.yfov_deg))
+        eye = target + cam.distance * _direction(cam.azimuth_deg, cam.elevation_deg)
+        self.scene.set_pose(self._camera_node, look_at(eye, target))
+        specs = (
+            (li.key_intensity, li.key_azimuth_deg, li.key_elevation_deg),
+            (li.fill_intensity, li.fill_azimuth_deg, li.fill_elevation_deg),
+            (li.rim_intensity, li.rim_azimuth_deg, li.rim_elevation_deg),
+        )
+        for node, (intensity, az, el) in zip(self._light_nodes, specs):
+            node.light.intensity = float(max(intensity, 0.0))
+            node.light.color = np.asarray(li.color, dtype=np.float64)
+            src = target + _direction(az + cam.azimuth_deg, el)
+            self.scene.set_pose(node, look_at(src, target))
+        self.scene.ambient_light = np.full(3, float(li.ambient))
+
     def render(self, geometry: FrameGeometry) -> np.ndarray:
         """One frame: ``(size, size, 3)`` uint8 RGB."""
         pr = self._pyrender
-        for group, material in zip(self._groups, self._materials):
-            group.pose(geometry)
-            prim = pr.Primitive(
-                positions=group.positions,
-                normals=group.normal_buf,
-                color_0=group.colors,
-                indices=group.faces,
-                material=material,
-                mode=4,  # GL_TRIANGLES
-            )
-            if group.node is not None:
-                self.scene.remove_node(group.node)
-            group.node = self.scene.add(pr.Mesh([prim]))
+        group = self._group
+        group.pose(geometry)
+        prim = pr.Primitive(
+            positions=group.positions,
+            normals=group.normal_buf,
+            texcoord_0=group.roughness,
+            color_0=group.colors,
+            indices=group.faces,
+            material=self._material,
+            mode=4,  # GL_TRIANGLES
+        )
+        if group.node is not None:
+            self.scene.remove_node(group.node)
+        group.node = self.scene.add(pr.Mesh([prim]))
         color, _ = self._renderer.render(self.scene, flags=self._flags)
         img = np.asarray(color[..., :3])
         ss = self.config.supersample

@@ -154,7 +154,7 @@ def arkit_coefficients(motion: Motion, mapping: ArkitMapping | None = None) -> d
     d = m.data.astype(np.float64)
 
     def c(x, scale):
-        return np.clip(x / scale, 0.0, 1.0)
+        return np.clip(x / scale, 0.0, 1.0) + 0.0  # + 0.0 turns -0.0 into 0.0
 
     blink = np.zeros(len(m)) if m.blink is None else np.clip(m.blink.astype(np.float64), 0.0, 1.0)
     lp, ly, rp, ry = d[:, 3], d[:, 4], d[:, 5], d[:, 6]
@@ -220,13 +220,14 @@ def bvh_text(motion: Motion) -> str:
         "  CHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation\n",
         joint("LeftEye", (ex, ey, ez), 1),
         joint("RightEye", (-ex, ey, ez), 1),
-        "  End Site\n  {\n    OFFSET 0.0000 20.0000 0.0000\n  }\n}\n",
+        "}\n",
         f"MOTION\nFrames: {len(m)}\nFrame Time: {1.0 / m.fps:.6f}\n",
     ]
     # BVH channel values: Y = yaw, X = -pitch, Z = -roll  (R = Ry(yaw) Rx(-pitch) Rz(-roll))
     rows = np.column_stack(
         [np.zeros((len(m), 3)), d[:, 1], -d[:, 0], -d[:, 2], d[:, 4], -d[:, 3], np.zeros(len(m)), d[:, 6], -d[:, 5], np.zeros(len(m))]
     )
+    rows = rows + 0.0  # no "-0.00000"
     lines += [" ".join(f"{v:.5f}" for v in r) + "\n" for r in rows]
     return "".join(lines)
 

@@ -225,7 +225,6 @@ class ProceduralHead(HeadModel):
         self.colors = colors or HeadColors()
         self.geo = geometry or ProceduralGeometry()
         self.detail = float(detail)
-        g = self.geo
         self._eye_centers = {
             "left": self._eye_center(+1),
             "right": self._eye_center(-1),
@@ -272,7 +271,7 @@ class ProceduralHead(HeadModel):
         # nose: bridge + tip + wings
         ny0, ny1 = ey - 0.004, ey - 0.045
         yy = np.clip((p[:, 1] - ny1) / (ny0 - ny1), 0, 1)  # 0 at tip, 1 at bridge
-        bridge = np.exp(-0.5 * (p[:, 0] / (0.0075 + 0.004 * (1 - yy))) ** 2)
+        bridge = np.exp(-0.5 * (p[:, 0] / (0.0055 + 0.005 * (1 - yy))) ** 2)
         in_nose = (p[:, 1] > ny1 - 0.012) & (p[:, 1] < ny0 + 0.004)
         prof = 0.005 + 0.009 * (1 - yy) ** 1.5
         fade = _smoothstep(ny1 - 0.012, ny1 + 0.004, p[:, 1]) * _smoothstep(ny0 + 0.006, ny0 - 0.004, p[:, 1])
@@ -280,13 +279,15 @@ class ProceduralHead(HeadModel):
         disp += 0.006 * _gauss(p, (0, ny1 + 0.004, 0.1), (0.009, 0.008, 1)) * front
         for s in (-1, 1):
             disp += 0.0045 * _gauss(p, (s * 0.0115, ny1 + 0.003, 0.1), (0.006, 0.0055, 1)) * front
+        # under the nose: a short concave step, so nose and upper lip read as two shapes
+        disp -= 0.0035 * _gauss(p, (0, ny1 - 0.010, 0.1), (0.013, 0.0035, 1)) * front
         # lips and mouth
         my = self._mouth_y()
         disp += 0.0045 * _gauss(p, (0, my + 0.006, 0.1), (0.02, 0.0045, 1)) * front
         disp += 0.0040 * _gauss(p, (0, my - 0.007, 0.1), (0.018, 0.005, 1)) * front
         disp -= 0.0020 * _gauss(p, (0, my, 0.1), (0.022, 0.0012, 1)) * front
         # chin
-        disp += 0.004 * _gauss(p, (0, my - 0.035, 0.1), (0.018, 0.012, 1)) * front
+        disp += 0.0065 * _gauss(p, (0, my - 0.033, 0.1), (0.017, 0.011, 1)) * front
         return p + n * disp[:, None], n
 
     def _mouth_y(self) -> float:
@@ -313,20 +314,49 @@ class ProceduralHead(HeadModel):
         warm = 0.35 * sum(_gauss(p, (s * 0.04, ey - 0.038, 0.1), (0.016, 0.014, 1)) for s in (-1, 1))
         warm += 0.25 * _gauss(p, (0, ny1 + 0.004, 0.1), (0.01, 0.008, 1))
         colors = _mix(colors, np.asarray(col.lips) * 0.5 + np.asarray(col.skin) * 0.5, warm * front)
+        nostrils = sum(_gauss(p, (s * 0.0075, ny1 - 0.004, 0.1), (0.0028, 0.0016, 1)) for s in (-1, 1)) * front
+        colors = _mix(colors, np.asarray(col.lips) * 0.3, 0.8 * _smoothstep(0.2, 0.7, nostrils))
         lips = _gauss(p, (0, my, 0.1), (0.019, 0.0085, 1)) * front
         colors = _mix(colors, col.lips, _smoothstep(0.35, 0.6, lips))
         mouth_line = _gauss(p, (0, my, 0.1), (0.02, 0.0011, 1)) * front
         colors = _mix(colors, np.asarray(col.lips) * 0.35, _smoothstep(0.3, 0.8, mouth_line))
-        for s in (-1, 1):  # brows: an arc above each eye
-            bx = (p[:, 0] - s * (ex + 0.003)) / 0.019
-            arc_y = ey + 0.0195 - 0.006 * bx**2
-            brow = np.exp(-0.5 * ((p[:, 1] - arc_y) / 0.0028) ** 2) * (np.abs(bx) < 1.0) * front
-            colors = _mix(colors, col.brows, _smoothstep(0.25, 0.6, brow))
         # scalp under the hair shell: hair coloured, so no skin shows through at grazing angles
         elev = np.rad2deg(np.arcsin(np.clip(d[:, 1], -1, 1)))
         line = self._hairline_deg(np.arctan2(d[:, 0], d[:, 2]))
         colors = _mix(colors, np.asarray(col.hair) * 0.8, _smoothstep(line + 1.0, line + 4.0, elev))
         return MeshPart("head", p.astype(np.float32), faces, colors.astype(np.float32), roughness=0.65)
+
+    def _build_brows(self) -> MeshPart:
+        """Two eyebrows: thin strips lying 1 mm above the skin along an arc over each eye."""
+        g, col = self.geo, self.colors
+        c = np.asarray(g.head_center)
+        r = np.asarray(g.head_radii, dtype=np.float64)
+        n_u = self._n(24)
+        u = np.linspace(-1.0, 1.0, n_u)
+        verts, faces, colors = [], [], []
+        for side in (1, -1):
+            # inner end (towards the nose) thicker, outer end tapering
+            inner = np.clip(-side * u, 0, 1)
+            half = 0.0025 * (1.0 - 0.55 * u**2) * (1.0 + 0.25 * inner)
+            x = side * (g.eye_center_x + 0.003) + u * 0.0185
+            y = g.eye_center_y + 0.0195 - 0.0055 * u**2 + 0.0015 * inner
+            rows = []
+            for dy in (-half, half):
+                yy = y + dy
+                zz = c[2] + r[2] * np.sqrt(np.clip(1 - ((x - c[0]) / r[0]) ** 2 - ((yy - c[1]) / r[1]) ** 2, 0, 1))
+                d = np.stack([(x - c[0]) / r[0], (yy - c[1]) / r[1], (zz - c[2]) / r[2]], -1)
+                d /= np.linalg.norm(d, axis=1, keepdims=True)
+                pts, nrm = self._surface(d)
+                rows.append(pts + nrm * 0.0011)
+            base = sum(len(v) for v in verts)
+            verts.append(np.concatenate(rows))
+            for j in range(n_u - 1):
+                a0, b0, c0, d0 = base + j, base + j + 1, base + n_u + j, base + n_u + j + 1
+                faces += [(a0, b0, c0), (b0, d0, c0)]
+            shade = 1.0 + 0.12 * np.sin(u * 40.0)
+            colors.append(np.tile(np.asarray(col.brows), (2 * n_u, 1)) * np.tile(shade, 2)[:, None])
+        return MeshPart("brows", np.concatenate(verts).astype(np.float32), np.asarray(faces, np.int32),
+                        np.clip(np.concatenate(colors), 0, 1).astype(np.float32), roughness=0.65)
 
     def _build_hair(self) -> MeshPart:
         """A hair shell over the scalp whose lower edge follows a smooth hairline."""
@@ -440,8 +470,8 @@ class ProceduralHead(HeadModel):
         dirs2, faces2 = sphere_grid(self._n(24), self._n(40))
         d2 = dirs2[:, [1, 2, 0]]
         torso = d2 * np.array([0.19, 0.095, 0.10])
-        torso[:, 1] *= np.where(d2[:, 1] > 0, 0.55 + 0.45 * np.abs(d2[:, 0]) ** 0.5 * 0.0, 1.0)
-        torso += np.array([0.0, -0.118, -0.03])
+        torso[:, 1] *= np.where(d2[:, 1] > 0, 0.55, 1.0)  # flatter on top: shoulders
+        torso += np.array([0.0, -0.106, -0.03])
         tcol = np.tile(np.asarray(col.shirt, dtype=np.float64), (len(torso), 1))
         collar = _smoothstep(0.05, 0.0, np.abs(np.hypot(torso[:, 0], torso[:, 2] + 0.012) - 0.056)) * (torso[:, 1] > -0.17)
         tcol = _mix(tcol, np.asarray(col.shirt) * 0.7, collar)
@@ -452,7 +482,7 @@ class ProceduralHead(HeadModel):
 
     def parts(self) -> list[MeshPart]:
         if self._parts is None:
-            parts = [self._build_head(), self._build_hair(), *self._build_ears(), *self._build_body()]
+            parts = [self._build_head(), self._build_hair(), self._build_brows(), *self._build_ears(), *self._build_body()]
             for side in ("left", "right"):
                 parts.append(self._build_eye(f"eye_{side}"))
                 parts.append(self._build_lid(f"upper_lid_{side}", upper=True))
@@ -466,7 +496,7 @@ class ProceduralHead(HeadModel):
         row = motion.data[t].astype(np.float64)
         blink = 0.0 if motion.blink is None else float(np.clip(motion.blink[t], 0.0, 1.0))
         H = rotation4(head_rotation_matrix(row[0], row[1], row[2]))
-        poses = {name: H for name in ("head", "hair", "ear_left", "ear_right")}
+        poses = {name: H for name in ("head", "hair", "brows", "ear_left", "ear_right")}
         poses["neck"] = np.eye(4)
         poses["torso"] = np.eye(4)
         for side, (ip, iy) in (("left", (3, 4)), ("right", (5, 6))):

@@ -276,6 +276,11 @@ def _config_dict(cfg: CVAETrainConfig) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(cfg)))
 
 
+def _resumable(cfg: dict | None) -> dict | None:
+    """The config fields that must match to resume a run (all but the epoch budget)."""
+    return None if cfg is None else {k: v for k, v in cfg.items() if k != "epochs"}
+
+
 def evaluate(model: HeadCVAE, loader, cfg: CVAETrainConfig) -> dict[str, float]:
     """Mean validation losses (posterior mean z, full KL weight)."""
     model.eval()
@@ -327,8 +332,8 @@ def train_cvae(
     epoch, step = 0, 0
     if has_training_state(run_dir):
         counters = load_training_state(run_dir, model, optimizer)
-        if counters.get("config") != cfg_dict:
-            raise CheckpointError(f"{run_dir}/last was trained with another config; use a new --out folder or the same config")
+        if _resumable(counters.get("config")) != _resumable(cfg_dict):
+            raise CheckpointError(f"{run_dir}/last was trained with another config; use a new --out folder or the same config (only 'epochs' may change)")
         epoch, step = int(counters["epoch"]), int(counters["step"])
         stopper.load(counters["early_stopping"])
         log.info("resuming %s at epoch %d", run_dir, epoch)

@@ -2,46 +2,55 @@
 
 Every ``stygaze train ...`` command runs unchanged as one process or under ``torchrun``::
 
-    stygaze train generator --config configs/base.yaml --data corpus -o runs/base
-    torchrun --nproc-per-node 4 -m stygaze train generator --config configs/base.yaml --data corpus -o runs/base
+    stygaze train generator --config C.yaml --data CORPUS --out RUN
+    torchrun --standalone --nproc-per-node 4 -m stygaze train generator --config C.yaml --data CORPUS --out RUN
 
-The training loops use this module at four points and nothing else changes:
+How a loop uses this module (style, generator, cVAE and OmniHead loops all do):
 
-1. ``ctx = init_distributed(device)`` — reads the ``torchrun`` environment (``RANK``,
-   ``WORLD_SIZE``, ``LOCAL_RANK``); without it this is a plain single process and no process
-   group is created. Under ``torchrun`` it joins the group with **NCCL** when the process
-   gets a CUDA device (``cuda:LOCAL_RANK``) and **gloo** on CPU.
-2. ``sampler = ctx.sampler(dataset, shuffle=True, seed=seed)`` and ``sampler.set_epoch(epoch)``
-   — a :class:`~torch.utils.data.DistributedSampler` in *both* modes (one replica when
-   single-process), so the global order of samples in an epoch depends on ``seed`` and
-   ``epoch`` only, never on the number of processes.
-3. ``ddp = ctx.wrap(model)`` (or ``ctx.wrap_loss(model, fn)`` when the loop calls a loss
-   method rather than ``forward``) — DistributedDataParallel averages gradients over the
-   processes during ``backward``; single-process it returns the model itself.
-4. ``ctx.is_main`` gates everything that writes (checkpoints, ``RUN/last``, ``log.jsonl``,
-   progress bars); validation losses are combined with :meth:`DistributedContext.mean`
-   so every process takes the same early-stopping decision (no process waits forever).
+1. ``ctx = init_distributed(device)`` reads the ``torchrun`` environment (``RANK``,
+   ``WORLD_SIZE``, ``LOCAL_RANK``). Without it this is a plain single process: no process
+   group, and every helper below is a no-op, so single-process results are unchanged.
+   Under ``torchrun`` the process joins the group with **NCCL** when it gets a CUDA device
+   (``cuda:LOCAL_RANK``) and **gloo** on CPU.
+2. The data is sharded. Index-based loops (a ``DataLoader``) use ``ctx.sampler(dataset)``,
+   a :class:`~torch.utils.data.DistributedSampler` (call ``set_epoch`` each epoch).
+   Loops that draw random windows draw the *global* batch from an RNG seeded with
+   ``(seed, epoch)`` — identical on every process — and keep their slice with
+   :meth:`DistributedContext.shard`. Either way the processes see disjoint parts of the
+   same global batch a single process would see with ``batch_size × WORLD_SIZE``.
+3. The training step goes through ``ctx.wrap(model)`` or ``ctx.wrap_loss(model, fn)``
+   (DistributedDataParallel; gradients are averaged over processes during ``backward``).
+   Losses that couple the samples of a batch (the style encoder's NT-Xent) gather the
+   embeddings with gradients (:meth:`DistributedContext.gather`) so every negative of the
+   global batch is used.
+4. Validation losses are combined over processes (:meth:`DistributedContext.mean_metrics`),
+   so every process takes the same early-stopping decision, and wall-clock limits are
+   decided by rank 0 (:meth:`DistributedContext.broadcast_flag`); no process waits forever.
+   Only rank 0 (``ctx.is_main``) writes ``RUN/best``, ``RUN/last``, ``log.jsonl`` and shows
+   progress bars; the others wait at a barrier before returning.
 
 Batch size and learning rate
 ----------------------------
 ``batch_size`` in a config is **per process**. The effective (global) batch is
-``batch_size × WORLD_SIZE``; each optimizer step sees that many windows, and an epoch has
-``WORLD_SIZE`` times fewer steps. The learning rate is **kept as configured** by default
-(``lr_scaling="none"``): with the same global batch a ``torchrun`` run takes exactly the
-steps a single process would take with ``batch_size × WORLD_SIZE`` (this equivalence is
-tested). ``lr_scaling="linear"`` multiplies the LR by ``WORLD_SIZE`` (Goyal et al. 2017,
-for SGD-like recipes that scale the batch), ``"sqrt"`` by ``sqrt(WORLD_SIZE)`` (a common
-choice for Adam). See :func:`scaled_lr`.
+``batch_size × WORLD_SIZE`` windows per optimizer step; an epoch (a fixed number of
+windows) therefore has ``WORLD_SIZE`` times fewer steps. The learning rate is **kept as
+configured** (no automatic scaling). To reproduce a single-process run, divide
+``batch_size`` by the number of processes: 2 processes × batch 4 take the same steps as
+1 process × batch 8 (tested on the generator and style loops: same losses, same weights
+up to float rounding). Schedules counted in optimizer steps (cVAE ``kl_warmup_steps``,
+OmniHead ``warmup_steps``) then also match. For your own loops, :func:`scaled_lr` applies
+the ``linear`` (× N, Goyal et al. 2017) or ``sqrt`` (× √N) rule when you grow the global
+batch instead.
 
-Checkpoints are written from the unwrapped model (no ``module.`` prefix), so a run started
-with N processes resumes with M processes or with one, and vice versa. When the dataset
-size is not a multiple of ``WORLD_SIZE`` the sampler repeats a few samples to even the
-shards out (``drop_last=False``), the PyTorch default.
+Checkpoints and ``RUN/last`` are written from the unwrapped model (no ``module.`` prefix),
+so a run started with N processes resumes with M processes or with one, and vice versa.
+The cVAE's DataLoader path pads the last shard by repeating a few windows when the
+window count is not a multiple of ``WORLD_SIZE`` (``DistributedSampler``'s default).
 
-Seeding: all processes build the model from the same ``seed`` (DDP additionally broadcasts
-rank 0's weights and buffers when it wraps the model); randomness inside training
-(dropout, augmentation, data-loader workers) is seeded with ``seed + rank`` after the
-model is built (:meth:`DistributedContext.seed_process`).
+Seeding: every process builds the model from the same ``seed`` (DDP also broadcasts rank
+0's weights and buffers when it wraps the model). Rank 0 keeps the single-process RNG
+stream; ranks > 0 reseed torch from ``(seed, rank, epoch)`` so their dropout masks and
+latent samples differ.
 """
 
 from __future__ import annotations
@@ -89,11 +98,14 @@ class DistributedContext:
         return int(per_process_batch) * self.world_size
 
     # --- seeding ---------------------------------------------------------------------
-    def seed_process(self, seed: int) -> None:
-        """Seed this process's training randomness with ``seed + rank`` (call after building the model)."""
-        from stygaze.train.common import set_seed
+    def reseed_other_ranks(self, seed: int, epoch: int = 0) -> None:
+        """Give ranks > 0 their own torch RNG stream (dropout, latent samples); rank 0 is untouched.
 
-        set_seed(int(seed) + self.rank)
+        Call after the model is built and after resuming, so rank 0 — and a single process —
+        keeps exactly the RNG stream it would have without distribution.
+        """
+        if self.rank > 0:
+            torch.manual_seed(int(seed) * 1_000_003 + self.rank * 7919 + int(epoch))
 
     # --- data ------------------------------------------------------------------------
     def sampler(self, dataset: Any, *, shuffle: bool = True, seed: int = 0, drop_last: bool = False):
@@ -281,14 +293,20 @@ def env_ranks(environ: Mapping[str, str] | None = None) -> tuple[int, int, int]:
     return rank, world, local
 
 
-def init_distributed(device: str | None = None, *, environ: Mapping[str, str] | None = None) -> DistributedContext:
+def init_distributed(
+    device: str | None = None, *, environ: Mapping[str, str] | None = None, timeout_minutes: float = 60.0
+) -> DistributedContext:
     """Join the ``torchrun`` job described by the environment, or return a single-process context.
 
     device: ``None``/``"auto"`` → ``cuda:LOCAL_RANK`` when CUDA is available, else CPU;
     ``"cpu"`` forces CPU (gloo); ``"cuda"`` → ``cuda:LOCAL_RANK``; ``"cuda:K"`` is honoured
     single-process only. The backend is NCCL for CUDA devices and gloo for CPU.
+    ``timeout_minutes`` bounds how long a collective waits for the other processes (e.g.
+    while rank 0 renders OmniHead's clip cache and the others wait at a barrier).
     Call :meth:`DistributedContext.close` (or use it as a context manager) when done.
     """
+    from datetime import timedelta
+
     from stygaze.errors import StygazeError
 
     rank, world, local = env_ranks(environ)
@@ -320,7 +338,7 @@ def init_distributed(device: str | None = None, *, environ: Mapping[str, str] | 
     owns = not dist.is_initialized()
     if owns:
         kwargs = {"device_id": dev} if dev.type == "cuda" else {}
-        dist.init_process_group(backend=backend, rank=rank, world_size=world, **kwargs)
+        dist.init_process_group(backend=backend, rank=rank, world_size=world, timeout=timedelta(minutes=timeout_minutes), **kwargs)
     else:
         backend = dist.get_backend()
     return DistributedContext(rank=rank, world_size=world, local_rank=local, device=dev, backend=backend, owns_group=owns)

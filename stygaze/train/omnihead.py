@@ -200,8 +200,27 @@ class FrameLabels:
     saccade: np.ndarray
 
 
+def load_session_motion(session: str | os.PathLike) -> Any:
+    """``session/motion.npz`` with its labelled events (``events.json`` of the corpus layout when the
+    npz carries none)."""
+    from stygaze.motion import Motion
+
+    session = Path(session)
+    motion = Motion.load(session / "motion.npz")
+    ev_path = session / "events.json"
+    if not motion.events and ev_path.exists():
+        try:
+            motion.events = json.loads(ev_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{ev_path} is not valid JSON ({type(exc).__name__})") from exc
+    return motion
+
+
 def motion_labels(motion: Any) -> FrameLabels:
-    """Labels from a SynHAGE motion's ``events`` (``gesture``, ``gaze``) and ``blink`` closure."""
+    """Labels from a SynHAGE motion's ``events`` (``gesture``, ``gaze``) and ``blink`` closure.
+
+    Frames without labels (no events, or a list of another length) get −1.
+    """
     t = len(motion.data)
     ev = motion.events or {}
     missing = np.full(t, -1, np.int64)
@@ -311,7 +330,7 @@ def _segment_starts(labels: FrameLabels, n: int, length: int, focus: float, rng:
 
 def _data_key(cfg: OmniHeadTrainConfig, sessions: list[Path], img_size: int) -> str:
     blob = json.dumps(
-        {"r": asdict(cfg.randomize), "s": [p.name for p in sessions], "img": img_size, "T": cfg.segment_frames, "ss": cfg.supersample, "f": cfg.gesture_focus, "seed": cfg.seed},
+        {"v": 2, "r": asdict(cfg.randomize), "s": [p.name for p in sessions], "img": img_size, "T": cfg.segment_frames, "ss": cfg.supersample, "f": cfg.gesture_focus, "seed": cfg.seed},
         sort_keys=True,
     )
     return hashlib.sha1(blob.encode()).hexdigest()[:10]
@@ -345,13 +364,12 @@ def build_segment_cache(
     from tqdm import tqdm
 
     from stygaze.io import atomic_path
-    from stygaze.motion import Motion
 
     render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
     length = cfg.segment_frames
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    motions = [Motion.load(p / "motion.npz") for p in sessions]
+    motions = [load_session_motion(p) for p in sessions]
     labels = [motion_labels(m) for m in motions]
     lengths = np.array([max(0, len(m.data) - length + 1) for m in motions], np.float64)
     if lengths.sum() <= 0:
@@ -370,8 +388,9 @@ def build_segment_cache(
             lab = {k: np.zeros((n, length), np.int64) for k in ("gesture", "blink", "saccade")}
             gaze = np.zeros((n, length, 3), np.float32)
             flip = rng.random(n) < cfg.randomize.hflip
+            starts = np.zeros(n, np.int64)
             for i, s in enumerate(sess):
-                start = int(_segment_starts(labels[s], 1, length, cfg.gesture_focus, rng)[0])
+                start = starts[i] = int(_segment_starts(labels[s], 1, length, cfg.gesture_focus, rng)[0])
                 seg = motions[s].slice(start, start + length)
                 rcfg = sample_render_config(rng, img_size, cfg.randomize, cfg.supersample)
                 img = np.asarray(render(seg, rcfg), np.uint8)
@@ -385,7 +404,7 @@ def build_segment_cache(
                     lab[k][i] = getattr(labels[s], k)[start : start + length]
                 bar.update(1)
             with atomic_path(lpath) as tmp:
-                np.savez(tmp, gaze=gaze, flip=flip, **lab)
+                np.savez(tmp, gaze=gaze, flip=flip, session=np.array([sessions[k].name for k in sess]), start=starts, **lab)
             with atomic_path(fpath) as tmp:
                 np.save(tmp, frames)
         else:

@@ -139,3 +139,23 @@ def test_generate_gaze_bridges_short_gaps(tmp_path):
     assert p.returncode == 0, p.stderr
     out = Motion.load(tmp_path / "out.npz")
     assert np.isfinite(out.head).all() and np.isnan(out.gaze[50:60]).all()
+
+
+def test_generate_audio_with_cvae_head(tmp_path):
+    """speech -> gaze (here the procedural SynHAGE generator) -> cVAE head; the gaze is kept."""
+    from stygaze.audio import save_audio
+
+    sr = 16000
+    t = np.arange(4 * sr) / sr
+    audio = (0.3 * np.sin(2 * np.pi * 170 * t) * (np.sin(2 * np.pi * 0.7 * t) > 0)).astype(np.float32)
+    wav = tmp_path / "talk.wav"
+    save_audio(wav, audio, sr)
+    p = stygaze("generate", "--audio", wav, "--model", "procedural", "--seed", 1, "-o", tmp_path / "plain.npz")
+    assert p.returncode == 0, p.stderr
+    p = stygaze("generate", "--audio", wav, "--model", "procedural", "--seed", 1, "--head", "cvae", "--samples", 2, "-o", tmp_path / "cvae.npz")
+    assert p.returncode == 0, p.stderr
+    plain, out = Motion.load(tmp_path / "plain.npz"), Motion.load(tmp_path / "cvae.npz")
+    with np.load(tmp_path / "cvae.npz") as npz:
+        assert npz["samples"].shape == (2, len(plain), 7)
+    np.testing.assert_allclose(out.world_gaze_vectors(), plain.world_gaze_vectors(), atol=1e-5)
+    assert np.abs(out.head - plain.head).max() > 1e-3

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,18 @@ def test_render_grid_with_labels(files, tmp_path):
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width", "-of", "csv=p=0", str(out)],
                            capture_output=True, text=True, check=True).stdout
     assert int(probe.strip()) == 128
+
+
+def test_render_flame_head_from_env(files, tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "render"))
+    from render_helpers import write_tiny_flame  # a tiny FLAME-format model the test writes
+
+    model = write_tiny_flame(tmp_path / "flame")
+    out = tmp_path / "flame.mp4"
+    r = cli("render", files / "gt.npz", "--head", "flame", "-o", out, "--size", 64,
+            env={"STYGAZE_FLAME_MODEL": str(model.parent)})
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 1000
 
 
 @pytest.mark.parametrize("fmt, suffix", [("bvh", ".bvh"), ("arkit", ".csv"), ("flame", ".npz")])

@@ -49,3 +49,18 @@ def test_gaze_to_head_notebook(tmp_path, monkeypatch):
     assert "bridged frames: 10 | head finite: True | eyes NaN there: True" in text
     assert "refused: gaze has a NaN gap of 60 frames" in text
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_style_transfer_notebook(tmp_path, monkeypatch):
+    """notebooks/style_transfer.ipynb: built-in model, two shipped style clips, same speech in both styles."""
+    if not (REPO / "stygaze" / "assets" / "stygazetalk" / "config.json").exists():
+        pytest.fail("the built-in model (stygaze/assets/stygazetalk) is missing: the notebook needs it")
+    nb = run_notebook(NOTEBOOKS / "style_transfer.ipynb", tmp_path, monkeypatch, timeout=120)
+    text = _outputs(nb)
+    assert "calm    clip (500, 7) -> style (64,)" in text
+    assert "lively  clip (500, 7) -> style (64,)" in text
+    assert "the two generations differ: True" in text
+    for stat in ("FixRatio", "saccades/s", "head share"):
+        assert f"{stat:11s}: reference lively - calm" in text
+    assert "alpha 1.0:" in text
+    assert sum(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) == 2

@@ -191,3 +191,15 @@ def test_from_pretrained_paths(tmp_path, speech):
     (tmp_path / "run" / "best" / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="corrupt"):
         StyGazeTalk.from_pretrained(tmp_path / "run" / "best")
+
+
+def test_latent_model_stream_equals_offline_and_seed_matters(speech):
+    pipe = StyGazeTalk(tiny_model(latent_dim=4))
+    x = speech / speech.std()
+    offline = pipe.generate(x, normalize=False, seed=5).data
+    st = pipe.stream(normalize=False, seed=5)
+    outs = [st.push(x[i : i + 1000]) for i in range(0, len(x), 1000)] + [st.flush()]
+    assert np.allclose(np.concatenate(outs), offline, atol=1e-4)
+    assert not np.allclose(pipe.generate(x, normalize=False, seed=6).data, offline)
+    cold = pipe.generate(x, temperature=0.0)
+    assert np.array_equal(cold.data, pipe.generate(x, temperature=0.0).data)

@@ -12,7 +12,6 @@ from stygaze.data.synth import (
     GESTURE_LABELS,
     SynthConfig,
     SynthStyle,
-    onset_strength,
     procedural_generate,
     superpose,
     synthesize,
@@ -126,16 +125,6 @@ def test_superpose_equals_naive_sum(rng):
     np.testing.assert_allclose(superpose(t, onsets, durs, deltas, prof), naive, atol=1e-9)
 
 
-def test_onset_strength_matches_librosa(speechlike_audio):
-    import librosa
-
-    x = speechlike_audio[: 16000 * 6]
-    ref = librosa.onset.onset_strength(y=x, sr=16000, hop_length=HOP)
-    ours = onset_strength(x, chunk=37)  # odd chunk size: chunk seams must not matter
-    assert ours.shape == ref.shape
-    np.testing.assert_allclose(ours, ref, atol=1e-4 * float(ref.max()))
-
-
 # --------------------------------------------------------------------------------------
 # human-likeness, measured with the foundation metrics
 # --------------------------------------------------------------------------------------
@@ -188,7 +177,9 @@ def _measured_saccades(corpus_results, rate=250, threshold=30.0):
 def test_saccades_follow_the_main_sequence(corpus_results):
     sac = _measured_saccades(corpus_results)
     assert len(sac) > 80
-    slope, intercept = np.polyfit(sac[:, 0], sac[:, 1], 1)
+    from scipy.stats import theilslopes
+
+    slope, intercept, _, _ = theilslopes(sac[:, 1], sac[:, 0])  # robust line fit
     assert 1.5 <= slope <= 3.0, slope  # ms per degree (≈ 2.2 in the literature)
     assert 10 <= intercept <= 35, intercept
     small = sac[(sac[:, 0] >= 2) & (sac[:, 0] < 6), 2]
@@ -199,10 +190,11 @@ def test_saccades_follow_the_main_sequence(corpus_results):
     assert np.median(big) / np.median(small) < np.median(sac[sac[:, 0] >= 12, 0]) / np.median(sac[sac[:, 0] < 6, 0])
 
 
-def test_head_share_increases_with_amplitude(corpus_results):
-    """Head displacement along each gaze shift over 0.6 s, divided by the shift's amplitude."""
+def _head_share_by_amplitude(results):
+    """Head displacement along each primary gaze shift over 0.6 s / the shift's amplitude,
+    pooled in amplitude bins (< 10°, 10–20°, ≥ 20°) → {bin: (share, count)}."""
     bins = {"small": [[], []], "mid": [[], []], "large": [[], []]}
-    for _, r in corpus_results:
+    for r in results:
         m = r.motion
         wg, head = m.world_gaze_angles(), m.head[:, :2]
         for on, kind in zip(r.events["saccades"]["onset_s"], r.events["saccades"]["kind"]):
@@ -217,28 +209,38 @@ def test_head_share_increases_with_amplitude(corpus_results):
             key = "small" if amp < 10 else ("mid" if amp < 20 else "large")
             bins[key][0].append(along)
             bins[key][1].append(amp)
-    share = {k: np.sum(v[0]) / np.sum(v[1]) for k, v in bins.items() if len(v[0]) >= 4}
-    assert {"small", "large"} <= set(share), {k: len(v[0]) for k, v in bins.items()}
-    assert share["small"] < 0.2
-    assert share["large"] > share["small"] + 0.15
-    if "mid" in share:
-        assert share["small"] < share["mid"] < share["large"] + 0.1
+    return {k: (np.sum(v[0]) / max(np.sum(v[1]), 1e-9), len(v[0])) for k, v in bins.items()}
+
+
+def test_head_share_increases_with_amplitude(speechlike_audio):
+    """Measured on the 25 fps motion; a speaker who averts gaze often and far, so that there
+    are enough large shifts."""
+    audio = _tile(speechlike_audio, 120)
+    style = dataclasses.replace(SynthStyle(), aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_amplitude_deg=24.0)
+    share = _head_share_by_amplitude([synthesize(audio, style=style, seed=s) for s in (0, 1)])
+    assert all(n >= 8 for _, n in share.values()), share
+    assert share["small"][0] < 0.2
+    assert share["small"][0] < share["mid"][0] < share["large"][0], share
+    assert share["large"][0] > share["small"][0] + 0.2, share
 
 
 def test_vor_keeps_world_gaze_still_during_head_motion(corpus_results):
-    """In fixation frames, eye-in-head velocity mirrors head velocity (counter-rotation)."""
-    for _, r in corpus_results[:2]:
+    """In fixation frames, eye-in-head velocity mirrors head velocity (counter-rotation).
+    Noise-free motion (tracker noise off) so the check sees the physiology."""
+    clean = SynthConfig(tracker_noise_deg=0.0, tracker_noise_shared_deg=0.0)
+    for audio, r0 in corpus_results[:2]:
+        r = synthesize(audio, style=r0.style, seed=1, config=clean)
         m = r.motion
         fix = np.asarray(r.events["gaze"]) == 0
-        ok = fix[1:] & fix[:-1] & (np.asarray(r.events["blink_frames"])[1:] == 0)
+        ok = fix[1:] & fix[:-1] & (np.asarray(r.events["blink_frames"])[1:] == 0) & (np.asarray(r.events["blink_frames"])[:-1] == 0)
         dh = np.diff(m.head[:, 0])[ok]
         de = np.diff(m.mean_eye[:, 0])[ok]
         moving = np.abs(dh) > 0.3
         assert moving.sum() > 30
-        assert np.corrcoef(dh[moving], de[moving])[0, 1] < -0.8
-        # world gaze moves much less than the head in those frames
+        assert np.corrcoef(dh[moving], de[moving])[0, 1] < -0.9
+        # world gaze moves much less than the head in those frames (VOR gain 0.8)
         dw = np.diff(m.world_gaze_angles()[:, 0])[ok][moving]
-        assert np.mean(np.abs(dw)) < 0.5 * np.mean(np.abs(dh[moving]))
+        assert np.mean(np.abs(dw)) < 0.3 * np.mean(np.abs(dh[moving]))
 
 
 def test_vergence_turns_each_eye_inward(corpus_results):
@@ -285,7 +287,7 @@ def test_saccade_labels_mark_fast_world_gaze(corpus_results):
     for _, r in corpus_results[:2]:
         speed = np.linalg.norm(np.diff(r.motion.world_gaze_angles(), axis=0), axis=1)
         lab = np.asarray(r.events["gaze"])[1:]
-        assert speed[lab == 1].mean() > 4 * speed[lab == 0].mean()
+        assert speed[lab == 1].mean() > 3 * speed[lab == 0].mean()
 
 
 # --------------------------------------------------------------------------------------

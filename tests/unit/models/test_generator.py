@@ -114,3 +114,25 @@ def test_corrupt_checkpoint_is_a_checkpoint_error(tmp_path):
 def test_unknown_kind():
     with pytest.raises(ValueError):
         MotionGenerator(GeneratorConfig(kind="gru"))
+
+
+def test_latent_generator_trains_and_samples(rng):
+    from stygaze.models.generator import GeneratorConfig, MotionGenerator, NoiseSource
+
+    torch.manual_seed(0)
+    gen = MotionGenerator(GeneratorConfig(d=8, style_dim=0, hidden=16, M=6, N=4, latent_dim=3, dropout=0.0))
+    a, p, _ = inputs(rng, B=2)
+    target = torch.from_numpy(rng.standard_normal((2, 4, 7)).astype(np.float32))
+    out = gen(a, p, None, target)
+    assert out.kl is not None and out.kl >= 0 and torch.isfinite(out.loss)
+    out.loss.backward()
+    assert gen.posterior[0].weight.grad is not None and gen.prior.weight.grad is not None
+    feats = torch.from_numpy(rng.standard_normal((1, 17, 44)).astype(np.float32))
+    with torch.no_grad():
+        gen.out.weight.normal_(0, 0.5)
+        a1 = gen.rollout(feats, noise=NoiseSource(1, 3))
+        a2 = gen.rollout(feats, noise=NoiseSource(1, 3))
+        b = gen.rollout(feats, noise=NoiseSource(2, 3))
+        mean = gen.rollout(feats)
+    assert torch.equal(a1, a2) and not torch.allclose(a1, b) and not torch.allclose(a1, mean)
+    assert torch.allclose(gen.rollout(feats, noise=NoiseSource(1, 3, temperature=0.0)), mean)

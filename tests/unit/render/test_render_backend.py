@@ -51,6 +51,34 @@ def test_osmesa_fallback_renders_like_egl(tmp_path):
     assert np.mean(diff > 40) < 0.06 and diff.mean() < 6
 
 
+def test_msaa_off_renders_the_same_picture():
+    m = Motion.zeros(1)
+    on = render_frames(m, size=64, config=flat_config(64))
+    cfg = flat_config(64)
+    cfg.msaa = False
+    off = render_frames(m, size=64, config=cfg)
+    diff = np.abs(on.astype(int) - off.astype(int)).max(-1)
+    assert np.mean(diff > 40) < 0.06  # only anti-aliased edges differ
+
+
+def test_set_view_equals_a_fresh_renderer():
+    from stygaze.render.backend import SceneRenderer
+    from stygaze.render.config import LightConfig, RenderConfig, camera_preset
+    from stygaze.render.heads import ProceduralHead
+
+    head = ProceduralHead(detail=0.5)
+    geom = head.frame(Motion.zeros(1), 0)
+    light = LightConfig(key_intensity=1.0, fill_intensity=0.0, ambient=0.5)
+    with SceneRenderer(head, RenderConfig(size=48)) as r:
+        front = r.render(geom)
+        r.set_view(camera_preset("three-quarter"), light)
+        moved = r.render(geom)
+    with SceneRenderer(head, RenderConfig(size=48, camera="three-quarter", light=light)) as r:
+        fresh = r.render(geom)
+    np.testing.assert_array_equal(moved, fresh)
+    assert np.abs(front.astype(int) - moved.astype(int)).mean() > 3
+
+
 def test_normals_point_outwards():
     dirs, faces = sphere_grid(8, 12)
     n = vertex_normals(dirs, faces)

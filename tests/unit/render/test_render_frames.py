@@ -81,6 +81,12 @@ def test_blink_closes_the_eyes():
     assert counts[0] > 10
     assert counts[1] < counts[0]
     assert counts[2] <= 0.05 * counts[0]
+    # only the eye region changes
+    diff = np.abs(frames[2].astype(int) - frames[0].astype(int)).sum(-1) > 30
+    ys, xs = np.nonzero(diff)
+    ey, ex = np.nonzero(mask_green(frames[0]))
+    assert ys.min() >= ey.min() - 6 and ys.max() <= ey.max() + 6
+    assert xs.min() >= ex.min() - 8 and xs.max() <= ex.max() + 8
 
 
 def test_lit_render_three_quarter_and_nan_frames():

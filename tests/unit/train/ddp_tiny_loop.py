@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         start = counters["epoch"]
         log = json.loads((out / "losses.json").read_text())
         log["world_size"] = ctx.world_size
-    ctx.seed_process(args.seed + start)
+    ctx.reseed_other_ranks(args.seed, start)
     step = ctx.wrap_loss(model, lambda m, x, y: torch.nn.functional.mse_loss(m(x), y))
 
     train, val = make_data(40), make_data(12, seed=9)

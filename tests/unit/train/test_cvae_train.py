@@ -107,9 +107,10 @@ def test_resume_continues_exactly(tmp_path, rng):
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-6, err_msg=k)
-    # a different config refuses to resume the run
+    # a different config refuses to resume the run; a larger epoch budget continues it
     with pytest.raises(CheckpointError, match="another config"):
         train_cvae(replace(cfg, lr=0.5), data, tmp_path / "split", progress=False)
+    assert train_cvae(replace(cfg, epochs=3), data, tmp_path / "split", progress=False).epochs == 3
 
 
 @pytest.mark.parametrize("kw", [dict(temporal="framewise", use_context=False), dict(use_context=False)])

@@ -66,6 +66,21 @@ def test_motion_labels_from_synhage_events(corpus):
     assert (motion_labels(plain).gesture == -1).all()  # no events: unlabelled, not "none"
 
 
+def test_events_json_of_the_corpus_layout(corpus, tmp_path):
+    from stygaze.train.omnihead import load_session_motion, motion_labels
+
+    m = Motion.load(corpus / "s1" / "motion.npz")
+    sess = tmp_path / "sess"
+    sess.mkdir()
+    Motion(m.data, m.fps, blink=m.blink).save(sess / "motion.npz")  # no events inside the npz
+    (sess / "events.json").write_text(json.dumps(m.events))
+    lab = motion_labels(load_session_motion(sess))
+    assert np.array_equal(lab.gesture, np.asarray(m.events["gesture"]))
+    (sess / "events.json").write_text("{not json")
+    with pytest.raises(DataError, match="events.json"):
+        load_session_motion(sess)
+
+
 def test_camera_gaze_frontal_and_rotated():
     from stygaze.train.omnihead import camera_gaze
 

@@ -5,13 +5,15 @@
 
 Times :func:`stygaze.pipeline_cvae.generate_heads` end to end (world gaze, NaN bridging, the
 autoregressive cVAE, eye-in-head recomputation), after one warm-up call; prints the median and
-minimum of ``--repeat`` runs as JSON.
+minimum of ``--repeat`` runs as JSON, with the process CPU time (the honest figure on a shared
+machine) and the 1-minute load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -42,17 +44,20 @@ def main(argv=None) -> int:
     gaze = Motion(data)
     model = HeadCVAE.from_pretrained(args.checkpoint)
     generate_heads(gaze, model=model, num_samples=args.samples, seed=0)  # warm-up
-    times = []
+    times, cpu = [], []
     for i in range(args.repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         generate_heads(gaze, model=model, num_samples=args.samples, seed=i)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     result = {
         "samples": args.samples,
         "seconds_of_motion": args.seconds,
         "threads": args.threads,
         "median_s": statistics.median(times),
         "min_s": min(times),
+        "median_cpu_s": statistics.median(cpu),
+        "load_average_1min": os.getloadavg()[0],
         "realtime_factor": args.seconds * args.samples / statistics.median(times),
         "config": {k: getattr(model.config, k) for k in ("temporal", "use_context", "hidden", "chunk", "context")},
         "cpu": platform.processor() or platform.machine(),

@@ -15,6 +15,9 @@ that are generated from their first frame with K samples:
 * coordination: for world-gaze yaw shifts ≥ 20°, the correlation between the shift and the head
   yaw change over the next second (positive = the head turns with the gaze).
 
+The same statistics are also computed on a held-out *probe*: fresh SynHAGE sessions made with
+another seed (``--probe-seed``), because a corpus's test split may hold no large gaze shift.
+
 Usage (CPU, one thread, a few minutes per model)::
 
     .venv/bin/python eval/reproduce_cvae.py --data runs/synhage
@@ -39,6 +42,17 @@ VARIANTS = {
     "gru_context": "configs/cvae.yaml",
 }
 LABELS = {"framewise": "frame-wise", "gru": "GRU (no context)", "gru_context": "GRU + context"}
+
+
+def logged_minutes(run: Path) -> float:
+    """Wall-clock training minutes of a run from ``RUN/log.jsonl`` (summed over resumed invocations)."""
+    total, last = 0.0, 0.0
+    for line in (run / "log.jsonl").read_text().splitlines():
+        m = json.loads(line)["minutes"]
+        if m < last:  # a new invocation (resume) restarted the clock
+            total += last
+        last = m
+    return total + last
 
 
 def test_clips(data_dir: Path, clip_frames: int, max_clips: int):
@@ -83,29 +97,6 @@ def probe_clips(runs: Path, sessions: int, seed: int, clip_frames: int):
     return [c for c in clips if not c.has_nan]
 
 
-def coordination_of(model, clips, K: int, seed: int, min_shift: float) -> dict:
-    """Coordination of generated heads (K samples per clip) with the clips' world gaze."""
-    from stygaze.motion import Motion
-    from stygaze.pipeline_cvae import gaze_shift_head_response, generate_heads
-
-    amps, resp = [], []
-    for i, clip in enumerate(clips):
-        res = generate_heads(clip, model=model, num_samples=K, seed=seed + i)
-        for k in range(K):
-            m = Motion(res.samples[k])
-            a, r = gaze_shift_head_response(m.world_gaze_angles()[:, 1], m.head[:, 1], min_amplitude=min_shift)
-            amps.append(a)
-            resp.append(r)
-    return coordination(amps, resp)
-
-
-def real_coordination(clips, min_shift: float) -> dict:
-    from stygaze.pipeline_cvae import gaze_shift_head_response
-
-    pairs = [gaze_shift_head_response(c.world_gaze_angles()[:, 1], c.head[:, 1], min_amplitude=min_shift) for c in clips]
-    return coordination([a for a, _ in pairs], [r for _, r in pairs])
-
-
 def border_ratio(samples: np.ndarray, starts: list[int]) -> float:
     """Mean |head acceleration| on chunk-border steps / on the other steps, ``samples`` (K, T, 3).
 
@@ -132,7 +123,7 @@ def coordination(amps: list, resp: list) -> dict:
     }
 
 
-def evaluate(model, clips, K: int, seed: int) -> dict:
+def evaluate(model, clips, K: int, seed: int, min_shift: float = 20.0) -> dict:
     from stygaze.eval import comp_score, fix_ratio
     from stygaze.motion import Motion
     from stygaze.pipeline_cvae import (
@@ -165,7 +156,7 @@ def evaluate(model, clips, K: int, seed: int) -> dict:
             comp.append(comp_score(m))
             fix.append(fix_ratio(m))
             fix_eye.append(fix_ratio(m, signal="eye"))
-            a, r = gaze_shift_head_response(m.world_gaze_angles()[:, 1], m.head[:, 1])
+            a, r = gaze_shift_head_response(m.world_gaze_angles()[:, 1], m.head[:, 1], min_amplitude=min_shift)
             amps.append(a)
             resp.append(r)
     err, best, corr = np.array(err), np.array(best), np.array(corr)
@@ -188,14 +179,14 @@ def evaluate(model, clips, K: int, seed: int) -> dict:
     }
 
 
-def reference(clips) -> dict:
+def reference(clips, min_shift: float = 20.0) -> dict:
     """The same statistics for the real head (the targets)."""
     from stygaze.eval import comp_score, fix_ratio
     from stygaze.pipeline_cvae import gaze_shift_head_response, head_jerk
 
     amps, resp = [], []
     for c in clips:
-        a, r = gaze_shift_head_response(c.world_gaze_angles()[:, 1], c.head[:, 1])
+        a, r = gaze_shift_head_response(c.world_gaze_angles()[:, 1], c.head[:, 1], min_amplitude=min_shift)
         amps.append(a)
         resp.append(r)
     return {
@@ -226,16 +217,24 @@ def markdown(report: dict) -> str:
     if "probe" in report["setup"]:
         lines += [
             "",
-            f"Eye–head coordination probe ({report['setup']['probe']}): Pearson r between the world-gaze yaw shift and "
-            "the head yaw change over the next second, slope (head share of the shift), share of shifts with the same sign.",
+            f"Held-out probe with large gaze shifts ({report['setup']['probe']}; the test split has no gaze shift ≥ 20°): "
+            "correlation with the real head, jerk, diversity, and eye–head coordination = Pearson r between the "
+            "world-gaze yaw shift and the head yaw change over the next second (slope = head share of the shift; "
+            "same sign = share of shifts the head follows).",
             "",
-            "| model | r ↑ | slope | same sign | shifts |",
-            "|---|---|---|---|---|",
+            "| model | corr pitch / yaw / roll ↑ | jerk ↓ | diversity ° | coord. r ↑ | slope | same sign | shifts |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, v in list(r.items()) + [("real", ref)]:
-            c = v.get("coordination_probe")
-            if c:
-                lines.append(f"| {LABELS.get(name, 'real head')} | {c['r']:.2f} | {c['slope']:.2f} | {c['same_sign']:.2f} | {c['shifts']} |")
+            pv = v.get("probe")
+            if not pv:
+                continue
+            c = pv["coordination"]
+            corr = "1 / 1 / 1" if name == "real" else f"{pv['corr_pitch']:.3f} / {pv['corr_yaw']:.3f} / {pv['corr_roll']:.3f}"
+            div = "–" if name == "real" else f"{pv['diversity']:.2f}"
+            lines.append(
+                f"| {LABELS.get(name, 'real head')} | {corr} | {pv['jerk']:.4f} | {div} | {c['r']:.2f} | {c['slope']:.2f} | {c['same_sign']:.2f} | {c['shifts']} |"
+            )
     s = report["setup"]
     head = (
         f"Test split of `{s['data']}`: {s['clips']} clips of {s['clip_seconds']} s, K = {s['samples']} samples each "
@@ -245,8 +244,7 @@ def markdown(report: dict) -> str:
         "\n\nJerk: mean ‖third difference‖ of the head (deg/frame³). Diversity: mean pairwise distance of the K "
         "samples (deg). Border jump ratio: mean |head acceleration| at chunk borders / elsewhere (1 = no jump). "
         "FixRatio on world gaze equals the input's by construction (the world gaze is kept); the eye-in-head "
-        "FixRatio depends on the generated head. Coordination (JSON `coordination`, and the probe table): Pearson r "
-        "between world-gaze yaw shifts ≥ 20° and the head yaw change over the next second, pooled over clips and samples.\n"
+        "FixRatio depends on the generated head. Coordination is pooled over clips and samples (JSON `coordination`).\n"
     )
     return head + "\n".join(lines) + notes
 
@@ -283,14 +281,13 @@ def main(argv=None) -> int:
     for name in args.variants.split(","):
         cfg = load_train_config(REPO / VARIANTS[name])
         run = Path(args.runs) / name
-        t0 = time.monotonic()
         res = train_cvae(cfg, data, run, max_epochs=args.max_epochs, max_minutes=args.max_minutes, progress=sys.stderr.isatty())
-        training[name] = {"epochs": res.epochs, "stopped": res.stopped, "best_val": res.best_val, "minutes": (time.monotonic() - t0) / 60}
+        training[name] = {"epochs": res.epochs, "stopped": res.stopped, "best_val": res.best_val, "train_minutes": logged_minutes(run)}
         print(f"[{name}] trained: {training[name]}", file=sys.stderr)
         model = HeadCVAE.from_pretrained(res.best_path)
-        results[name] = evaluate(model, clips, args.samples, args.seed)
+        results[name] = evaluate(model, clips, args.samples, args.seed, args.min_shift)
         if probe:
-            results[name]["coordination_probe"] = coordination_of(model, probe, args.samples, args.seed, args.min_shift)
+            results[name]["probe"] = evaluate(model, probe, args.samples, args.seed, args.min_shift)
         print(f"[{name}] {json.dumps(results[name])}", file=sys.stderr)
     report = {
         "setup": {
@@ -305,11 +302,11 @@ def main(argv=None) -> int:
         },
         "training": training,
         "results": results,
-        "real_head": reference(clips),
+        "real_head": reference(clips, args.min_shift),
     }
     if probe:
         report["setup"]["probe"] = f"{len(probe)} clips from {args.probe_sessions} fresh SynHAGE sessions (seed {args.probe_seed}), shifts >= {args.min_shift} deg"
-        report["real_head"]["coordination_probe"] = real_coordination(probe, args.min_shift)
+        report["real_head"]["probe"] = reference(probe, args.min_shift)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "cvae.json").write_text(json.dumps(report, indent=2) + "\n")

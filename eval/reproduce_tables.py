@@ -410,6 +410,10 @@ def findings(tables: dict) -> dict:
     for row in ("SE-32", "SE-64"):
         s = get(row, "sim")
         out[f"style_improves_sim_{row}"] = None if None in (s, base_sim) else bool(s > base_sim)
+    base_ce = get("Base", "all", "ce")
+    for row in ("SE-32", "SE-64"):
+        c = get(row, "all", "ce")
+        out[f"style_lowers_ce_{row}"] = None if None in (c, base_ce) else bool(c < base_ce)
     s64, v64 = get("SE-64", "saccade_ratio"), get("SE-64-VEL", "saccade_ratio")
     out["vel_loss_raises_saccades"] = None if None in (s64, v64) else bool(v64 > s64)
     gv64, gs64 = get("SE-64-VEL", "gaze", "vel"), get("SE-64", "gaze", "vel")
@@ -485,6 +489,7 @@ def findings_markdown(f: dict) -> str:
         "Paper claims checked on these numbers:",
         "",
         f"- style conditioning raises Sim over Base: SE-32 {yn(f.get('style_improves_sim_SE-32'))}, SE-64 {yn(f.get('style_improves_sim_SE-64'))}",
+        f"- style conditioning lowers the style error CE below Base: SE-32 {yn(f.get('style_lowers_ce_SE-32'))}, SE-64 {yn(f.get('style_lowers_ce_SE-64'))}",
         f"- the velocity loss raises the saccade share (SE-64-VEL vs SE-64): {yn(f.get('vel_loss_raises_saccades'))}; lowers gaze Vel error: {yn(f.get('vel_loss_lowers_gaze_vel_error'))}",
         f"- TFM over-smooths gaze (fewer saccades than SE-64): {yn(f.get('tfm_fewer_saccades_than_se64'))}; lower Sim than SE-64: {yn(f.get('tfm_lower_sim_than_se64'))}",
         f"- Base over-predicts fixations: {yn(f.get('base_overpredicts_fixations'))}",
@@ -571,8 +576,12 @@ def main(argv=None) -> int:
     data = ensure_corpus(args, settings)
     runs = Path(args.runs) if args.runs else REPO / "runs" / "tables" / f"{args.scale}-seed{args.seed}"
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
+    if args.audio == "wav2vec2":  # fail before any training when the weights are not cached
+        from stygaze.models.audio_encoder import make_audio_encoder
+
+        cfg = run_config("base", args.audio, settings, args.seed, args.threads)
+        make_audio_encoder("wav2vec2", cfg.generator.d, **cfg.generator.audio_encoder_kwargs)
     best = train_all(args, settings, data, runs)
     t_train = time.monotonic() - t_start
 
@@ -599,6 +608,7 @@ def main(argv=None) -> int:
     t_eval = time.monotonic() - t_start - t_train
 
     style_md = ""
+    out.mkdir(parents=True, exist_ok=True)
     if not args.no_style:
         import style_analysis  # eval/ is on sys.path when run as a script
 

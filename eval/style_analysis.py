@@ -13,13 +13,17 @@ long. No probe style was seen in training.
   identification: a query is right when the majority of its nearest gallery windows come from
   its own probe session. Chance = 1 / probe_sessions. t-SNE of all windows: colour = session,
   solid = ground truth, transparent = prediction → ``style_tsne.png``.
+  Clip level (how the pipeline uses styles): consecutive 10 s clips of the second half (GT and
+  generated) → :meth:`StyleEncoder.encode_clip` → the nearest session style of the first halves.
 * **Transfer (Fig. 6).** For ``transfer_targets`` target speeches (second-half audio of the
   first probes) and every reference style (first half of every probe), generate the target
   speech in the reference style and measure three interpretable statistics of the generated
   motion: FixRatio (I-DT on world gaze), saccade rate (onsets per second of world-gaze speed
   above ``SACCADE_DEG_PER_FRAME`` = 1.5°/frame = 37.5°/s: an I-VT count, robust to the tracker
   noise that fragments I-DT fixations) and head share (share of gaze excursion carried by the head: (std head pitch + std head yaw) /
-  (that + std mean-eye pitch + std mean-eye yaw)). Evidence of transfer: across references the
+  (that + std mean-eye pitch + std mean-eye yaw)) — the *dynamics* — and two *posture*
+  statistics, mean world-gaze pitch and mean head roll (SynHAGE styles also set the partner's
+  position and the resting head pose). Evidence of transfer: across references the
   generated statistic follows the reference's (Pearson r, and the share of reference pairs
   whose order the generations keep) → ``style_transfer.png``.
 """
@@ -38,13 +42,20 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-STATS = ("fix_ratio", "saccade_rate", "head_share")
+STATS = ("fix_ratio", "saccade_rate", "head_share", "gaze_pitch", "head_roll")
 SACCADE_DEG_PER_FRAME = 1.5
-STAT_LABELS = {"fix_ratio": "FixRatio", "saccade_rate": "saccades / s", "head_share": "head share"}
+STAT_LABELS = {
+    "fix_ratio": "FixRatio",
+    "saccade_rate": "saccades / s",
+    "head_share": "head share",
+    "gaze_pitch": "mean gaze pitch (deg)",
+    "head_roll": "mean head roll (deg)",
+}
 
 
 def motion_stats(motion) -> dict[str, float]:
-    """FixRatio, saccade rate (1/s) and head share of a :class:`Motion` (see the module docstring)."""
+    """Dynamics (FixRatio, saccade rate 1/s, head share) and posture (mean world-gaze pitch, mean
+    head roll, degrees) of a :class:`Motion` (see the module docstring)."""
     from stygaze.eval.patterns import fixation_stats
 
     fs = fixation_stats(motion)
@@ -59,6 +70,8 @@ def motion_stats(motion) -> dict[str, float]:
         "fix_ratio": float(fs.ratio),
         "saccade_rate": float(onsets / (len(motion) / motion.fps)),
         "head_share": float(head / (head + eye_sd)) if head + eye_sd > 0 else float("nan"),
+        "gaze_pitch": float(np.nanmean(motion.world_gaze_angles()[:, 0])),
+        "head_roll": float(np.nanmean(d[:, 2])),
     }
 
 
@@ -109,6 +122,22 @@ def knn_accuracy(gallery: np.ndarray, g_lab: np.ndarray, queries: np.ndarray, q_
     return right / len(queries)
 
 
+CLIP_SECONDS = 10.0
+"""Length of the query clips of the clip-level identification (how styles are used: from clips)."""
+
+
+def clip_styles(encoder, motion, seconds: float = CLIP_SECONDS) -> np.ndarray:
+    """``(K, d)`` clip styles (:meth:`StyleEncoder.encode_clip`) of consecutive ``seconds``-long clips."""
+    n = max(int(round(seconds * 25)), encoder.config.min_frames)
+    starts = range(0, max(1, len(motion) - n + 1), n)
+    return np.stack([encoder.encode_clip(motion.data[s : s + n]) for s in starts])
+
+
+def centroid_accuracy(centroids: np.ndarray, queries: np.ndarray, q_lab: np.ndarray) -> float:
+    """Share of queries whose most cosine-similar centroid is their own session's."""
+    return float(np.mean(np.argmax(queries @ centroids.T, axis=1) == q_lab))
+
+
 def _pearson(x, y) -> float | None:
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
@@ -137,20 +166,29 @@ def run(
 
     gal, gal_lab, qry, qry_lab, prd, prd_lab = [], [], [], [], [], []
     ref_stats, preds = [], {}
+    cent, cq, cq_lab, cp, cp_lab = [], [], [], [], []
     for i, (_, audio, m) in enumerate(probes):
         first, second = m.slice(0, half[i]), m.slice(half[i], len(m))
         e1, e2 = embed_windows(encoder, first), embed_windows(encoder, second)
+        cent.append(encoder.encode_clip(first.data))
+        q = clip_styles(encoder, second)
+        cq.append(q), cq_lab.append(np.full(len(q), i))
         gal.append(e1), gal_lab.append(np.full(len(e1), i)), qry.append(e2), qry_lab.append(np.full(len(e2), i))
         pred = model.generate(audio[half[i] * HOP :], sr=16000, style=first, seed=gseed, temperature=temperature)
         preds[(i, i)] = pred
         ep = embed_windows(encoder, pred)
         prd.append(ep), prd_lab.append(np.full(len(ep), i))
+        q = clip_styles(encoder, pred)
+        cp.append(q), cp_lab.append(np.full(len(q), i))
         ref_stats.append(motion_stats(first))
     gal, gal_lab = np.concatenate(gal), np.concatenate(gal_lab)
     qry, qry_lab = np.concatenate(qry), np.concatenate(qry_lab)
     prd, prd_lab = np.concatenate(prd), np.concatenate(prd_lab)
     acc_gt = knn_accuracy(gal, gal_lab, qry, qry_lab)
     acc_pred = knn_accuracy(gal, gal_lab, prd, prd_lab)
+    cent = np.stack(cent)
+    clip_gt = centroid_accuracy(cent, np.concatenate(cq), np.concatenate(cq_lab))
+    clip_pred = centroid_accuracy(cent, np.concatenate(cp), np.concatenate(cp_lab))
 
     # t-SNE (Fig. 5)
     allv = np.concatenate([gal, qry, prd])
@@ -166,8 +204,9 @@ def run(
         p = xy[n_gt:][prd_lab == i]
         ax.scatter(g[:, 0], g[:, 1], s=22, color=c, alpha=1.0, edgecolors="none", label=f"probe {i}")
         ax.scatter(p[:, 0], p[:, 1], s=22, color=c, alpha=0.3, edgecolors="none")
-    ax.set_title(f"Style embeddings, {n} unseen sessions (solid = GT, faint = generated)\n"
-                 f"kNN session id: GT {acc_gt:.2f}, generated {acc_pred:.2f} (chance {1 / n:.2f})", fontsize=9)
+    ax.set_title(f"Style embeddings of 4 s windows, {n} unseen sessions (solid = GT, faint = generated)\n"
+                 f"session id, windows (kNN): GT {acc_gt:.2f}, generated {acc_pred:.2f}; "
+                 f"10 s clips: GT {clip_gt:.2f}, generated {clip_pred:.2f} (chance {1 / n:.2f})", fontsize=8)
     ax.set_xticks([]), ax.set_yticks([])
     ax.legend(fontsize=7, ncol=2, loc="best", markerscale=0.8, frameon=False)
     fig.tight_layout()
@@ -188,7 +227,7 @@ def run(
             row.append(motion_stats(pred))
         gen_stats[t] = row
     transfer = {"targets": targets, "per_stat": {}}
-    fig, axes = plt.subplots(1, len(STATS), figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, len(STATS), figsize=(17, 3.6))
     for ax, stat in zip(axes, STATS):
         xs_all, ys_all, agree, pairs, rs = [], [], 0, 0, []
         for t in targets:
@@ -218,7 +257,7 @@ def run(
         transfer["per_stat"][stat] = res
         ax.set_xlabel(f"reference (GT) {STAT_LABELS[stat]}")
         ax.set_ylabel(f"generated {STAT_LABELS[stat]}")
-        ax.set_title(f"{STAT_LABELS[stat]}: r = {_f(res['pearson_r_mean'])}, order kept {_f(res['pair_order_kept'])}", fontsize=9)
+        ax.set_title(f"{STAT_LABELS[stat]}\nr = {_f(res['pearson_r_mean'])}, order kept {_f(res['pair_order_kept'])}", fontsize=9)
     axes[0].legend(fontsize=7, frameon=False)
     fig.suptitle("Style transfer: same target speech, reference styles of unseen sessions", fontsize=10)
     fig.tight_layout()
@@ -232,6 +271,10 @@ def run(
         "knn_session_accuracy_pred": round(acc_pred, 4),
         "knn_chance": round(1 / n, 4),
         "knn_target_0_9_met": bool(acc_gt >= 0.9),
+        "clip_seconds": CLIP_SECONDS,
+        "clip_session_accuracy_gt": round(clip_gt, 4),
+        "clip_session_accuracy_pred": round(clip_pred, 4),
+        "clip_queries": int(sum(len(q) for q in cq)),
         "model": str(model_path.parent.name if model_path.name == "best" else model_path.name),
         "temperature": temperature,
         "transfer": transfer,
@@ -258,6 +301,9 @@ def markdown(s: dict) -> str:
         f"ground truth **{s['knn_session_accuracy_gt']:.2f}**, generated motion (style taken from the first half) "
         f"**{s['knn_session_accuracy_pred']:.2f}** (chance {s['knn_chance']:.2f}; target ≥ 0.9 for GT: "
         f"{'met' if s['knn_target_0_9_met'] else '**not met**'}).",
+        f"- Clip-level identification (how styles are used: one style per clip): each {s['clip_seconds']:g} s clip of the second half "
+        f"→ its style → nearest first-half session style: ground truth **{s['clip_session_accuracy_gt']:.2f}**, "
+        f"generated **{s['clip_session_accuracy_pred']:.2f}** ({s['clip_queries']} GT clips).",
         "- Transfer (same target speech, every reference style): does the generated statistic follow the reference's?",
         "",
         "| statistic | Pearson r (ref vs generated) | reference pairs whose order is kept | slope |",

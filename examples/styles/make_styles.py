@@ -4,7 +4,8 @@
 of two contrasting speakers, synthesised on the same espeak-ng conversation with
 hand-picked :class:`~stygaze.data.synth.SynthStyle` parameters at opposite ends of their
 ranges (long vs short fixations, small vs large saccades, eye-led vs head-led gaze shifts,
-few vs many nods and aversions). Needs espeak-ng. Deterministic::
+few vs many nods and aversions; looking slightly down with the head tilted one way vs up and
+tilted the other way). Needs espeak-ng. Deterministic::
 
     .venv/bin/python examples/styles/make_styles.py
 """
@@ -29,12 +30,14 @@ STYLES = {
         aversion_tendency=0.1, aversion_rate_hz=0.02, aversion_hold_s=0.7, aversion_amplitude_deg=8.0,
         head_share=0.25, head_onset_deg=23.0, nod_prob=0.3, nod_gain=0.5, sway_deg=0.4,
         speech_head_gain=0.0, gesture_rate_per_min=1.0, microsaccade_rate_hz=0.2, listening_calm=0.45,
+        gaze_centre_pitch=-4.0, head_pitch_rest=-4.0, head_roll_rest=-3.0,
     ),
     "lively": SynthStyle(
         fixation_mean_s=0.18, fixation_shape=2.0, amplitude_scale=1.6, face_spread_deg=3.5,
         aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_hold_s=1.5, aversion_amplitude_deg=24.0,
         head_share=0.75, head_onset_deg=11.0, nod_prob=0.85, nod_gain=1.8, sway_deg=2.2,
         speech_head_gain=1.0, gesture_rate_per_min=7.0, microsaccade_rate_hz=1.5, listening_calm=0.95,
+        gaze_centre_pitch=3.0, head_pitch_rest=4.0, head_roll_rest=3.0,
     ),
 }
 

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, flag: str, kind=float, positive: bool = True):
+    """Parse a flag's value; bad values are a one-line DataError (exit 2), not argparse usage."""
+    from stygaze.errors import DataError
+
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise DataError(f"{flag} expects {'a positive ' if positive else 'an '}{'integer' if kind is int else 'number'}, got {text!r}") from None
+    if kind is float and not (value == value and abs(value) != float("inf")):
+        raise DataError(f"{flag} expects a finite number, got {text!r}")
+    if positive and not value > 0:
+        raise DataError(f"{flag} expects a positive {'integer' if kind is int else 'number'}, got {text!r}")
     return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
 def register(sub, formatter) -> None:
@@ -53,9 +40,9 @@ def register(sub, formatter) -> None:
         formatter_class=formatter,
     )
     p.add_argument("--out", required=True, help="output corpus folder (must not exist or be empty)")
-    p.add_argument("--sessions", type=_positive_int, default=8, help="number of sessions")
-    p.add_argument("--minutes", type=_positive_float, default=2.0, help="length of each session in minutes")
-    p.add_argument("--seed", type=_int, default=0, help="random seed (styles, speakers, motion)")
+    p.add_argument("--sessions", default="8", help="number of sessions")
+    p.add_argument("--minutes", default="2", help="length of each session in minutes")
+    p.add_argument("--seed", default="0", help="random seed (styles, speakers, motion)")
     p.add_argument("--audio-dir", default=None, help="use these audio files (wav/flac/ogg/mp3, one per session) instead of espeak-ng")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_synth)
@@ -83,8 +70,8 @@ def register(sub, formatter) -> None:
     p.add_argument("csv", help="OpenFace CSV of one video")
     p.add_argument("--audio", required=True, help="the video's audio (wav/flac/ogg/mp3)")
     p.add_argument("--out", required=True, help="session folder to create (must not exist)")
-    p.add_argument("--min-confidence", type=float, default=0.75, help="drop frames with OpenFace confidence below this")
-    p.add_argument("--max-gap", type=float, default=0.2, help="interpolate gaps up to this many seconds")
+    p.add_argument("--min-confidence", default="0.75", help="drop frames with OpenFace confidence below this (0..1)")
+    p.add_argument("--max-gap", default="0.2", help="interpolate gaps up to this many seconds")
     p.set_defaults(func=_import_openface)
 
     # subcommands that live in their own modules (``stygaze/_cli/data_<name>.py``)
@@ -107,9 +94,9 @@ def _synth(args) -> int:
 
     summary = synth_corpus(
         args.out,
-        sessions=args.sessions,
-        minutes=args.minutes,
-        seed=args.seed,
+        sessions=_number(args.sessions, "--sessions", int),
+        minutes=_number(args.minutes, "--minutes"),
+        seed=_number(args.seed, "--seed", int, positive=False),
         audio_dir=args.audio_dir,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
@@ -136,7 +123,13 @@ def _check(args) -> int:
 def _import_openface(args) -> int:
     from stygaze.data.openface import import_openface
 
-    result = import_openface(args.csv, args.audio, args.out, min_confidence=args.min_confidence, max_gap_s=args.max_gap)
+    result = import_openface(
+        args.csv,
+        args.audio,
+        args.out,
+        min_confidence=_number(args.min_confidence, "--min-confidence", positive=False),
+        max_gap_s=_number(args.max_gap, "--max-gap", positive=False),
+    )
     print(
         f"wrote {result.path}: {result.frames} frames at 25 fps, {100 * result.nan_fraction:.1f} % NaN "
         f"({result.dropped_rows} of {result.rows} CSV rows dropped)"

@@ -37,8 +37,16 @@ def add_options(parser) -> None:
 
 
 def wanted(args) -> bool:
-    """True when the command asks for the cVAE mode."""
-    return getattr(args, "gaze", None) is not None or getattr(args, "head", "model") == "cvae"
+    """True when the command asks for the cVAE mode (or uses one of its options)."""
+    from stygaze.pipeline_cvae import DEFAULT_MAX_GAP
+
+    return (
+        getattr(args, "gaze", None) is not None
+        or getattr(args, "head", "model") == "cvae"
+        or getattr(args, "samples", 1) != 1
+        or getattr(args, "cvae", None) is not None
+        or getattr(args, "max_gap", DEFAULT_MAX_GAP) != DEFAULT_MAX_GAP
+    )
 
 
 def handle(args, make_generator=None) -> int:
@@ -50,6 +58,8 @@ def handle(args, make_generator=None) -> int:
     from stygaze.motion import Motion
     from stygaze.pipeline_cvae import generate_heads, save_head_samples
 
+    if args.gaze is None and args.head != "cvae":
+        raise StygazeError("--samples/--cvae/--max-gap belong to the cVAE head: add --head cvae (with --audio) or use --gaze GAZE.npz")
     if args.samples < 1:
         raise StygazeError(f"--samples must be at least 1, got {args.samples}")
     if args.gaze is not None and args.audio is not None:
@@ -65,6 +75,10 @@ def handle(args, make_generator=None) -> int:
     else:
         if args.audio is None:
             raise StygazeError("--head cvae needs --audio (speech -> gaze -> head) or use --gaze GAZE.npz")
+        from stygaze.batch import is_batch_spec
+
+        if is_batch_spec(args.audio):
+            raise StygazeError("--head cvae generates one file at a time: give one --audio file (batch mode is not supported with the cVAE)")
         audio = Path(args.audio)
         if not audio.exists():
             from stygaze.errors import AudioError

@@ -367,7 +367,17 @@ def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: Cor
         Motion(m.data, m.fps, m.blink).save(tmp / layout.motion)  # events go to events.json
         (tmp / layout.style).write_text(json.dumps(style_doc, indent=1, ensure_ascii=False), encoding="utf-8")
         (tmp / layout.events).write_text(json.dumps(result.events, separators=(",", ":")), encoding="utf-8")
+        _default_permissions(tmp)
     return path
+
+
+def _default_permissions(path: Path) -> None:
+    """Give a folder written through temporary files (mode 0700/0600) the usual permissions
+    (0777/0666 minus the umask), recursively."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in [path, *path.rglob("*")]:
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
 
 
 @dataclass
@@ -463,6 +473,7 @@ def synth_corpus(
         splits = make_splits(names, seed)
         with atomic_path(out / layout.splits) as tmp:
             tmp.write_text(json.dumps(splits, indent=1), encoding="utf-8")
+            _default_permissions(tmp)
         failed = False
     finally:
         if failed:  # `out` was empty when we started: leave nothing half-made behind

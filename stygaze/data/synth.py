@@ -483,7 +483,8 @@ def synthesize(
     Args:
         audio: ``(S,)`` waveform at 16 kHz (any scale); the motion has ``round(S / 640)`` frames.
         style: the speaker's style; drawn from ``seed`` when None.
-        seed: makes the result reproducible (same audio + style + seed → identical arrays).
+        seed: an int or a ``SeedSequence``; the same audio + style + seed give identical
+            arrays. None draws fresh entropy (not reproducible).
         config: physiology constants (:class:`SynthConfig`).
         return_internal: also return the ``sim_rate`` world-gaze / head signals.
 
@@ -810,27 +811,24 @@ def synthesize(
     np.add.at(gaze_lab, a0, 1)
     np.add.at(gaze_lab, a1, -1)
     gaze_lab = (np.cumsum(gaze_lab)[:T] > 0).astype(np.int64)
+    # per-frame gesture labels; `src` remembers which event wrote each frame, so that the
+    # event table is read back from the final frames (explicit gestures, written last, win)
     gest_lab = np.zeros(T, np.int64)
-    g_rows = []
-    for lab, s0, s1, amp in turn_events + gestures:  # explicit gestures written last win
+    src = np.full(T, -1, np.int64)
+    all_gestures = turn_events + gestures
+    for k, (lab, s0, s1, _amp) in enumerate(all_gestures):
         f0, f1 = int(round(s0 * FPS)), min(T, int(round(s1 * FPS)) + 1)
         if f0 >= T or f1 <= f0:
             continue
         gest_lab[f0:f1] = GESTURE_LABELS.index(lab)
-    # gesture events from the final per-frame labels (so events and frames agree)
-    for a_, b_ in _runs(gest_lab > 0):
-        for c0, c1 in _split_by_value(gest_lab, a_, b_):
-            g_rows.append((GESTURE_LABELS[gest_lab[c0]], int(c0), int(c1)))
-    amp_of = {}
-    for lab, s0, s1, amp in turn_events + gestures:
-        amp_of[(lab, int(round(s0 * FPS)))] = amp
+        src[f0:f1] = k
     gest_tab = {"label": [], "start_frame": [], "end_frame": [], "amplitude_deg": []}
-    for lab, c0, c1 in g_rows:
-        gest_tab["label"].append(lab)
-        gest_tab["start_frame"].append(c0)
-        gest_tab["end_frame"].append(c1)
-        amp = next((v for (lb, f0), v in amp_of.items() if lb == lab and c0 <= f0 + 1 and f0 <= c1), float("nan"))
-        gest_tab["amplitude_deg"].append(round(float(amp), 3) if math.isfinite(amp) else None)
+    for c0, c1 in _runs(src >= 0):
+        for d0, d1 in _split_by_value(src, int(c0), int(c1)):
+            gest_tab["label"].append(GESTURE_LABELS[gest_lab[d0]])
+            gest_tab["start_frame"].append(d0)
+            gest_tab["end_frame"].append(d1)
+            gest_tab["amplitude_deg"].append(round(float(all_gestures[src[d0]][3]), 3))
 
     def _r(values, nd=4):
         return [round(float(v), nd) for v in values]

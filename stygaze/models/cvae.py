@@ -20,8 +20,9 @@ gaze exactly and recomputes the eye-in-head channels for the generated head.
 frames of (generated) head and gaze. The first chunk of a sequence has no past and uses a
 learned start context and absolute head outputs; every later chunk predicts head *velocities*
 that are integrated from the last context frame, so the generated track is continuous across
-chunk borders by construction (and its velocity is continuous because the context encoder sees
-the last frames).
+chunk borders by construction. Consecutive chunks overlap by ``overlap`` frames, over which the
+head velocity is cross-faded linearly from the previous chunk to the new one, so a new chunk's
+latent (new behaviour) does not show as a velocity jump either (see :meth:`HeadCVAE.generate`).
 
 Ablations (select by config, see ``configs/cvae_*.yaml``):
 
@@ -380,6 +381,11 @@ class HeadCVAE(nn.Module):
         start_head: np.ndarray | None = None,
     ) -> np.ndarray:
         """Sample head tracks for one world-gaze sequence.
+
+        Chunks of ``chunk`` frames start every ``chunk − overlap`` frames (:meth:`chunk_starts`);
+        each gets its own latent (noise seeded once for all chunks), is conditioned on the last
+        ``context`` generated frames, and over its first ``overlap`` frames its head velocity is
+        cross-faded from the previous chunk's. All K samples run as one batch.
 
         Args:
             gaze: ``(T, 4)`` world gaze ``[l_pitch, l_yaw, r_pitch, r_yaw]`` degrees at 25 fps,

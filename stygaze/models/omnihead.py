@@ -493,6 +493,9 @@ class OmniHead(nn.Module):
         self.heads = nn.ModuleDict({t: task_mlp(cfg.out_dim, cfg.head_hidden, TASK_DIMS[t]) for t in cfg.tasks})
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1, 1))
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1, 1))
+        # decision thresholds on P(blink), P(saccade) used by sliding_window_predict; 0.5 = argmax,
+        # set on validation data after training (class-weighted losses shift the probabilities)
+        self.register_buffer("binary_thresholds", torch.tensor([0.5, 0.5]))
         self.apply(self._init_weights)
 
     @staticmethod
@@ -654,7 +657,8 @@ class FramePredictions:
     """Per-frame recognizer outputs for a whole video (numpy).
 
     Attributes:
-        gesture, blink, saccade: (T,) int class per frame (argmax).
+        gesture: (T,) int class per frame (argmax); blink, saccade: (T,) 0/1, positive where the
+            probability reaches the model's ``binary_thresholds`` (0.5 = argmax).
         gesture_prob: (T, 6), blink_prob, saccade_prob: (T,) probability of the positive class.
         gaze: (T, 3) unit vectors (camera coordinates).
         clip_features: (W, C) encoder features of every window that was run.
@@ -729,8 +733,9 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
             res.gesture_prob = arr
             res.gesture = arr.argmax(-1)
         else:
+            thr = float(model.binary_thresholds[0 if task == "blink" else 1])
             setattr(res, f"{task}_prob", arr[:, 1])
-            setattr(res, task, arr.argmax(-1))
+            setattr(res, task, (arr[:, 1] >= thr).astype(np.int64))
     return res
 
 

@@ -84,8 +84,6 @@ class CVAETrainConfig:
 
 def load_train_config(path: str | Path) -> CVAETrainConfig:
     """Read a YAML config (``model:`` mapping + training keys); unknown keys are errors."""
-    import dataclasses
-
     import yaml
 
     path = Path(path)

@@ -507,6 +507,49 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
     return res
 
 
+def calibrate_binary_thresholds(model: Any, data: ClipSet, batch_size: int = 16, device: Any = "cpu") -> dict[str, float]:
+    """Per binary task, the P(positive) threshold (grid 0.05…0.95) with the best validation F1 of the
+    positive class; written into ``model.binary_thresholds`` (blink, saccade)."""
+    import torch
+
+    from stygaze.eval.recognition import frame_f1
+
+    model.eval()
+    probs: dict[str, list] = {"blink": [], "saccade": []}
+    labels: dict[str, list] = {"blink": [], "saccade": []}
+    items = data.fixed_offsets()
+    with torch.no_grad():
+        for i in range(0, len(items), batch_size):
+            video, tgt = data.batch(items[i : i + batch_size], device)
+            out = model(video)
+            for k in probs:
+                probs[k].append(out.task(k).softmax(-1)[..., 1].reshape(-1).cpu().numpy())
+                labels[k].append(tgt[k].reshape(-1).cpu().numpy())
+    grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
+    chosen = {}
+    for j, k in enumerate(("blink", "saccade")):
+        p, y = np.concatenate(probs[k]), np.concatenate(labels[k])
+        ok = y >= 0
+        if ok.sum() == 0 or y[ok].max() == 0:
+            chosen[k] = 0.5
+        else:
+            chosen[k] = float(max(grid, key=lambda t: frame_f1((p[ok] >= t).astype(int), y[ok], labels=[1])))
+        model.binary_thresholds[j] = chosen[k]
+    return chosen
+
+
+def finalize_best(best_dir: str | os.PathLike, val: ClipSet, batch_size: int = 16, device: Any = "cpu") -> dict[str, float]:
+    """Calibrate the decision thresholds of the checkpoint in ``best_dir`` on ``val`` and save it again."""
+    from stygaze.checkpoint import read_checkpoint, save_checkpoint
+    from stygaze.models.omnihead import load_omnihead
+
+    info = read_checkpoint(best_dir, model_type="omnihead")
+    model = load_omnihead(best_dir).to(device)
+    chosen = calibrate_binary_thresholds(model, val, batch_size, device)
+    save_checkpoint(best_dir, model, model_type="omnihead", config=model.config, meta={**info.meta, "binary_thresholds": chosen})
+    return chosen
+
+
 def train_omnihead(
     corpus: str | os.PathLike,
     run_dir: str | os.PathLike,
@@ -618,4 +661,5 @@ def train_omnihead(
         save_training_state(run, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "seconds": seconds}, scheduler)
     if not (run / "best").exists():
         save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch})
+    finalize_best(run / "best", val, cfg.batch_size * 2, device)
     return TrainResult(best_val_loss=stopper.best, epochs=epoch, seconds=elapsed_before + time.monotonic() - t0, best_dir=run / "best", run_dir=run, history=history)

@@ -159,3 +159,27 @@ def test_generate_audio_with_cvae_head(tmp_path):
         assert npz["samples"].shape == (2, len(plain), 7)
     np.testing.assert_allclose(out.world_gaze_vectors(), plain.world_gaze_vectors(), atol=1e-5)
     assert np.abs(out.head - plain.head).max() > 1e-3
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["--audio", "{wav}", "--samples", "3"], "add --head cvae"),
+        (["--audio", "{dir}", "--head", "cvae"], "batch mode is not supported"),
+        (["--gaze", "{gaze}", "--audio", "{wav}"], "not both"),
+        (["--gaze", "{gaze}", "--style", "{gaze}"], "--style belongs to speech generation"),
+        (["--head", "cvae"], "--head cvae needs --audio"),
+    ],
+)
+def test_generate_cvae_option_errors_in_process(tmp_path, capsys, extra, needle):
+    """Option mistakes are refused before any work (in-process: the same main() the console script runs)."""
+    from stygaze.cli import main
+
+    gaze = _gaze_file(tmp_path / "gaze.npz")
+    (tmp_path / "talk.wav").write_bytes(b"")
+    (tmp_path / "dir").mkdir()
+    args = [a.format(wav=tmp_path / "talk.wav", dir=tmp_path / "dir", gaze=gaze) for a in extra]
+    assert main(["generate", *args, "-o", str(tmp_path / "out.npz")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert not (tmp_path / "out.npz").exists()

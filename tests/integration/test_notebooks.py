@@ -1,6 +1,7 @@
 """The walkthrough notebooks run top to bottom (nbclient, kernel ``python3`` = this venv's python)."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def test_gaze_to_head_notebook(tmp_path, monkeypatch):
     assert "samples: (5, 750, 7) (K, T, 7)" in text
     assert "bridged frames: 10 | head finite: True | eyes NaN there: True" in text
     assert "refused: gaze has a NaN gap of 60 frames" in text
+    r = float(re.search(r"correlation\(gaze shift, head yaw change\) = (-?[0-9.]+)", text).group(1))
+    assert r > 0.3  # the head turns with large gaze shifts
+    assert float(re.search(r"diversity \(mean pairwise distance\): ([0-9.]+)", text).group(1)) > 0.5
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
 
 
@@ -60,7 +64,7 @@ def test_style_transfer_notebook(tmp_path, monkeypatch):
     assert "calm    clip (500, 7) -> style (64,)" in text
     assert "lively  clip (500, 7) -> style (64,)" in text
     assert "the two generations differ: True" in text
-    for stat in ("FixRatio", "saccades/s", "head share"):
+    for stat in ("FixRatio", "saccades/s", "head share", "gaze pitch", "head roll"):
         assert f"{stat:11s}: reference lively - calm" in text
     assert "alpha 1.0:" in text
     assert sum(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) == 2

@@ -51,7 +51,7 @@ def test_tiny_run_twice_same_numbers(corpus, tmp_path):
     assert "Mean head" in a["table3"]
     # style analysis present, with finite accuracies in [0, 1]
     assert 0.0 <= a["style"]["knn_session_accuracy_gt"] <= 1.0
-    assert set(a["style"]["transfer"]["per_stat"]) == {"fix_ratio", "saccade_rate", "head_share"}
+    assert set(a["style"]["transfer"]["per_stat"]) == {"fix_ratio", "saccade_rate", "head_share", "gaze_pitch", "head_roll"}
     for f in ("tables.md", "style_tsne.png", "style_transfer.png"):
         assert (out / f).stat().st_size > 0
     md = (out / "tables.md").read_text()

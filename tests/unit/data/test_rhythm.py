@@ -5,6 +5,7 @@ import pytest
 
 from stygaze.audio import HOP
 from stygaze.data import rhythm
+from stygaze.eval.beats import audio_beats
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def test_matches_librosa(clips, name):
     _, ref_beats = librosa.beat.beat_track(onset_envelope=ref_onset, sr=16000, hop_length=HOP)
     np.testing.assert_array_equal(rhythm.beat_track(ref_onset), ref_beats)
     np.testing.assert_array_equal(rhythm.rhythmic_beats(x)[0], ref_beats)
+    np.testing.assert_array_equal(rhythm.rhythmic_beats(x)[0], audio_beats(x, 16000))  # the BAS metric's beats
 
 
 def test_click_track_tempo(clips):

@@ -206,3 +206,13 @@ def test_sliding_window_keeps_centre_frame(model):
     fast = sliding_window_predict(model, frames, stride=4)
     assert fast.gesture.shape == (13,) and fast.clip_features.shape == (4, model.config.out_dim)
     assert np.allclose(fast.gesture_prob[4], pred.gesture_prob[4], atol=1e-5)  # centre frame of the window [0, 8)
+
+
+def test_binary_thresholds_decide_blink_and_saccade():
+    torch.manual_seed(1)
+    model = OmniHead(micro_config()).eval()
+    frames = np.random.default_rng(1).integers(0, 256, (9, 32, 32, 3), dtype=np.uint8)
+    model.binary_thresholds[:] = torch.tensor([0.0, 1.01])  # blink always, saccade never
+    pred = sliding_window_predict(model, frames)
+    assert pred.blink.tolist() == [1] * 9 and pred.saccade.tolist() == [0] * 9
+    assert "binary_thresholds" in model.state_dict()  # saved with the weights

@@ -138,6 +138,9 @@ def test_train_resume_and_checkpoint(corpus, tmp_path):
     assert [r["epoch"] for r in log] == [1, 2] and all(np.isfinite(r["val_loss"]) for r in log)
     model = load_omnihead(tmp_path / "run" / "best")
     assert model.config.img_size == 32
+    thr = model.meta["binary_thresholds"]  # calibrated on the validation clips
+    assert set(thr) == {"blink", "saccade"} and 0.05 <= thr["saccade"] <= 0.95
+    assert float(model.binary_thresholds[1]) == pytest.approx(thr["saccade"])
     out = model(torch.zeros(1, 8, 32, 32, 3, dtype=torch.uint8))
     assert out.gesture.shape == (1, 8, 6)
     split = json.loads((tmp_path / "run" / "split.json").read_text())

@@ -8,7 +8,9 @@ Writes the clips (speech-like synthetic audio, 16 kHz) to a temporary folder and
 real command ``stygaze generate --audio DIR -o OUT --jobs N`` once per jobs value (a fresh
 process and output folder each time). ``wall`` is what a user waits for: interpreter and
 torch start-up, model load, worker start-up and all files; ``batch`` is the command's own
-summary time (everything but the interpreter start). ``--random-default`` uses a randomly initialised
+summary time (everything but the interpreter start); ``CPU-s`` is the user + system time
+of the command and its workers, which says how much of the wall time was ours on a
+shared machine (the 1-minute load average is printed too). ``--random-default`` uses a randomly initialised
 model with the built-in model's architecture (``configs/default.yaml``) instead of the
 shipped weights (same speed: the cost does not depend on the weight values), for when the
 built-in model is not installed.
@@ -21,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -78,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, "-m", "stygaze", "generate", "--audio", str(audio_dir), "-o", str(out), "--jobs", str(jobs)]
             if model:
                 cmd += ["--model", str(model)]
-            t0 = time.perf_counter()
+            t0, ru0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.run(cmd, capture_output=True, text=True)
             wall = time.perf_counter() - t0
+            ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers, once reaped
+            cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
             summary = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
             if proc.returncode != 0:
                 print(f"--jobs {jobs} failed (exit {proc.returncode}): {summary}", file=sys.stderr)
@@ -88,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
             done = len(list(out.glob("*.motion.npz")))
             batch_s = float(re.search(r" in ([0-9.]+) s ", summary).group(1))
             rows.append({"jobs": jobs, "files": done, "wall_s": round(wall, 2), "files_per_s": round(done / wall, 3),
-                         "batch_s": batch_s, "batch_files_per_s": round(done / batch_s, 3)})
+                         "batch_s": batch_s, "batch_files_per_s": round(done / batch_s, 3), "cpu_s": round(cpu, 1)})
             print(f"--jobs {jobs}: {done} x {args.seconds:g} s files, {wall:.1f} s wall = {done / wall:.2f} files/s "
                   f"({done * args.seconds / wall:.0f} s of audio per s); batch alone (model load included, "
-                  f"interpreter start excluded) {batch_s:.1f} s = {done / batch_s:.2f} files/s")
-    info = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+                  f"interpreter start excluded) {batch_s:.1f} s = {done / batch_s:.2f} files/s; {cpu:.1f} CPU-s in all")
+    info = {"cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 1), "machine": platform.machine(), "python": platform.python_version(),
             "model": "random weights, configs/default.yaml architecture" if args.random_default else (args.model or "built-in")}
     print(json.dumps(info))
     if args.json:

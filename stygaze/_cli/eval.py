@@ -54,6 +54,14 @@ def register(sub, formatter) -> None:
     parser.add_argument("--signal", choices=("world", "eye"), default="world", help="I-DT signal: world gaze or eye-in-head")
     parser.add_argument("--dispersion", type=float, default=1.0, metavar="DEG", help="I-DT dispersion threshold (degrees)")
     parser.add_argument("--min-duration", type=float, default=0.1, metavar="S", help="I-DT minimum fixation duration (seconds)")
+    # --- perceptual evaluation (OmniHead recognizer; stygaze/eval/perceptual.py) ---
+    parser.add_argument(
+        "--perceptual", action="store_true",
+        help="also render pred and gt (procedural head), run the OmniHead recognizer and compare what it "
+        "sees: saccade share, blink rate, gesture histogram, Fréchet distance of clip features",
+    )
+    parser.add_argument("--recognizer", type=Path, default=None, help="OmniHead checkpoint folder for --perceptual (default: the built-in tiny one)")
+    parser.add_argument("--perceptual-stride", type=int, default=4, metavar="N", help="frames kept per recognizer window (1 = exact centre-frame protocol)")
     parser.set_defaults(func=run)
 
 
@@ -88,11 +96,22 @@ def run(args: argparse.Namespace) -> int:
     pairs = pair_paths(args.pred, args.gt, args.audio)
     options = {"signal": args.signal, "dispersion_deg": args.dispersion, "min_duration_s": args.min_duration}
     result = evaluate_pairs(pairs, progress=_progress, **options)
+    perceptual = None
+    if getattr(args, "perceptual", False):  # --- perceptual evaluation (stygaze/eval/perceptual.py) ---
+        from stygaze.eval.perceptual import perceptual_eval_pairs
+
+        if args.perceptual_stride < 1:
+            raise StygazeError("--perceptual-stride must be at least 1")
+        perceptual = perceptual_eval_pairs(pairs, recognizer=args.recognizer, stride=args.perceptual_stride, progress=sys.stderr.isatty())
+        result["perceptual"] = perceptual.to_dict()
 
     encoding = (getattr(sys.stdout, "encoding", None) or "ascii").lower()
     ascii_only = "utf" not in encoding
     print(f"{len(pairs)} clip pair{'s' if len(pairs) != 1 else ''}: {args.pred} vs {args.gt}")
     print(format_tables(result, ascii_only=ascii_only))
+    if perceptual is not None:
+        table = perceptual.table()
+        print("\nPerceptual (OmniHead recognizer on rendered pred vs gt):\n" + (table.encode("ascii", "replace").decode() if ascii_only else table))
 
     if args.plot is not None:
         from stygaze.eval.plot import plot_pair

@@ -508,8 +508,9 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
 
 
 def calibrate_binary_thresholds(model: Any, data: ClipSet, batch_size: int = 16, device: Any = "cpu") -> dict[str, float]:
-    """Per binary task, the P(positive) threshold (grid 0.05…0.95) with the best validation F1 of the
-    positive class; written into ``model.binary_thresholds`` (blink, saccade)."""
+    """Per binary task, the P(positive) threshold (grid 0.05…0.95) with the best validation frame F1
+    (macro over both classes, so "always positive" is not rewarded); written into
+    ``model.binary_thresholds`` (blink, saccade)."""
     import torch
 
     from stygaze.eval.recognition import frame_f1
@@ -533,7 +534,7 @@ def calibrate_binary_thresholds(model: Any, data: ClipSet, batch_size: int = 16,
         if ok.sum() == 0 or y[ok].max() == 0:
             chosen[k] = 0.5
         else:
-            chosen[k] = float(max(grid, key=lambda t: frame_f1((p[ok] >= t).astype(int), y[ok], labels=[1])))
+            chosen[k] = float(max(grid, key=lambda t: frame_f1((p[ok] >= t).astype(int), y[ok], labels=[0, 1])))
         model.binary_thresholds[j] = chosen[k]
     return chosen
 

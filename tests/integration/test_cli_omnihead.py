@@ -64,3 +64,20 @@ def test_train_omnihead_cli_errors(tmp_path):
     assert r.returncode == 2 and "not_an_option" in r.stderr
     r = run("train", "omnihead", "--data", tmp_path / "c", "--out", tmp_path / "run", "--max-epochs", "0")
     assert r.returncode == 2 and "--max-epochs" in r.stderr
+
+
+def test_eval_perceptual_cli(tmp_path):
+    from stygaze.motion import Motion
+
+    gt = Motion.zeros(30)
+    gt.data[:, 1] = 15 * np.sin(np.arange(30) / 3)  # head shakes
+    gt.save(tmp_path / "gt.npz")
+    Motion.zeros(30).save(tmp_path / "pred.npz")  # frozen
+    out = tmp_path / "res.json"
+    r = run("eval", "--pred", tmp_path / "pred.npz", "--gt", tmp_path / "gt.npz", "--perceptual", "--json", out)
+    assert r.returncode == 0, r.stderr
+    assert "Perceptual" in r.stdout
+    res = json.loads(out.read_text())["perceptual"]
+    assert res["frechet_distance"] > 0 and res["num_windows"] == [8, 8]
+    bad = run("eval", "--pred", tmp_path / "pred.npz", "--gt", tmp_path / "gt.npz", "--perceptual", "--perceptual-stride", "0", "--json", tmp_path / "x.json")
+    assert bad.returncode == 2 and "--perceptual-stride" in bad.stderr and not (tmp_path / "x.json").exists()

@@ -46,6 +46,7 @@ by the whole clip's), so the two differ slightly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,24 @@ class StyleVector:
         if style.size == 0 or not np.isfinite(style).all():
             raise StyleError(f"{path}: the style vector is empty or contains NaN/inf")
         return cls(style, str(contents["encoder_id"]))
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run the autoregressive steps on one intra-op thread.
+
+    Each step is a handful of tiny matrix products (batch 1); extra OpenMP threads only
+    add synchronisation, and on a busy machine spinning threads make a step up to 100x
+    slower. The caller's thread count is restored afterwards.
+    """
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
 
 
 def _read_npz(path: Path) -> dict:
@@ -304,7 +323,8 @@ class StyGazeTalk:
         samples = self._audio(audio, sr, normalize)
         gen = self.model.generator
         feats = gen.audio.features(samples).to(gen.motion_mean.device)  # (T, F)
-        pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
+        with _one_thread():
+            pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
         return Motion(self._to_degrees(pred, head_scale, gaze_scale))
 
     def stream(
@@ -386,8 +406,9 @@ class MotionStream:
         self._sum += float(x.astype(np.float64).sum())
         self._sumsq += float((x.astype(np.float64) ** 2).sum())
         self._buf = torch.cat([self._buf, self._norm(x)])
-        self._featurize(final=False)
-        return self._generate(final=False)
+        with _one_thread():
+            self._featurize(final=False)
+            return self._generate(final=False)
 
     def flush(self) -> np.ndarray:
         """End of audio: pad with silence as the offline call does and return the remaining frames."""
@@ -401,8 +422,9 @@ class MotionStream:
             raise AudioError("audio is shorter than 20 ms (half a motion frame)")
         self._total = total
         self._buf = torch.cat([self._buf, torch.zeros(self._n_fft + 2 * HOP)])
-        self._featurize(final=True)
-        return self._generate(final=True)
+        with _one_thread():
+            self._featurize(final=True)
+            return self._generate(final=True)
 
     def _featurize(self, final: bool) -> None:
         """Compute features for every frame whose whole window is in the buffer."""

@@ -207,16 +207,23 @@ def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | 
     return model
 
 
-def prepare_sessions(model: StyGazeTalkModel, sessions: list[Session], progress: bool = False) -> list[_Prepared]:
-    """Audio features, normalised motion and window styles for every session."""
+def prepare_sessions(
+    model: StyGazeTalkModel, sessions: list[Session], progress: bool = False, data_dir: str | Path | None = None
+) -> list[_Prepared]:
+    """Audio features, normalised motion and window styles for every session.
+
+    With ``data_dir`` the features precomputed by ``stygaze data features`` are used
+    (memory-mapped) when they are up to date; otherwise they are computed here.
+    """
     from tqdm import tqdm
 
+    from stygaze.data.features import session_features
     from stygaze.errors import StyleError
 
     gen = model.generator
     out = []
     for s in tqdm(sessions, desc="features", disable=not progress, leave=False):
-        feats = gen.audio.features(s.audio)
+        feats = session_features(Path(data_dir) / s.name, gen.audio, s.audio) if data_dir else gen.audio.features(s.audio)
         T = min(len(feats), len(s.motion))
         motion = torch.from_numpy(s.motion[:T].astype(np.float32))
         valid = np.isfinite(s.motion[:T]).all(axis=1)
@@ -261,7 +268,8 @@ def evaluate_generator(model: StyGazeTalkModel, sampler: SegmentSampler, starts,
     total, mse, vel, n = 0.0, 0.0, 0.0, 0
     for i in range(0, len(starts), batch_size):
         chunk = starts[i : i + batch_size]
-        audio, past, target, style = sampler.batch(chunk, None, 0.0, style_mode="mean")
+        batch = sampler.batch(chunk, None, 0.0, style_mode="mean")
+        audio, past, target, style = (t.to(model.generator.motion_mean.device) for t in batch)
         loss, m, v = unrolled_loss(model, audio, past, target, style, sampler.K)
         total += float(loss) * len(chunk)
         mse += m * len(chunk)
@@ -283,12 +291,21 @@ def fit_generator(
     *,
     progress: bool = True,
     meta: dict | None = None,
+    dist: Any = None,
 ) -> dict[str, Any]:
-    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``."""
+    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``.
+
+    ``dist`` (a :class:`~stygaze.train.distributed.DistributedContext`) runs data-parallel:
+    every step draws the global batch (``batch_size × world_size`` segments) from the
+    ``(seed, epoch)`` RNG on every process, each process trains on its slice, DDP averages
+    the gradients, and only rank 0 writes; without it this is the single-process loop.
+    """
     from tqdm import tqdm
 
     from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
+    from stygaze.train.distributed import DistributedContext
 
+    ctx = dist or DistributedContext()
     tc = config.generator_train
     stopper = EarlyStopping(patience=tc.patience)
     epoch = 0
@@ -297,19 +314,23 @@ def fit_generator(
         epoch = int(counters["epoch"])
         stopper.load(counters["early_stopping"])
         log.info("resuming %s at epoch %d", run_dir, epoch)
+    ctx.reseed_other_ranks(tc.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
+    step_fn = ctx.wrap_loss(model, lambda m, a, p, t, s: unrolled_loss(m, a, p, t, s, sampler.K))
     val_starts = val_sampler.even_starts(tc.val_windows)
+    val_mine = val_starts[ctx.rank :: ctx.world_size]  # validation is sharded too, then reduced
+    global_batch = ctx.effective_batch_size(tc.batch_size)
     start = time.monotonic()
     counters: dict[str, Any] = {"epoch": epoch}
-    steps = max(1, tc.windows_per_epoch // tc.batch_size)
+    steps = max(1, tc.windows_per_epoch // global_batch)
     while epoch < tc.max_epochs and not stopper.should_stop:
         model.train()
         rng = np.random.default_rng([tc.seed, epoch])
         total = 0.0
-        bar = tqdm(range(steps), desc=f"generator epoch {epoch + 1}", disable=not progress, leave=False)
+        bar = tqdm(range(steps), desc=f"generator epoch {epoch + 1}", disable=not (progress and ctx.is_main), leave=False)
         for _ in bar:
-            starts = sampler.random_starts(tc.batch_size, rng, tc.start_prob)
-            audio, past, target, style = sampler.batch(starts, rng, tc.past_noise)
-            loss, _, _ = unrolled_loss(model, audio, past, target, style, sampler.K)
+            starts = sampler.random_starts(global_batch, rng, tc.start_prob)
+            audio, past, target, style = ctx.shard(*sampler.batch(starts, rng, tc.past_noise))
+            loss, _, _ = step_fn(audio, past, target, style)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if tc.grad_clip > 0:
@@ -317,23 +338,32 @@ def fit_generator(
             optimizer.step()
             total += loss.item()
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        metrics = evaluate_generator(model, val_sampler, val_starts, tc.batch_size)
+        local = evaluate_generator(model, val_sampler, val_mine, tc.batch_size) if val_mine else {}
+        metrics = ctx.mean_metrics(local, len(val_mine), ("val_loss", "val_mse", "val_vel"))
         epoch += 1
         improved = stopper.step(metrics["val_loss"])
-        if improved:
+        if improved and ctx.is_main:
             model.save(run_dir / "best", meta={**(meta or {}), "epoch": epoch, **metrics})
         elapsed = time.monotonic() - start
-        timed_out = tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes
+        timed_out = ctx.broadcast_flag(tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes)
         done = epoch >= tc.max_epochs or stopper.should_stop
         counters = {"epoch": epoch, "early_stopping": stopper.state(), "done": bool(done)}
+        train_loss = ctx.mean(total, steps)  # mean over all processes' steps
+        if not ctx.is_main:  # only rank 0 writes
+            if timed_out:
+                break
+            continue
         save_training_state(run_dir, model, optimizer, counters)
-        record = {"epoch": epoch, "train_loss": total / steps, **metrics, "best": improved, "seconds": round(elapsed, 1)}
+        record = {"epoch": epoch, "train_loss": train_loss, **metrics, "best": improved, "seconds": round(elapsed, 1)}
+        if ctx.is_distributed:
+            record["world_size"] = ctx.world_size
         append_log(run_dir, record)
         if progress:
             tqdm.write(f"generator epoch {epoch}: train {record['train_loss']:.4f} val {metrics['val_loss']:.4f}")
         if timed_out:
             log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
             break
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
     return counters
 
 
@@ -347,16 +377,19 @@ def train_generator(
 ) -> Path:
     """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
     from stygaze.train.common import set_seed
+    from stygaze.train.distributed import init_distributed
 
     tc = config.generator_train
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
+    ctx = init_distributed()  # torchrun -> DDP (see stygaze.train.distributed); else single process
+    progress = progress and ctx.is_main
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seed(tc.seed)
     model = build_generator_model(config, style_encoder or tc.style_encoder or None)
-    train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress)
-    val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress)
+    train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir)
+    val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir)
     if not train or not val:
         raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
     normalize_prepared(model, train, train=True)
@@ -364,8 +397,11 @@ def train_generator(
     gc = config.generator
     sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps)
     val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps)
+    model.to(ctx.device)
     optimizer = build_generator_optimizer(model, tc)
-    (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    if ctx.is_main:
+        (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}
-    fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta)
+    fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta, dist=ctx)
+    ctx.close()
     return run_dir / "best"

@@ -229,13 +229,23 @@ def fit_style(
     config: StyleRunConfig,
     *,
     progress: bool = True,
+    dist: Any = None,
 ) -> dict[str, Any]:
-    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``."""
+    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``.
+
+    ``dist`` (a :class:`~stygaze.train.distributed.DistributedContext`) runs data-parallel:
+    each step draws the global batch (``batch_size × world_size`` sessions) on every
+    process, each embeds its slice, the embeddings are gathered (with gradients) so NT-Xent
+    sees every negative of the global batch, DDP averages the gradients, and only rank 0
+    writes. Without it this is the single-process loop.
+    """
     from tqdm import tqdm
 
     from stygaze.checkpoint import save_checkpoint
     from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
+    from stygaze.train.distributed import DistributedContext
 
+    ctx = dist or DistributedContext()
     tc = config.style_train
     stopper = EarlyStopping(patience=tc.patience)
     epoch = 0
@@ -244,16 +254,21 @@ def fit_style(
         epoch = int(counters["epoch"])
         stopper.load(counters["early_stopping"])
         log.info("resuming %s at epoch %d", run_dir, epoch)
+    ctx.reseed_other_ranks(tc.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
+    embed = ctx.wrap_loss(model, lambda m, a, b: (m(a), m(b)))
+    global_batch = ctx.effective_batch_size(tc.batch_size)
     start = time.monotonic()
     counters: dict[str, Any] = {"epoch": epoch}
     while epoch < tc.max_epochs and not stopper.should_stop:
         model.train()
         rng = np.random.default_rng([tc.seed, epoch])
         total = 0.0
-        bar = tqdm(range(tc.batches_per_epoch), desc=f"style epoch {epoch + 1}", disable=not progress, leave=False)
+        bar = tqdm(range(tc.batches_per_epoch), desc=f"style epoch {epoch + 1}", disable=not (progress and ctx.is_main), leave=False)
         for _ in bar:
-            batch = sampler.batch(tc.batch_size, rng)
-            loss = nt_xent(model(batch[0]), model(batch[1]), config.style_encoder.temperature)
+            batch = sampler.batch(global_batch, rng)  # (2, B, L, 7)
+            batch = ctx.shard(batch[:, : batch.shape[1] // ctx.world_size * ctx.world_size], dim=1)
+            za, zb = embed(batch[0], batch[1])
+            loss = nt_xent(ctx.gather(za), ctx.gather(zb), config.style_encoder.temperature)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if tc.grad_clip > 0:
@@ -264,15 +279,19 @@ def fit_style(
         metrics = evaluate_style(model, val_batch, config.style_encoder.temperature)
         epoch += 1
         improved = stopper.step(metrics["val_loss"])
-        if improved:
+        if improved and ctx.is_main:
             save_checkpoint(
                 run_dir / "best", model, model_type="style_encoder", config=config.style_encoder,
                 meta={"encoder_id": model.encoder_id, "epoch": epoch, **metrics, "train_config": asdict(tc)},
             )
         elapsed = time.monotonic() - start
-        timed_out = tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes
+        timed_out = ctx.broadcast_flag(tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes)
         done = epoch >= tc.max_epochs or stopper.should_stop or timed_out
         counters = {"epoch": epoch, "early_stopping": stopper.state(), "done": bool(done and not timed_out)}
+        if not ctx.is_main:  # only rank 0 writes
+            if timed_out:
+                break
+            continue
         save_training_state(run_dir, model, optimizer, counters)
         record = {"epoch": epoch, "train_loss": total / tc.batches_per_epoch, **metrics, "best": improved, "seconds": round(elapsed, 1)}
         append_log(run_dir, record)
@@ -281,6 +300,7 @@ def fit_style(
         if timed_out:
             log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
             break
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
     return counters
 
 
@@ -293,10 +313,12 @@ def train_style(
 ) -> Path:
     """Stage 1 end to end. Returns ``RUN/best``."""
     from stygaze.train.common import set_seed
+    from stygaze.train.distributed import init_distributed
 
     tc = config.style_train
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
+    ctx = init_distributed()  # torchrun -> DDP (see stygaze.train.distributed); else single process
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_seed(tc.seed)
@@ -307,9 +329,12 @@ def train_style(
     val_sampler = StylePairSampler(val, window)
     val_batch = val_sampler.batch(min(tc.val_pairs, len(val_sampler.sessions)), np.random.default_rng([tc.seed, 10**6]))
     model = build_style_model(config, train)
+    model.to(ctx.device)
     optimizer = build_style_optimizer(model, tc)
-    (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-    fit_style(run_dir, model, optimizer, sampler, val_batch, config, progress=progress)
+    if ctx.is_main:
+        (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    fit_style(run_dir, model, optimizer, sampler, val_batch.to(ctx.device), config, progress=progress and ctx.is_main, dist=ctx)
+    ctx.close()
     return run_dir / "best"
 
 

@@ -203,3 +203,28 @@ def test_latent_model_stream_equals_offline_and_seed_matters(speech):
     assert not np.allclose(pipe.generate(x, normalize=False, seed=6).data, offline)
     cold = pipe.generate(x, temperature=0.0)
     assert np.array_equal(cold.data, pipe.generate(x, temperature=0.0).data)
+
+
+def test_builtin_model_ships_and_generates_from_the_examples():
+    from pathlib import Path
+
+    from stygaze.pipeline import BUILTIN_DIR
+
+    size = sum(p.stat().st_size for p in BUILTIN_DIR.iterdir())
+    assert size < 20 * 2**20
+    pipe = StyGazeTalk.from_pretrained()
+    c = pipe.config
+    assert (c.audio_encoder, c.style_dim, c.kind) == ("mel", 64, "lstm") and c.vel_lambda < 1.0
+    root = Path(__file__).resolve().parents[2]
+    style = pipe.extract_style(root / "examples" / "style_ref.npz")
+    audio = load_example_audio(root / "examples" / "talk.wav", seconds=3.0)
+    m = pipe.generate(audio, style=style, seed=0)
+    assert m.data.shape == (75, 7) and np.isfinite(m.data).all()
+    # plausible conversational ranges (degrees) and some motion
+    assert np.abs(m.data).max() < 60 and m.data.std(axis=0).max() > 0.2
+
+
+def load_example_audio(path, seconds):
+    from stygaze.audio import load_audio
+
+    return load_audio(path)[: int(seconds * SAMPLE_RATE)]

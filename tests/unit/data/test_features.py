@@ -104,3 +104,23 @@ def test_missing_or_empty_corpus_is_a_data_error(tmp_path):
         precompute_features(tmp_path / "nope")
     with pytest.raises(DataError, match="no session folders"):
         precompute_features(tmp_path)
+
+
+def test_generator_training_reads_the_cache(tmp_path):
+    """`stygaze train generator` takes up-to-date cached features (marked here) instead of recomputing."""
+    from gen_fixtures import make_tiny_corpus, tiny_model
+    from stygaze.train.generator import prepare_sessions
+    from stygaze.train.style import load_split
+
+    corpus = make_tiny_corpus(tmp_path / "c", n_sessions=5, seconds=2.0)  # 2 train sessions
+    precompute_features(corpus, "mel")
+    model = tiny_model(style_dim=0)
+    sessions = load_split(corpus, "train", with_audio=True)
+    npy, _ = cache_paths(corpus / sessions[0].name, model.generator.audio.encoder_id)
+    marked = np.full_like(np.load(npy), 7.0)  # same shape and dtype: the entry stays "up to date"
+    np.save(npy, marked)
+    prepared = prepare_sessions(model, sessions, data_dir=corpus)
+    assert torch.equal(prepared[0].feats, torch.from_numpy(marked[: len(prepared[0].feats)]))
+    assert not (prepared[1].feats == 7.0).all()  # genuinely computed features elsewhere
+    recomputed = prepare_sessions(model, sessions)  # without data_dir: computed from the audio
+    assert not (recomputed[0].feats == 7.0).all()

@@ -37,11 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def speechlike(seconds: float, seed: int = 0) -> np.ndarray:
+    """Seeded speech-like float32 audio, built in 60 s blocks (no large float64 temporaries)."""
     rng = np.random.default_rng(seed)
     n = int(seconds * 16000)
-    t = np.arange(n, dtype=np.float32) / 16000
-    env = (np.sin(2 * np.pi * 4.0 * t) > 0).astype(np.float32) * (np.sin(2 * np.pi * 0.3 * t) > -0.5)
-    return (env * (np.sin(2 * np.pi * 140 * t) + 0.3 * rng.standard_normal(n).astype(np.float32))).astype(np.float32)
+    out = np.empty(n, np.float32)
+    block = 60 * 16000
+    for a in range(0, n, block):
+        t = np.arange(a, min(a + block, n), dtype=np.float64) / 16000
+        env = (np.sin(2 * np.pi * 4.0 * t) > 0) * (np.sin(2 * np.pi * 0.3 * t) > -0.5)
+        out[a : a + len(t)] = env * (np.sin(2 * np.pi * 140 * t) + 0.3 * rng.standard_normal(len(t)))
+    return out
 
 
 def measure(name: str, model: str | None, threads: int) -> dict:

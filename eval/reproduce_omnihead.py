@@ -281,11 +281,13 @@ def markdown(res: dict) -> str:
     lines.append("")
     lines.append(f"3D gaze angular error: OmniHead-tiny {r['gaze_angular_error_deg']:.2f}°, constant mean direction {b['gaze_constant_mean_deg']:.2f}°")
     lines.append("")
-    lines.append("| perceptual comparison | Fréchet distance ↓ | Δ saccade share | Δ blink /min | gesture hist L1 |")
-    lines.append("|---|---|---|---|---|")
+    lines.append("| perceptual comparison | Fréchet (clip dynamics) ↓ | Fréchet (clip means) ↓ | Δ saccade share | Δ blink /min | gesture hist L1 |")
+    lines.append("|---|---|---|---|---|---|")
     for k, v in res["perceptual"].items():
         d = v["diff"]
-        lines.append(f"| {k} | {v['frechet_distance']:.4f} | {d['saccade_share']:+.3f} | {d['blink_rate']:+.1f} | {d['gesture_hist_l1']:.3f} |")
+        lines.append(
+            f"| {k} | {v['frechet_distance']:.4f} | {v['frechet_distance_mean_features']:.4f} | {d['saccade_share']:+.3f} | {d['blink_rate']:+.1f} | {d['gesture_hist_l1']:.3f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

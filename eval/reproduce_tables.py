@@ -15,6 +15,10 @@ need the wav2vec2 weights in the local Hugging Face cache):
 * **SE-64-VEL+z** (not in the paper): SE-64-VEL plus the built-in model's per-step latent
   (``latent_dim: 8``, configs/default.yaml). Its sampling temperature is chosen on the **val**
   split (best Sim over :data:`TEMPERATURES`), then used once on the test split.
+* **Built-in** (``--builtin``, default except at tiny scale): the shipped model
+  (``stygaze/assets/stygazetalk``, trained by ``configs/default.yaml`` on the same corpus's train
+  split: SE-64-VEL + latent, larger than the small-scale rows), evaluated only; its temperature
+  is chosen on val like SE-64-VEL+z's.
 * **Procedural**: the rule-based SynHAGE baseline (:func:`stygaze.data.synth.procedural_generate`,
   the default mid-range style, not the session's).
 * **Static gaze**: head of the best learned row (highest Sim), eye-in-head angles at zero — the
@@ -31,8 +35,10 @@ channel group, CE = 1 − cos of style embeddings of 4 s windows of prediction v
 with **one** evaluation encoder for all rows (the SE-64 stage-1 encoder), FixRatio/CompScore
 (I-DT 1°, 100 ms on world gaze) and Sim against the ground truth.
 
-Scales (``--scale``; any knob can be overridden, see ``--help``): ``tiny`` (seconds; a smoke
-test, numbers meaningless), ``small`` (CPU, ≈ 25 min on one loaded core for 24×3 min sessions),
+Scales (``--scale``; any knob can be overridden, see ``--help``): ``tiny`` (≈ 1 min; a smoke
+test, numbers meaningless), ``small`` (CPU, one thread: ≈ 14 min from scratch on a shared,
+loaded 2-core machine for the 24×3 min corpus — 13.6 min training, 0.6 min evaluation;
+≈ 1 min when the runs are reused),
 ``paper`` (the YAML configs as written; hours on CPU, meant for a GPU/large machine). Same
 ``--seed`` and scale → identical ``tables.json`` (timings live only in ``tables.md`` and
 ``meta.runtime_s``).
@@ -74,6 +80,8 @@ ROWS = {  # table name -> (config stem, style encoder run or None, run folder, g
     "SE-64-VEL+z": ("se64_vel", "style64", "se64_vel_z", {"latent_dim": 8, "kl_weight": 0.01}),
 }
 PAPER_ROWS = ("Base", "SE-32", "SE-64", "SE-64-VEL", "TFM-SE-64")
+BUILTIN_ROW = "Built-in"
+"""The shipped model (stygaze/assets/stygazetalk, configs/default.yaml), evaluated, not trained here (--builtin)."""
 STYLE_RUNS = {"style32": "se32", "style64": "se64"}  # style run -> config stem whose style sections it uses
 EVAL_ENCODER = "style64"
 
@@ -188,6 +196,10 @@ def prepare_run(run_dir: Path, spec: dict, fresh: bool) -> bool:
 # --------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------
+TRAINED: list[str] = []
+REUSED: list[str] = []
+
+
 def train_all(args, settings: dict, data: Path, runs: Path) -> dict[str, Path]:
     """Train the style encoders and generators that are missing; returns row -> RUN/best."""
     from stygaze.train.generator import train_generator
@@ -204,7 +216,9 @@ def train_all(args, settings: dict, data: Path, runs: Path) -> dict[str, Path]:
         t0 = time.monotonic()
         if prepare_run(run_dir, spec, args.fresh):
             log(f"reusing {run_dir}")
+            REUSED.append(srun)
         else:
+            TRAINED.append(srun)
             log(f"training style encoder {srun} -> {run_dir}")
             train_style(scfg, data, run_dir, progress=False)
             log(f"  {srun} done in {time.monotonic() - t0:.0f} s")
@@ -219,7 +233,9 @@ def train_all(args, settings: dict, data: Path, runs: Path) -> dict[str, Path]:
         t0 = time.monotonic()
         if prepare_run(run_dir, spec, args.fresh):
             log(f"reusing {run_dir}")
+            REUSED.append(folder)
         else:
+            TRAINED.append(folder)
             log(f"training {row} -> {run_dir}")
             train_generator(cfg, data, run_dir, style_encoder=style_best[srun] if srun else None, progress=False)
             log(f"  {row} done in {time.monotonic() - t0:.0f} s")
@@ -296,7 +312,7 @@ def evaluate_rows(predictions: dict, clips: list, embed, window: int) -> dict:
     return out
 
 
-TEMPERATURES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+TEMPERATURES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0)
 """Latent temperatures tried on the val split for rows with a latent (the best Sim is kept)."""
 
 
@@ -334,7 +350,7 @@ def generate_rows(best: dict, clips: list, rows: list[str], seed: int, val_clips
 
     preds: dict[str, list] = {}
     for row in rows:
-        model = StyGazeTalk.from_pretrained(best[row])
+        model = StyGazeTalk.from_pretrained(best[row] if row != BUILTIN_ROW else None)
         temperature = 1.0
         if model.config.latent_dim > 0:
             temperature, sims = calibrate_temperature(model, val_clips, seed)
@@ -371,7 +387,7 @@ def mean_head(best_path: Path, clips: list) -> list:
 
 
 def _r(v, nd=4):
-    return None if v is None else round(float(v), nd)
+    return None if v is None else round(float(v), nd) + 0.0  # + 0.0: no "-0.0"
 
 
 def build_tables(results: dict, head_only: dict) -> dict:
@@ -386,7 +402,7 @@ def build_tables(results: dict, head_only: dict) -> dict:
         fix = p["fix_ratio_gt"] if row == "GT" else p["fix_ratio_pred"]
         comp = p["comp_gt"] if row == "GT" else p["comp_pred"]
         t4[row] = {"fix_ratio": _r(fix), "saccade_ratio": _r(1 - fix), "comp": _r(comp), "sim": _r(1.0 if row == "GT" else p["sim"])}
-    for row, res in {**{r: results[r] for r in results if r in ROWS or r == "Procedural"}, **head_only}.items():
+    for row, res in {**{r: results[r] for r in results if r in ROWS or r in ("Procedural", BUILTIN_ROW)}, **head_only}.items():
         t3[row] = {k: _r(res["head"][k]) for k in ("mae", "vel", "mee", "bas")}
     return {"table2": t2, "table3": t3, "table4": t4}
 
@@ -422,7 +438,7 @@ def findings(tables: dict) -> dict:
     out["tfm_fewer_saccades_than_se64"] = None if None in (t, s) else bool(t < s)
     ts, ss = get("TFM-SE-64", "sim"), get("SE-64", "sim")
     out["tfm_lower_sim_than_se64"] = None if None in (ts, ss) else bool(ts < ss)
-    for key, names in (("", PAPER_ROWS), ("_any", tuple(ROWS))):
+    for key, names in (("", PAPER_ROWS), ("_any", (*ROWS, BUILTIN_ROW))):
         learned = {r: t4[r]["sim"] for r in names if r in t4 and t4[r]["sim"] is not None}
         if learned:
             best = max(learned, key=lambda r: learned[r])
@@ -511,17 +527,21 @@ def parse_args(argv=None):
     p.add_argument("--scale", choices=sorted(SCALES), default="small", help="model/training/evaluation size preset")
     p.add_argument("--seed", type=int, default=0, help="seed of training, sampling and the procedural baseline")
     p.add_argument("--data", default=None, help="corpus folder (default: runs/synhage, or runs/synhage_tiny for --scale tiny; synthesised when missing)")
-    p.add_argument("--out", default=str(REPO / "eval" / "results"), help="results folder")
+    p.add_argument("--out", default="eval/results", help="results folder (relative paths: to the repository root)")
     p.add_argument("--runs", default=None, help="training runs folder (default: runs/tables/<scale>-seed<seed>)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--audio", choices=("mel", "wav2vec2"), default="mel", help="audio features (wav2vec2 needs cached weights)")
     p.add_argument("--rows", default=",".join(ROWS), help="learned rows to train and evaluate (comma-separated)")
+    p.add_argument("--builtin", action=argparse.BooleanOptionalAction, default=None,
+                   help="also evaluate the shipped built-in model as a row (default: on except at --scale tiny)")
     p.add_argument("--fresh", action="store_true", help="retrain runs whose settings changed instead of refusing")
     p.add_argument("--no-style", action="store_true", help="skip the style analysis (t-SNE, kNN, transfer)")
     p.add_argument("--style-row", default="SE-64-VEL+z", help="learned row whose generator the style analysis uses")
     for flag, (sec, key, typ) in KNOBS.items():
         p.add_argument(f"--{flag}", type=typ, default=None, help=f"override {sec}.{key} of the scale")
     args = p.parse_args(argv)
+    if args.builtin is None:
+        args.builtin = args.scale != "tiny"
     args.rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = [r for r in args.rows if r not in ROWS]
     if unknown:
@@ -568,6 +588,7 @@ def make_tiny_corpus(path: Path, sessions: int, minutes: float, seed: int = 0) -
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    TRAINED.clear(), REUSED.clear()
     import torch
 
     torch.set_num_threads(max(1, args.threads))
@@ -575,7 +596,7 @@ def main(argv=None) -> int:
     settings = scale_settings(args)
     data = ensure_corpus(args, settings)
     runs = Path(args.runs) if args.runs else REPO / "runs" / "tables" / f"{args.scale}-seed{args.seed}"
-    out = Path(args.out)
+    out = Path(args.out) if Path(args.out).is_absolute() else REPO / args.out
 
     if args.audio == "wav2vec2":  # fail before any training when the weights are not cached
         from stygaze.models.audio_encoder import make_audio_encoder
@@ -591,6 +612,12 @@ def main(argv=None) -> int:
     encoder = load_style_encoder(best["_eval_encoder"])
     embed = style_embedder(encoder)
     rows = [r for r in ROWS if r in args.rows]
+    if args.builtin:
+        from stygaze.pipeline import BUILTIN_DIR
+
+        if not (BUILTIN_DIR / "config.json").exists():
+            fail(f"--builtin: the built-in model is missing from {BUILTIN_DIR}")
+        rows.append(BUILTIN_ROW)
     log(f"generating {len(rows)} rows + procedural on {len(clips)} test sessions")
     val_clips = load_test_clips(data, settings, split="val")
     calibration: dict = {}
@@ -600,7 +627,7 @@ def main(argv=None) -> int:
     best_row = max(sims, key=lambda r: -1e9 if sims[r] is None else sims[r])
     extra = {"Static gaze": static_gaze(preds[best_row]), "GT": [c.gt for c in clips]}
     results.update(evaluate_rows(extra, clips, embed, encoder.config.window))
-    head_only = evaluate_rows({"Mean head": mean_head(best[best_row], clips)}, clips, embed, encoder.config.window)
+    head_only = evaluate_rows({"Mean head": mean_head(best.get(best_row), clips)}, clips, embed, encoder.config.window)
     tables = build_tables(results, head_only)
     tables["findings"] = findings(tables)
     tables["findings"]["static_gaze_head_from"] = best_row
@@ -629,13 +656,14 @@ def main(argv=None) -> int:
         "settings_hash": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12],
     }
     tables["meta"] = meta
-    runtime = {"train_s": round(t_train), "eval_s": round(t_eval), "total_s": round(t_total)}
+    runtime = {"train_s": round(t_train), "eval_s": round(t_eval), "total_s": round(t_total), "trained": TRAINED, "reused": REUSED}
     write_text(out / "tables.json", json.dumps({**tables, "meta": {**meta, "runtime_s": runtime}}, indent=1) + "\n")
     cmd = "python eval/reproduce_tables.py " + " ".join(sys.argv[1:] if argv is None else argv)
     md = (
         "# StyGazeTalk Tables II–IV on SynHAGE\n\n"
         f"Command: `{cmd}` — wall time {t_total / 60:.1f} min "
-        f"(training {t_train / 60:.1f} min, evaluation {t_eval / 60:.1f} min) with {args.threads} thread(s).\n\n"
+        f"(training {t_train / 60:.1f} min, evaluation {t_eval / 60:.1f} min) with {args.threads} thread(s); "
+        f"runs trained now: {len(TRAINED)}, reused from `{runs.name}`: {len(REUSED)}.\n\n"
         + markdown(tables, meta) + "\n" + findings_markdown(tables["findings"]) + ("\n" + style_md if style_md else "")
     )
     write_text(out / "tables.md", md)

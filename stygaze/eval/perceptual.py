@@ -11,7 +11,10 @@ Two layers (STYLE.md §5):
 
 Lower Fréchet distance = the two sets look more alike to the recognizer (0 for identical
 sets). Behaviour statistics have no "better" direction on their own; their differences to
-the reference are what matter (closer to 0 is better).
+the reference are what matter (closer to 0 is better). The distance uses the *dynamics* of the
+recognizer's representation (per-window temporal standard deviation of its frame features), so
+it compares how the heads move rather than how the renders look; the distance on the
+window means (appearance-sensitive) is reported alongside.
 """
 
 from __future__ import annotations
@@ -149,13 +152,18 @@ def compare_stats(pred: BehaviourStats, gt: BehaviourStats) -> dict[str, float]:
 
 @dataclass
 class RecognizedVideo:
-    """Recognizer output for one video: per-frame labels and the features of its windows."""
+    """Recognizer output for one video: per-frame labels and the features of its windows.
+
+    ``features``: (W, C) clip dynamics (temporal std of the recognizer's frame features);
+    ``mean_features``: (W, C) clip means (appearance-sensitive), when available.
+    """
 
     saccade: np.ndarray
     blink: np.ndarray
     gesture: np.ndarray
     gaze: np.ndarray
     features: np.ndarray
+    mean_features: np.ndarray | None = None
 
 
 @dataclass
@@ -165,7 +173,9 @@ class PerceptualReport:
     Attributes:
         pred, gt: :class:`BehaviourStats` of the two sets.
         diff: ``pred − gt`` per statistic (see :func:`compare_stats`).
-        frechet: Fréchet distance between the recognizer clip features of the two sets (lower = closer).
+        frechet: Fréchet distance between the recognizer's clip-dynamics features of the two sets
+            (lower = closer; insensitive to camera/lighting, 0 for identical sets).
+        frechet_mean: the same on the clip-mean features (also reacts to appearance); NaN if absent.
         num_windows: feature vectors per set used for the distance.
         meta: recognizer and render settings.
     """
@@ -175,11 +185,13 @@ class PerceptualReport:
     diff: dict[str, float]
     frechet: float
     num_windows: tuple[int, int]
+    frechet_mean: float = float("nan")
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "frechet_distance": self.frechet,
+            "frechet_distance_mean_features": None if not np.isfinite(self.frechet_mean) else self.frechet_mean,
             "pred": asdict(self.pred),
             "gt": asdict(self.gt),
             "diff": self.diff,
@@ -194,7 +206,9 @@ class PerceptualReport:
         for k in g:
             lines.append(f"{k:<22}{g[k]:>10.3f}{p[k]:>10.3f}{p[k] - g[k]:>10.3f}")
         lines.append(f"{'gesture_hist_l1':<22}{'':>10}{'':>10}{self.diff['gesture_hist_l1']:>10.3f}")
-        lines.append(f"Fréchet distance (recognizer clip features): {self.frechet:.4f}")
+        lines.append(f"Fréchet distance (recognizer clip dynamics): {self.frechet:.4f}")
+        if np.isfinite(self.frechet_mean):
+            lines.append(f"Fréchet distance (recognizer clip means, appearance-sensitive): {self.frechet_mean:.4f}")
         return "\n".join(lines)
 
 
@@ -213,7 +227,9 @@ def recognise(model: Any, frames: np.ndarray, stride: int = 1, batch_size: int =
     from stygaze.models.omnihead import sliding_window_predict
 
     pred = sliding_window_predict(model, frames, batch_size=batch_size, stride=stride)
-    return RecognizedVideo(saccade=pred.saccade, blink=pred.blink, gesture=pred.gesture, gaze=pred.gaze, features=pred.clip_features)
+    return RecognizedVideo(
+        saccade=pred.saccade, blink=pred.blink, gesture=pred.gesture, gaze=pred.gaze, features=pred.clip_dynamics, mean_features=pred.clip_features
+    )
 
 
 def recognise_motions(
@@ -239,7 +255,12 @@ def perceptual_report_from_recognized(pred: Sequence[RecognizedVideo], gt: Seque
     sg = behaviour_stats([r.saccade for r in gt], [r.blink for r in gt], [r.gesture for r in gt], fps)
     fa = np.concatenate([r.features for r in pred], 0)
     fb = np.concatenate([r.features for r in gt], 0)
-    return PerceptualReport(pred=sp, gt=sg, diff=compare_stats(sp, sg), frechet=frechet_distance(fa, fb), num_windows=(len(fa), len(fb)))
+    fm = float("nan")
+    if all(r.mean_features is not None for r in list(pred) + list(gt)):
+        fm = frechet_distance(np.concatenate([r.mean_features for r in pred], 0), np.concatenate([r.mean_features for r in gt], 0))
+    return PerceptualReport(
+        pred=sp, gt=sg, diff=compare_stats(sp, sg), frechet=frechet_distance(fa, fb), num_windows=(len(fa), len(fb)), frechet_mean=fm
+    )
 
 
 def perceptual_report(

@@ -19,6 +19,14 @@ length; the first past window is the neutral pose (the training mean) unless giv
 N frames at a time, so a stream lags the audio by up to ``N + M - 1`` frames
 (:attr:`GeneratorConfig.latency_frames`; defaults M = 20, N = 10 -> 29 frames = 1.16 s).
 
+**Latent (optional, ``latent_dim > 0``; an addition to the paper used by the built-in
+model).** A per-step latent z enters the output head: during training z comes from a
+posterior ``q(z | Z_t, target)`` and a KL term (weight ``kl_weight``) ties it to a learned
+conditional prior ``p(z | Z_t)``; at inference z is drawn from the prior with a seeded
+:class:`NoiseSource` scaled by ``temperature``. A deterministic regressor averages the
+unpredictable timing of saccades away and produces motion that is too still; the latent
+lets the model commit to one plausible future. ``latent_dim = 0`` is the paper's model.
+
 Loss: ``lambda * MSE + (1 - lambda) * velocity MSE`` on normalised channels
 (:func:`generator_loss`; the velocity term includes the step from the last past frame).
 Motion normalisation statistics (per-channel mean/std, degrees) are registered buffers.

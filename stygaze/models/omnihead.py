@@ -163,11 +163,15 @@ class OmniHeadOutput:
         gesture: (B, L, 6) logits.  blink, saccade: (B, L, 2) logits.
         gaze: (B, L, 3) unit vectors.  expression: (B, L, 8) logits.
         va: (B, L, 2) valence/arousal in [-1, 1].  au: (B, L, 12) logits.
-        clip_features: (B, C) encoder output pooled over time and space (used for Fréchet distances).
+        clip_features: (B, C) encoder output pooled over time and space (appearance and content).
+        clip_dynamics: (B, C) temporal standard deviation of ``frame_features``: how the
+            representation moves within the clip (0 for a still video); the perceptual metric's
+            default feature, robust to camera/lighting changes.
         frame_features: (B, L, C) encoder output pooled over space after temporal interpolation.
     """
 
     clip_features: torch.Tensor
+    clip_dynamics: torch.Tensor
     frame_features: torch.Tensor
     gesture: torch.Tensor | None = None
     blink: torch.Tensor | None = None
@@ -535,7 +539,9 @@ class OmniHead(nn.Module):
         feats = self.encode(video)  # (B, L, h, w, C)
         tokens = self.decoder(feats)  # (B, L, J, C)
         frame_features = feats.mean(dim=(2, 3))
-        out = OmniHeadOutput(clip_features=frame_features.mean(dim=1), frame_features=frame_features)
+        out = OmniHeadOutput(
+            clip_features=frame_features.mean(dim=1), clip_dynamics=frame_features.std(dim=1, unbiased=False), frame_features=frame_features
+        )
         for j, task in enumerate(self.config.tasks):
             y = self.heads[task](tokens[:, :, j])
             if task == "gaze":
@@ -661,7 +667,8 @@ class FramePredictions:
             probability reaches the model's ``binary_thresholds`` (0.5 = argmax).
         gesture_prob: (T, 6), blink_prob, saccade_prob: (T,) probability of the positive class.
         gaze: (T, 3) unit vectors (camera coordinates).
-        clip_features: (W, C) encoder features of every window that was run.
+        clip_features, clip_dynamics: (W, C) encoder features of every window that was run
+            (see :class:`OmniHeadOutput`).
     """
 
     gesture: Any = None
@@ -672,6 +679,7 @@ class FramePredictions:
     saccade_prob: Any = None
     gaze: Any = None
     clip_features: Any = None
+    clip_dynamics: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -706,6 +714,7 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
     device = model.pixel_mean.device
     keep: dict[str, list[np.ndarray]] = {}
     feats: list[np.ndarray] = []
+    dyn: list[np.ndarray] = []
     was_training = model.training
     model.eval()
     try:
@@ -714,6 +723,7 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
             batch = np.stack([padded[a - off + centre : a - off + centre + length] for a in chunk])
             out = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
             feats.append(out.clip_features.float().cpu().numpy())
+            dyn.append(out.clip_dynamics.float().cpu().numpy())
             for task in ("gesture", "blink", "saccade", "gaze"):
                 y = out.task(task)
                 if y is None:
@@ -723,7 +733,7 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
                 keep.setdefault(task, []).append(y[:, off : off + stride].float().cpu().numpy())
     finally:
         model.train(was_training)
-    res = FramePredictions(clip_features=np.concatenate(feats, 0))
+    res = FramePredictions(clip_features=np.concatenate(feats, 0), clip_dynamics=np.concatenate(dyn, 0))
     for task, parts in keep.items():
         arr = np.concatenate(parts, 0)  # (nW, stride, D): window i keeps frames [i·stride, (i+1)·stride)
         arr = arr.reshape(-1, arr.shape[-1])[:t_total]

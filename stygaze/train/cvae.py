@@ -284,8 +284,10 @@ def evaluate(model: HeadCVAE, loader, cfg: CVAETrainConfig) -> dict[str, float]:
     model.eval()
     sums = {"total": 0.0, "recon": 0.0, "vel": 0.0, "kl": 0.0}
     n = 0
+    device = next(model.parameters()).device
     with torch.no_grad():
         for head, gaze in loader:
+            head, gaze = head.to(device), gaze.to(device)
             out = model.loss(head, gaze, beta=cfg.beta, w_vel=cfg.w_vel)
             for k in sums:
                 sums[k] += float(getattr(out, k)) * len(head)
@@ -319,11 +321,14 @@ def train_cvae(
 
     from stygaze.checkpoint import save_checkpoint
     from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
+    from stygaze.train.distributed import init_distributed
 
+    ctx = init_distributed()  # torchrun -> DDP (see stygaze.train.distributed); else single process
+    progress = progress and ctx.is_main
     run_dir = Path(run_dir)
     set_seed(cfg.seed)
     data = load_data(data_dir)
-    model = build_model(cfg, data)
+    model = build_model(cfg, data).to(ctx.device)
     optimizer = build_optimizer(cfg, model)
     stopper = EarlyStopping(patience=cfg.patience)
     cfg_dict = _config_dict(cfg)
@@ -335,6 +340,9 @@ def train_cvae(
         epoch, step = int(counters["epoch"]), int(counters["step"])
         stopper.load(counters["early_stopping"])
         log.info("resuming %s at epoch %d", run_dir, epoch)
+    ctx.reseed_other_ranks(cfg.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
+    # DDP (identity single-process); unused-parameter search: some context/start branches are skipped per batch
+    loss_fn = ctx.wrap_loss(model, lambda m, head, gaze, **kw: m.loss(head, gaze, **kw), find_unused_parameters=True)
     total_epochs = cfg.epochs if max_epochs is None else min(cfg.epochs, int(max_epochs))
     t0 = time.monotonic()
     stopped = "epochs"
@@ -342,6 +350,11 @@ def train_cvae(
         stopped = "early_stopping"
     while epoch < total_epochs and not stopper.should_stop:
         train_loader, val_loader = build_dataloaders(cfg, data, epoch)
+        if ctx.is_distributed:  # same windows, sharded: batch_size per process, batch_size x N per step
+            train_loader, val_loader = (
+                torch.utils.data.DataLoader(dl.dataset, batch_size=cfg.batch_size, sampler=ctx.sampler(dl.dataset, shuffle=False))
+                for dl in (train_loader, val_loader)
+            )
         model.train()
         sums = {"total": 0.0, "recon": 0.0, "vel": 0.0, "kl": 0.0}
         n = 0
@@ -349,7 +362,8 @@ def train_cvae(
         for head, gaze in bar:
             beta = kl_weight(step, beta=cfg.beta, warmup_steps=cfg.kl_warmup_steps)
             start = torch.rand(len(head)) < cfg.p_start
-            out = model.loss(head, gaze, beta=beta, w_vel=cfg.w_vel, start=start)
+            head, gaze, start = head.to(ctx.device), gaze.to(ctx.device), start.to(ctx.device)
+            out = loss_fn(head, gaze, beta=beta, w_vel=cfg.w_vel, start=start)
             optimizer.zero_grad(set_to_none=True)
             out.total.backward()
             if cfg.grad_clip > 0:
@@ -362,10 +376,19 @@ def train_cvae(
             bar.set_postfix(loss=f"{float(out.total.detach()):.4f}", beta=f"{beta:.3f}")
         bar.close()
         val = evaluate(model, val_loader, cfg)
+        val = ctx.mean_metrics(val, len(val_loader.sampler), tuple(val))  # same on every rank
+        n, *totals = ctx.sum(n, *sums.values())
+        sums = dict(zip(sums, totals))
         epoch += 1
         if not math.isfinite(val["total"]):
             raise DataError(f"validation loss became {val['total']} at epoch {epoch}; lower lr or check the corpus for outliers")
         improved = stopper.step(val["total"])
+        out_of_time = ctx.broadcast_flag(max_minutes is not None and (time.monotonic() - t0) / 60.0 >= max_minutes)
+        if not ctx.is_main:  # only rank 0 writes
+            if out_of_time:
+                stopped = "time"
+                break
+            continue
         record = {
             "epoch": epoch,
             "step": step,
@@ -382,7 +405,7 @@ def train_cvae(
         save_training_state(run_dir, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "config": cfg_dict})
         if progress:
             tqdm.write(f"cvae epoch {epoch}: train {record['train_total']:.4f} val {val['total']:.4f}{' *' if improved else ''}")
-        if max_minutes is not None and (time.monotonic() - t0) / 60.0 >= max_minutes:
+        if out_of_time:
             stopped = "time"
             break
     else:
@@ -390,6 +413,8 @@ def train_cvae(
             stopped = "early_stopping"
         elif max_epochs is not None and total_epochs < cfg.epochs:
             stopped = "max_epochs"
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
+    ctx.close()
     if not (run_dir / "best").exists():
         raise CheckpointError(f"{run_dir}: no epoch finished, so there is no best checkpoint")
     return TrainResult(run_dir, run_dir / "best", epoch, stopper.best, stopped)

@@ -16,8 +16,9 @@ the loss is the mean over steps of ``lambda*MSE + (1-lambda)*velocity``. Gaussia
 
 Run folder: ``RUN/last`` (resumable), ``RUN/best`` (a ``stygazetalk`` checkpoint with the
 generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``),
-``RUN/log.jsonl``. Window sampling is seeded by ``(seed, epoch)`` and torch's RNG is saved,
-so a resumed run continues exactly like an uninterrupted one.
+``RUN/log.jsonl``, ``RUN/run_config.json`` (the full config used). Window sampling is
+seeded by ``(seed, epoch)`` and torch's RNG is saved, so a resumed run continues exactly
+like an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | 
     from stygaze.train.style import load_style_encoder
 
     gc = config.generator
+    if gc.audio_encoder == "wav2vec2" and not gc.audio_encoder_kwargs.get("freeze", True):
+        raise DataError(
+            "stygaze train computes audio features once per session, so it cannot fine-tune the wav2vec2 backbone: "
+            "set generator.audio_encoder_kwargs.freeze: true"
+        )
     se_config = None
     se = None
     if gc.style_dim > 0:

@@ -571,13 +571,16 @@ def train_omnihead(
     from stygaze.checkpoint import save_checkpoint
     from stygaze.models.omnihead import OmniHead, LossConfig, omnihead_loss
     from stygaze.train.common import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
+    from stygaze.train.distributed import init_distributed
 
     t0 = time.monotonic()
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     if cfg.num_threads > 0:
         torch.set_num_threads(cfg.num_threads)
-    device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else ("cpu" if cfg.device == "auto" else cfg.device))
+    ctx = init_distributed(cfg.device)  # torchrun -> DDP (see stygaze.train.distributed); else single process
+    device = ctx.device
+    progress = progress and ctx.is_main
     set_seed(cfg.seed)
     mcfg = cfg.model_config()
     splits = corpus_splits(corpus, cfg.val_sessions, cfg.test_sessions, cfg.seed)
@@ -585,9 +588,13 @@ def train_omnihead(
         raise DataError(f"segment_frames ({cfg.segment_frames}) must be ≥ the clip length {mcfg.num_frames}")
     data_dir = run / "data" / _data_key(cfg, splits["train"] + splits["val"], mcfg.img_size)
     kw = dict(cfg=cfg, img_size=mcfg.img_size, renderer=renderer, progress=progress)
+    if not ctx.is_main:
+        ctx.barrier()  # rank 0 renders the clip cache first; the other ranks then reuse its files
     train = ClipSet(build_segment_cache(data_dir / "train", splits["train"], cfg.train_segments, seed=cfg.seed, **kw), mcfg.num_frames)
     val = ClipSet(build_segment_cache(data_dir / "val", splits["val"] or splits["train"], cfg.val_segments, seed=cfg.seed + 1, **kw), mcfg.num_frames)
-    (run / "split.json").write_text(json.dumps({k: [p.name for p in v] for k, v in splits.items()}, indent=1))
+    if ctx.is_main:
+        ctx.barrier()
+        (run / "split.json").write_text(json.dumps({k: [p.name for p in v] for k, v in splits.items()}, indent=1))
     render_seconds = time.monotonic() - t0
     t0 = time.monotonic()  # max_minutes budgets the training loop; rendering is cached and logged apart
 
@@ -599,7 +606,9 @@ def train_omnihead(
         [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay
     )
     clips_per_epoch = len(train) * cfg.clips_per_segment
-    steps_per_epoch = int(math.ceil(clips_per_epoch / cfg.batch_size))
+    global_batch = ctx.effective_batch_size(cfg.batch_size)  # batch_size per process
+    # single process: as before; N processes: whole global batches only (equal shards)
+    steps_per_epoch = int(math.ceil(clips_per_epoch / cfg.batch_size)) if not ctx.is_distributed else max(1, clips_per_epoch // global_batch)
     total_steps = max(1, steps_per_epoch * cfg.epochs)
 
     def lr_lambda(step: int) -> float:
@@ -621,13 +630,17 @@ def train_omnihead(
         elapsed_before = float(counters.get("seconds", 0.0))
     else:
         elapsed_before = 0.0
+    ctx.reseed_other_ranks(cfg.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
+    # DDP runs model + loss in one forward (identity single-process); unused-parameter search:
+    # task heads whose task has no labels in a batch get no gradient
+    step_fn = ctx.wrap_loss(model, lambda m, video, tgt: omnihead_loss(m(video), tgt, loss_cfg), find_unused_parameters=True)
     rng = np.random.default_rng([cfg.seed, 7])
     from tqdm import tqdm
 
     meta_base = {"train_config": json.loads(json.dumps(asdict(cfg))), "corpus": str(Path(corpus).name), "split": {k: [p.name for p in v] for k, v in splits.items()}}
     model.train()
     while epoch < cfg.epochs and not stopper.should_stop:
-        if cfg.max_minutes and elapsed_before + time.monotonic() - t0 > cfg.max_minutes * 60:
+        if ctx.broadcast_flag(bool(cfg.max_minutes) and elapsed_before + time.monotonic() - t0 > cfg.max_minutes * 60):
             break
         erng = np.random.default_rng([cfg.seed, epoch])
         seg = np.tile(np.arange(len(train)), cfg.clips_per_segment)[erng.permutation(clips_per_epoch)]
@@ -635,12 +648,14 @@ def train_omnihead(
         sums: dict[str, float] = {}
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
         for b in bar:
-            sl = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
-            video, tgt = train.batch(list(zip(seg[sl].tolist(), offs[sl].tolist())), device)
+            sl = slice(b * global_batch, (b + 1) * global_batch)
+            items = list(zip(seg[sl].tolist(), offs[sl].tolist()))
+            if ctx.is_distributed:  # this process's contiguous share of the global batch
+                items = items[ctx.rank * cfg.batch_size : (ctx.rank + 1) * cfg.batch_size]
+            video, tgt = train.batch(items, device)
             if rng.random() < 0.5:  # brightness jitter: a cheap photometric augmentation
                 video = (video.float() * float(rng.uniform(0.8, 1.2))).clamp(0, 255).to(torch.uint8)
-            out = model(video)
-            loss = omnihead_loss(out, tgt, loss_cfg)
+            loss = step_fn(video, tgt)
             optimizer.zero_grad(set_to_none=True)
             loss.total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -652,15 +667,22 @@ def train_omnihead(
                 sums[k] = sums.get(k, 0.0) + v
             bar.set_postfix(loss=f"{float(loss.total.detach()):.3f}")
         epoch += 1
+        if ctx.is_distributed:  # train losses averaged over processes (the val set is evaluated whole on each)
+            sums = dict(zip(sums, (v / ctx.world_size for v in ctx.sum(*sums.values()))))
         val_res = _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device)
         seconds = elapsed_before + time.monotonic() - t0
         record = {"epoch": epoch, "step": step, "seconds": round(seconds, 1), "data_seconds": round(render_seconds, 1), **{f"train_{k}": v / steps_per_epoch for k, v in sums.items()}, **{f"val_{k}": v for k, v in val_res.items()}}
         history.append(record)
+        improved = stopper.step(val_res["loss"])  # val_res is identical on every rank
+        if not ctx.is_main:  # only rank 0 writes
+            continue
         append_log(run, record)
-        if stopper.step(val_res["loss"]):
+        if improved:
             save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch, "val": val_res})
         save_training_state(run, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "seconds": seconds}, scheduler)
-    if not (run / "best").exists():
+    if ctx.is_main and not (run / "best").exists():
         save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch})
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
+    ctx.close()
     finalize_best(run / "best", val, cfg.batch_size * 2, device)
     return TrainResult(best_val_loss=stopper.best, epochs=epoch, seconds=elapsed_before + time.monotonic() - t0, best_dir=run / "best", run_dir=run, history=history)

@@ -7,8 +7,9 @@ session are a positive pair, every other window a negative (NT-Xent, tau from th
 
 Run folder (conventions of :mod:`stygaze.train.common`): ``RUN/last`` (resumable state,
 after every epoch), ``RUN/best`` (a ``style_encoder`` stygaze checkpoint with the lowest
-validation loss), ``RUN/log.jsonl``. The loop is :func:`fit_style`; model, optimizer and
-data are built by the ``build_*`` functions so a distributed wrapper can slot in between.
+validation loss), ``RUN/log.jsonl``, ``RUN/run_config.json``. The loop is
+:func:`fit_style`; model, optimizer and data are built by the ``build_*`` functions so a
+distributed wrapper can slot in between.
 
 Every random choice is drawn from generators seeded with ``(seed, epoch)``, and torch's
 RNG is saved in ``RUN/last``, so a resumed run continues exactly as an uninterrupted one.

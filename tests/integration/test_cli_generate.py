@@ -111,3 +111,12 @@ def test_help_lists_options_with_defaults(capsys):
     assert r.returncode == 0 and "--head-scale" in r.stdout and "default" in r.stdout
     r = cli_inproc(capsys, "train", "generator", "--help")
     assert r.returncode == 0 and "--style-encoder" in r.stdout and "--max-minutes" in r.stdout
+
+
+def test_procedural_model_and_its_flag_checks(files, capsys):
+    out = files / "proc.npz"
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "--seed", "2", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert Motion.load(out).data.shape == (75, 7)
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "--style", files / "ref.npz", "-o", files / "p2.npz")
+    assert r.returncode == 2 and "--style is not used" in r.stderr and not (files / "p2.npz").exists()

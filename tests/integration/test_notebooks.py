@@ -67,4 +67,8 @@ def test_style_transfer_notebook(tmp_path, monkeypatch):
     for stat in ("FixRatio", "saccades/s", "head share", "gaze pitch", "head roll"):
         assert f"{stat:11s}: reference lively - calm" in text
     assert "alpha 1.0:" in text
+    # measured behaviour of the built-in model: posture (where it looks, how it holds the head) follows the reference
+    for stat in ("gaze pitch", "head roll"):
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{stat:11s}: reference"))
+        assert line.endswith("same direction: True"), line
     assert sum(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) == 2

@@ -40,7 +40,7 @@ def test_output_shapes_per_task(model):
     out = model(video)
     for task, dim in TASK_DIMS.items():
         assert out.task(task).shape == (2, 8, dim), task
-    assert out.clip_features.shape == (2, model.config.out_dim)
+    assert out.clip_features.shape == out.clip_dynamics.shape == (2, model.config.out_dim)
     assert out.frame_features.shape == (2, 8, model.config.out_dim)
     assert torch.allclose(out.gaze.norm(dim=-1), torch.ones(2, 8), atol=1e-4)
     assert out.va.abs().max() <= 1.0
@@ -216,3 +216,10 @@ def test_binary_thresholds_decide_blink_and_saccade():
     pred = sliding_window_predict(model, frames)
     assert pred.blink.tolist() == [1] * 9 and pred.saccade.tolist() == [0] * 9
     assert "binary_thresholds" in model.state_dict()  # saved with the weights
+
+
+def test_clip_dynamics_zero_for_a_still_video(model):
+    still = torch.randint(0, 256, (1, 1, 32, 32, 3), dtype=torch.uint8).expand(1, 8, 32, 32, 3).contiguous()
+    moving = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
+    assert model(still).clip_dynamics.abs().max() < 1e-5
+    assert model(moving).clip_dynamics.abs().max() > 1e-3

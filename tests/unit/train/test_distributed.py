@@ -152,3 +152,31 @@ def test_torchrun_train_generator_matches_single_process_and_resumes_across_mode
     assert a.keys() == b.keys() and not any(k.startswith("module.") for k in b)
     for k in a:
         torch.testing.assert_close(b[k], a[k], rtol=1e-3, atol=1e-4)
+
+
+def test_torchrun_train_cvae_writes_once_and_resumes_single_process(tmp_path):
+    """`torchrun -m stygaze train cvae` (DataLoader + DistributedSampler path): one log, a loadable best, resumable."""
+    import dataclasses
+
+    import yaml
+
+    from stygaze.train.cvae import config_from_dict, train_cvae
+    from test_cvae_train import make_corpus, tiny_config
+
+    corpus = make_corpus(tmp_path / "corpus", np.random.default_rng(0), sessions=(3, 2, 1))
+    cfg = tiny_config()
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(json.loads(json.dumps(dataclasses.asdict(cfg)))))
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "stygaze",
+         "train", "cvae", "--config", str(tmp_path / "c.yaml"), "--data", str(corpus), "--out", str(run), "--no-progress"],
+        env=_env(), capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]  # rank 0 alone wrote
+    assert log[0]["step"] == 1  # 16 windows / (2 processes x batch 8) = 1 step per epoch
+    assert all(np.isfinite(r["val_total"]) for r in log)
+    result = train_cvae(config_from_dict({**json.loads(json.dumps(dataclasses.asdict(cfg))), "epochs": 3}), corpus, run, progress=False)
+    assert result.epochs == 3
+    assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [1, 2, 4]  # then 2 steps of 8

@@ -104,3 +104,22 @@ def test_shipped_configs_parse():
         assert cfg.generator.audio_encoder == ("wav2vec2" if name.endswith("wav2vec2") else "mel")
     assert load_generator_run_config(root / "tfm_se64_mel.yaml").generator.kind == "transformer"
     assert load_generator_run_config(root / "se64_vel_mel.yaml").generator.vel_lambda < 1.0
+
+
+def test_wav2vec2_config_trains_with_a_local_tiny_model(corpus, style_run, tmp_path):
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    torch.manual_seed(0)
+    cfg = Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                         conv_dim=(8,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
+    Wav2Vec2Model(cfg).save_pretrained(tmp_path / "w2v")
+    text = f"audio_encoder: wav2vec2, audio_encoder_kwargs: {{model_name_or_path: '{tmp_path / 'w2v'}'}}, d: 8"
+    run = load_generator_run_config(write_tiny_config(tmp_path / "w.yaml", **{"audio_encoder: mel, d: 8": text}))
+    run.generator_train.max_epochs = 1
+    best = train_generator(run, corpus, tmp_path / "run", style_encoder=style_run, progress=False)
+    pipe = StyGazeTalk.from_pretrained(best)
+    assert pipe.model.generator.audio_encoder_id.startswith("wav2vec2:w2v:")
+    assert pipe.generate(np.zeros(8000, np.float32) + 0.1).data.shape == (12, 7)
+    run.generator.audio_encoder_kwargs["freeze"] = False
+    with pytest.raises(DataError, match="freeze: true"):
+        train_generator(run, corpus, tmp_path / "run2", style_encoder=style_run, progress=False)

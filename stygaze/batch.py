@@ -285,13 +285,14 @@ def run_batch(
         if on_result is not None:
             on_result(result)
 
-    import torch
-
     workers = min(jobs, len(todo))
     threads = int(threads or 1)
-    saved_threads = torch.get_num_threads()
+    saved_threads = None
     try:
         if todo:
+            import torch
+
+            saved_threads = torch.get_num_threads()
             if workers <= 1:
                 torch.set_num_threads(threads)
                 _STATE["work"] = worker_factory()  # errors here (bad model) propagate: nothing ran yet
@@ -300,7 +301,10 @@ def run_batch(
             else:
                 _run_pool(items, todo, worker_factory, workers, threads, record)
     finally:
-        torch.set_num_threads(saved_threads)
+        if saved_threads is not None:
+            import torch
+
+            torch.set_num_threads(saved_threads)
         _STATE.clear()
         bar.close()
     return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, workers))

@@ -165,7 +165,7 @@ class OmniHeadOutput:
         va: (B, L, 2) valence/arousal in [-1, 1].  au: (B, L, 12) logits.
         clip_features: (B, C) encoder output pooled over time and space (appearance and content).
         clip_dynamics: (B, C) temporal standard deviation of ``frame_features``: how the
-            representation moves within the clip (0 for a still video); the perceptual metric's
+            representation moves within the clip (≈ 0 for a still video); the perceptual metric's
             default feature, robust to camera/lighting changes.
         frame_features: (B, L, C) encoder output pooled over space after temporal interpolation.
     """

@@ -299,8 +299,9 @@ def init_distributed(
     """Join the ``torchrun`` job described by the environment, or return a single-process context.
 
     device: ``None``/``"auto"`` → ``cuda:LOCAL_RANK`` when CUDA is available, else CPU;
-    ``"cpu"`` forces CPU (gloo); ``"cuda"`` → ``cuda:LOCAL_RANK``; ``"cuda:K"`` is honoured
-    single-process only. The backend is NCCL for CUDA devices and gloo for CPU.
+    ``"cpu"`` forces CPU (gloo); ``"cuda"`` → ``cuda:LOCAL_RANK``; ``"cuda:K"`` and other
+    torch devices (``"mps"``) are honoured single-process only. The backend is NCCL for CUDA
+    devices and gloo for CPU.
     ``timeout_minutes`` bounds how long a collective waits for the other processes (e.g.
     while rank 0 renders OmniHead's clip cache and the others wait at a barrier).
     Call :meth:`DistributedContext.close` (or use it as a context manager) when done.
@@ -315,7 +316,7 @@ def init_distributed(
         want = "cuda" if torch.cuda.is_available() else "cpu"
     if want.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise StygazeError(f"device {device!r} requested but CUDA is not available; use --device cpu")
+            raise StygazeError(f"device {device!r} requested but CUDA is not available; use the cpu device")
         if world > 1 or want == "cuda":
             if local >= torch.cuda.device_count():
                 raise StygazeError(
@@ -326,10 +327,13 @@ def init_distributed(
         else:
             dev = torch.device(want)
         torch.cuda.set_device(dev)
-    elif want == "cpu":
-        dev = torch.device("cpu")
     else:
-        raise StygazeError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:K")
+        try:
+            dev = torch.device(want)  # cpu, or another single-process device (mps, xpu, ...)
+        except RuntimeError:
+            raise StygazeError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:K") from None
+        if world > 1 and dev.type != "cpu":
+            raise StygazeError(f"torchrun training runs on cpu (gloo) or cuda (nccl), not {device!r}")
     if world == 1:
         return DistributedContext(rank=0, world_size=1, local_rank=0, device=dev, backend=None)
     backend = "nccl" if dev.type == "cuda" else "gloo"

@@ -30,7 +30,7 @@ setup: system-deps $(BIN)/python
 # style of a reference clip; then the metrics on the shipped evaluation examples
 demo: setup
 	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk.motion.npz --seed 0
-	$(BIN)/stygaze eval --pred examples/pred --gt examples/gt --audio examples/audio --json runs/demo/eval.json
+	$(BIN)/stygaze eval --pred runs/demo/talk.motion.npz --gt examples/talk_gt.npz --audio examples/talk.wav --json runs/demo/eval.json --plot runs/demo/eval.png
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --durations=15

@@ -78,6 +78,10 @@ class OmniHeadTrainConfig:
             (AdamW, linear warm-up then cosine decay to 0).
         loss_weights: per-task loss weights (OmniHead App. F by default).
         gaze_in_degrees: angular loss in degrees (App. F) or radians.
+        binary_class_weights, binary_smoothing, gesture_smoothing: classification loss
+            settings (App. F: [1, 10], 0.1, 0.15). On a short CPU run from scratch the
+            weighted + smoothed loss keeps blink/saccade/gesture at the majority class; the
+            tiny preset uses [1, 1], 0, 0 (decision thresholds are calibrated on validation).
         patience: early stopping on the validation loss (epochs).
         max_minutes: stop training (after the epoch that passes this wall time of the training
             loop; rendering the cache is not counted); 0 = no limit.
@@ -104,6 +108,9 @@ class OmniHeadTrainConfig:
     warmup_steps: int = 50
     loss_weights: dict[str, float] = field(default_factory=dict)
     gaze_in_degrees: bool = True
+    binary_class_weights: tuple[float, float] = (1.0, 10.0)
+    binary_smoothing: float = 0.1
+    gesture_smoothing: float = 0.15
     patience: int = 5
     max_minutes: float = 0.0
     num_threads: int = 0
@@ -115,6 +122,9 @@ class OmniHeadTrainConfig:
             self.randomize = RandomizeConfig(**self.randomize)
         if int(self.segment_frames) < 2:
             raise DataError("segment_frames must be at least the clip length")
+        self.binary_class_weights = tuple(float(w) for w in self.binary_class_weights)
+        if len(self.binary_class_weights) != 2 or min(self.binary_class_weights) <= 0:
+            raise DataError("binary_class_weights must be two positive numbers, e.g. [1, 10]")
         if self.model not in ("tiny", "swin_t"):
             raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
 
@@ -619,7 +629,12 @@ def train_omnihead(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
     weights = dict(cfg.loss_weights) if cfg.loss_weights else None
-    loss_cfg = LossConfig(gaze_in_degrees=cfg.gaze_in_degrees, **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
+    loss_cfg = LossConfig(
+        gaze_in_degrees=cfg.gaze_in_degrees,
+        binary_class_weights=cfg.binary_class_weights,
+        binary_smoothing=cfg.binary_smoothing,
+        gesture_smoothing=cfg.gesture_smoothing,
+        **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
     stopper = EarlyStopping(patience=cfg.patience)
     epoch, step = 0, 0
     history: list[dict[str, Any]] = []

@@ -154,6 +154,12 @@ def test_config_errors(tmp_path):
         list_sessions(tmp_path)
     cfg = load_train_config(None, lr=0.5)
     assert cfg.lr == 0.5 and cfg.model == "tiny"
+    with pytest.raises(DataError, match="binary_class_weights"):
+        load_train_config(None, binary_class_weights=[1.0, 0.0])
+    good = tmp_path / "loss.yaml"
+    good.write_text("binary_class_weights: [1, 2]\nbinary_smoothing: 0.0\n")
+    cfg = load_train_config(good)
+    assert cfg.binary_class_weights == (1.0, 2.0) and cfg.binary_smoothing == 0.0 and cfg.gesture_smoothing == 0.15
 
 
 def test_real_render_small(tmp_path):

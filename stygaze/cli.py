@@ -12,12 +12,12 @@ the traceback instead.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 
 from stygaze import __version__
+from stygaze._cli import available_modules
 
 # subcommand modules, in the order `stygaze --help` lists them
 _COMMAND_MODULES = (
@@ -46,13 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stygaze {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"stygaze._cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"stygaze._cli.{name}":
-                continue  # subcommand not built yet
-            raise
+    for module in available_modules(_COMMAND_MODULES):
         module.register(sub, _Formatter)
     return parser
 

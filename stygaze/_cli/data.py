@@ -75,15 +75,9 @@ def register(sub, formatter) -> None:
     p.set_defaults(func=_import_openface)
 
     # subcommands that live in their own modules (``stygaze/_cli/data_<name>.py``)
-    import importlib
+    from stygaze._cli import available_modules
 
-    for name in ("features",):
-        try:
-            module = importlib.import_module(f"stygaze._cli.data_{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"stygaze._cli.data_{name}":
-                continue
-            raise
+    for module in available_modules(("data_features",)):
         module.register(cmds, formatter)
 
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

@@ -66,16 +66,9 @@ def register(sub, formatter) -> None:
 
 def _extra_modes() -> list:
     """Optional generation modes living in their own modules (``add_options``, ``wanted``, ``handle``)."""
-    import importlib
+    from stygaze._cli import available_modules
 
-    modes = []
-    for name in ("stygaze._cli.generate_cvae",):
-        try:
-            modes.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modes
+    return available_modules(("generate_cvae",))
 
 
 def default_output(audio: Path) -> Path:

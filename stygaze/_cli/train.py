@@ -6,7 +6,7 @@ Each model's options live in ``stygaze/_cli/train_<model>.py`` with
 
 from __future__ import annotations
 
-import importlib
+from stygaze._cli import available_modules
 
 _MODELS = ("style", "generator", "cvae", "omnihead")
 
@@ -20,12 +20,6 @@ def register(sub, formatter) -> None:
         formatter_class=formatter,
     )
     models = parser.add_subparsers(dest="model", metavar="MODEL")
-    for name in _MODELS:
-        try:
-            module = importlib.import_module(f"stygaze._cli.train_{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"stygaze._cli.train_{name}":
-                continue
-            raise
+    for module in available_modules(tuple(f"train_{name}" for name in _MODELS)):
         module.register(models, formatter)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])

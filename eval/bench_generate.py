@@ -100,6 +100,21 @@ def measure(name: str, model: str | None, threads: int) -> dict:
         return {"step_ms_median": float(np.median(steps)), "step_ms_p99": float(np.percentile(steps, 99)),
                 "frames_per_step": c.N, "algorithmic_latency_ms": algo_ms,
                 "end_to_end_latency_ms": algo_ms + float(np.percentile(steps, 99))}
+    if name == "saccades":  # the saccade stage alone, on 60 s and 60 min of generated motion
+        x = speechlike(60.0)
+        m = pipe.generate(x)
+        from stygaze.models.saccades import apply_saccade_stage
+
+        long = np.tile(m.data, (60, 1))
+        out = {}
+        for label, data in (("60s", m.data), ("60min", long)):
+            t0 = time.perf_counter()
+            apply_saccade_stage(data)
+            out[f"seconds_for_{label}"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pipe.generate(x, saccades=True)
+        out["generate_60s_with_saccades_s"] = time.perf_counter() - t0
+        return out
     if name in ("rss10", "rss60"):
         minutes = 10 if name == "rss10" else 60
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -116,7 +131,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", nargs="*", default=["rtf", "stream", "rss10", "rss60", "w2v"])
+    ap.add_argument("--only", nargs="*", default=["rtf", "stream", "rss10", "rss60", "w2v", "saccades"])
     ap.add_argument("--json", default=None)
     ap.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -1,19 +1,35 @@
-"""Check the built-in StyGazeTalk model against SynHAGE ground truth on the corpus test split.
+"""Check the built-in StyGazeTalk model against SynHAGE ground truth on held-out sessions.
 
-    .venv/bin/python eval/check_builtin.py [--data runs/synhage] [--model PATH] [--json out.json]
+    .venv/bin/python eval/check_builtin.py [--data runs/synhage] [--splits test] [--seeds 3]
+                                           [--model PATH] [--json out.json] [--md out.md]
 
-For every test session (unseen speech and unseen speakers' styles) it generates motion
-from the session's audio with
+For every session of the chosen splits (unseen speech and unseen speakers' styles) and
+every seed it generates motion from the session's audio with
 
 - ``neutral``: the model's neutral style (no reference),
 - ``style``: the style extracted from the session's own first ``--ref-seconds`` of motion
   (a reference clip of that speaker; the metrics still cover the whole session),
-- ``shuffled``: the neutral style but *another session's* audio (cropped/tiled to length),
-  the control for "audio matters": its BAS is computed against the real audio,
+- ``shuffled``: the neutral style but *another session's* audio (tiled to length), the
+  control for "audio matters": its BAS is computed against the real audio,
 
-plus the ``procedural`` SynHAGE baseline (mid-range style, seed 0). It prints pooled
-FixRatio / CompScore / Sim vs the ground truth (stygaze.eval.EvalAccumulator), MAE / Vel /
-MEE / BAS for All, Gaze and Head, and the ground truth's own BAS.
+each raw and through the saccade stage (``+sacc``, :mod:`stygaze.models.saccades`), plus
+the ``procedural`` SynHAGE baseline (mid-range style) and the ground truth itself (``gt``;
+``gt, other audio`` scores the ground-truth motion against another session's audio: the
+chance level of BAS on this corpus).
+
+**Audio dependence**, beyond BAS (whose margin is small even for the ground truth: compare
+``gt`` with ``gt, other audio``), from the session's speech events (``events.json``):
+``nod`` = the stress-locked head-pitch dip (degrees; the average head pitch after each
+stressed syllable relative to 80 ms before it, its minimum over the next 0.5 s; SynHAGE
+nods down on stresses), ``speak/listen`` = mean head speed while the person speaks divided
+by that while they listen. With shuffled audio both should fall towards the no-coupling
+level (nod ≈ 0, ratio ≈ 1).
+
+Pattern metrics (FixRatio, CompScore, Sim) are pooled per row, against the corpus ground
+truth (with the simulated eye-tracker noise) and against the **noise-free** ground truth
+(:func:`stygaze.data.corpus.noise_free_motion`: the same sessions re-synthesized without
+tracker noise). MAE and BAS are pooled too; BAS also gets a standard error over the
+(session, seed) runs, because differences of ±0.01 are within noise on a few sessions.
 """
 
 from __future__ import annotations
@@ -34,7 +50,11 @@ def main(argv=None) -> int:
     import torch
 
     from stygaze.audio import SAMPLE_RATE, load_audio
+    from stygaze.data.corpus import noise_free_motion
+    from stygaze.data.synth import procedural_generate
     from stygaze.eval import EvalAccumulator
+    from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
+    from stygaze.models.saccades import apply_saccade_stage
     from stygaze.motion import Motion
     from stygaze.pipeline import StyGazeTalk
     from stygaze.train.style import read_splits
@@ -42,57 +62,133 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT / "runs" / "synhage"))
     ap.add_argument("--model", default=None, help="model folder (default: built-in)")
-    ap.add_argument("--split", default="test")
+    ap.add_argument("--splits", default="test", help="comma-separated splits (default: test)")
+    ap.add_argument("--seeds", type=int, default=3, help="generation seeds per session (default 3)")
     ap.add_argument("--ref-seconds", type=float, default=20.0)
     ap.add_argument("--limit", type=int, default=None, help="first N sessions only")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-procedural", action="store_true")
     ap.add_argument("--temperature", type=float, default=None, help="latent sampling temperature (default: the model's)")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--md", default=None, help="also write the table as markdown")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     pipe = StyGazeTalk.from_pretrained(args.model)
-    names = read_splits(args.data)[args.split][: args.limit]
+    splits = read_splits(args.data)
+    names = [n for s in args.splits.split(",") for n in splits[s.strip()]][: args.limit]
     data = Path(args.data)
-    sessions = [(n, load_audio(data / n / "audio.wav"), Motion.load(data / n / "motion.npz")) for n in names]
-    rows = ["neutral", "style", "shuffled", "procedural", "gt"]
-    if args.no_procedural:
-        rows.remove("procedural")
+    sessions = []
+    for n in names:
+        gt = Motion.load(data / n / "motion.npz")
+        audio = np.resize(load_audio(data / n / "audio.wav"), len(gt) * 640)  # exact length
+        sessions.append((n, audio, gt, noise_free_motion(data / n)))
+    rows = ["neutral", "neutral+sacc", "style", "style+sacc", "shuffled", "shuffled+sacc", "procedural", "gt", "gt, other audio"]
     acc = {r: EvalAccumulator() for r in rows}
+    clean = {r: EvalAccumulator() for r in rows}
+    bas = {r: [] for r in rows}  # per run: (all, gaze, head)
+    dep = {r: [] for r in rows}  # per run: (stress-locked nod dip, speak/listen head speed ratio)
+    fast_clean = []
+    fast = {r: [] for r in rows}  # per run: share of frames whose world gaze moves > 2°/frame (50 °/s: saccades)
+    chans = (list(range(7)), [3, 4, 5, 6], [0, 1, 2])
     t0 = time.time()
-    for i, (name, audio, gt) in enumerate(sessions):
-        T = len(gt)
-        S = T * 640
-        audio = np.resize(audio, S) if len(audio) < S else audio[:S]  # exact length
-        kw = dict(seed=args.seed, temperature=args.temperature)
-        pred = pipe.generate(audio, sr=SAMPLE_RATE, **kw)
-        acc["neutral"].add(pred, gt, audio, name=name)
-        ref = gt.slice(0, min(T, int(args.ref_seconds * 25)))
-        acc["style"].add(pipe.generate(audio, style=pipe.extract_style(ref), **kw), gt, audio, name=name)
-        other = sessions[(i + 1) % len(sessions)][1]
-        other = np.resize(other, S)
-        acc["shuffled"].add(pipe.generate(other, **kw), gt, audio, name=name)
-        if "procedural" in acc:
-            from stygaze.data.synth import procedural_generate
 
-            acc["procedural"].add(procedural_generate(audio, seed=0), gt, audio, name=name)
-        acc["gt"].add(gt, gt, audio, name=name)
-    results = {r: a.result() for r, a in acc.items()}
-    print(f"{len(sessions)} {args.split} sessions, {sum(len(s[2]) for s in sessions) / 25 / 60:.1f} min, model {pipe.source}, {time.time() - t0:.0f} s")
-    head = f"{'row':<11}{'FixRatio':>9}{'(GT)':>7}{'Comp':>8}{'(GT)':>8}{'Sim':>7}{'MAE all':>9}{'gaze':>7}{'head':>7}{'Vel all':>9}{'MEE all':>9}{'BAS all':>9}{'gaze':>7}{'head':>7}"
+    def audio_dependence(m, ev):
+        p = m.data[:, 0].astype(np.float64)
+        idx = np.round(np.asarray(ev["stress_s"]) * 25).astype(int)
+        idx = idx[(idx >= 2) & (idx + 13 <= len(p))]
+        nod = float(np.min(np.mean([p[i : i + 13] - p[i - 2] for i in idx], axis=0))) if len(idx) else float("nan")
+        speed = np.r_[0.0, np.linalg.norm(np.diff(m.data[:, :3], axis=0), axis=1)]
+        t = np.arange(len(p)) / 25.0
+        def mask(spans):
+            out = np.zeros(len(p), bool)
+            for a, b in spans:
+                out |= (t >= a) & (t < b)
+            return out
+        speak, listen = mask(ev["utterances"]), mask(ev["listening"])
+        ratio = float(speed[speak].mean() / speed[listen].mean()) if speak.any() and listen.any() else float("nan")
+        return [nod, ratio]
+
+    def add(row, pred, gt, clean_gt, audio, beats, name, ev=None):
+        acc[row].add(pred, gt, audio, name=name)
+        clean[row].add(pred, clean_gt, name=name)
+        bas[row].append([beat_alignment_score(beats, motion_beats(pred.data[:, c])) for c in chans])
+        step = np.linalg.norm(np.diff(pred.world_gaze_angles(), axis=0), axis=1)
+        fast[row].append(float(np.mean(step[np.isfinite(step)] > 2.0)))
+        if ev is not None:
+            dep[row].append(audio_dependence(pred, ev))
+
+    for i, (name, audio, gt, clean_gt) in enumerate(sessions):
+        ev = json.loads((data / name / "events.json").read_text())
+        beats = audio_beats(audio, SAMPLE_RATE)
+        other = np.resize(sessions[(i + 1) % len(sessions)][1], len(audio))
+        ref = gt.slice(0, min(len(gt), int(args.ref_seconds * 25)))
+        for seed in range(args.seeds):
+            kw = dict(seed=seed, temperature=args.temperature)
+            for row, pred in (
+                ("neutral", pipe.generate(audio, sr=SAMPLE_RATE, **kw)),
+                ("style", pipe.generate(audio, sr=SAMPLE_RATE, style=pipe.extract_style(ref), **kw)),
+                ("shuffled", pipe.generate(other, sr=SAMPLE_RATE, **kw)),
+            ):
+                add(row, pred, gt, clean_gt, audio, beats, name, ev)
+                add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed)), gt, clean_gt, audio, beats, name)
+            add("procedural", procedural_generate(audio, seed=seed), gt, clean_gt, audio, beats, name, ev)
+        add("gt", gt, gt, clean_gt, audio, beats, name, ev)
+        step = np.linalg.norm(np.diff(clean_gt.world_gaze_angles(), axis=0), axis=1)
+        fast_clean.append(float(np.mean(step[np.isfinite(step)] > 2.0)))
+        other_beats = audio_beats(other, SAMPLE_RATE)
+        bas["gt, other audio"].append([beat_alignment_score(other_beats, motion_beats(gt.data[:, c])) for c in chans])
+    rows.remove("gt, other audio")
+    results = {}
+    for r in rows:
+        res, cres = acc[r].result(), clean[r].result()
+        b = np.asarray(bas[r])
+        results[r] = {**res, "pattern_noise_free": cres["pattern"], "saccadic_frames": float(np.mean(fast[r])),
+                      "bas_runs_mean": b.mean(0).tolist(),
+                      "bas_runs_se": (b.std(0, ddof=1) / np.sqrt(len(b))).tolist() if len(b) > 1 else [0.0] * 3}
+        if dep[r]:
+            d = np.asarray(dep[r])
+            results[r]["audio_dependence"] = {"nod_deg": float(np.nanmean(d[:, 0])), "speak_listen_ratio": float(np.nanmean(d[:, 1])),
+                                              "nod_se": float(np.nanstd(d[:, 0], ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0,
+                                              "ratio_se": float(np.nanstd(d[:, 1], ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0}
+    b = np.asarray(bas["gt, other audio"])
+    results["gt, other audio"] = {"bas_runs_mean": b.mean(0).tolist(),
+                                  "bas_runs_se": (b.std(0, ddof=1) / np.sqrt(len(b))).tolist() if len(b) > 1 else [0.0] * 3}
+    minutes = sum(len(s[2]) for s in sessions) / 25 / 60
+    head = (f"{len(sessions)} sessions ({args.splits}), {minutes:.1f} min, {args.seeds} seed(s), model {pipe.source}, "
+            f"{time.time() - t0:.0f} s")
     print(head)
+    lines = [
+        "| row | FixRatio | CompScore | Sim | Sim vs noise-free GT | frames > 50 °/s | MAE all / gaze / head (°) | BAS all / gaze / head (± SE) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    f = lambda v, s=".3f": "–" if v is None else format(v, s)  # noqa: E731
     for r, res in results.items():
-        p = res["pattern"]
-        f = lambda v, s=".3f": "-" if v is None else format(v, s)  # noqa: E731
-        print(
-            f"{r:<11}{f(p['fix_ratio_pred']):>9}{f(p['fix_ratio_gt']):>7}{f(p['comp_pred']):>8}{f(p['comp_gt']):>8}{f(p['sim']):>7}"
-            f"{f(res['all']['mae'], '.2f'):>9}{f(res['gaze']['mae'], '.2f'):>7}{f(res['head']['mae'], '.2f'):>7}"
-            f"{f(res['all']['vel']):>9}{f(res['all']['mee']):>9}{f(res['all']['bas']):>9}{f(res['gaze']['bas']):>7}{f(res['head']['bas']):>7}"
+        m, se = res["bas_runs_mean"], res["bas_runs_se"]
+        basc = f"{m[0]:.3f} / {m[1]:.3f} / {m[2]:.3f} (± {max(se):.3f})"
+        if "pattern" not in res:
+            lines.append(f"| {r} | | | | | | | {basc} |")
+            continue
+        p, c = res["pattern"], res["pattern_noise_free"]
+        lines.append(
+            f"| {r} | {f(p['fix_ratio_pred'])} | {f(p['comp_pred'])} | {f(p['sim'])} | {f(c['sim'])} | {res['saccadic_frames']:.3f} | "
+            f"{f(res['all']['mae'], '.2f')} / {f(res['gaze']['mae'], '.2f')} / {f(res['head']['mae'], '.2f')} | {basc} |"
         )
+    gtp, gtc = results["gt"]["pattern"], results["gt"]["pattern_noise_free"]
+    lines.append("")
+    lines.append(f"Ground truth: FixRatio {gtp['fix_ratio_gt']:.3f}, CompScore {gtp['comp_gt']:.3f} (with tracker noise); "
+                 f"noise-free FixRatio {gtc['fix_ratio_gt']:.3f}, CompScore {gtc['comp_gt']:.3f}, frames > 50 °/s {np.mean(fast_clean):.3f}.")
+    lines += ["", "| row | stress-locked nod (°) | head speed speaking / listening |", "|---|---|---|"]
+    for r, res in results.items():
+        d = res.get("audio_dependence")
+        if d:
+            lines.append(f"| {r} | {d['nod_deg']:.3f} ± {d['nod_se']:.3f} | {d['speak_listen_ratio']:.2f} ± {d['ratio_se']:.2f} |")
+    table = "\n".join(lines)
+    print(table)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps({"summary": head, "results": results}, indent=1))
+    if args.md:
+        cmd = "python eval/check_builtin.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        Path(args.md).write_text(f"# Built-in model check\n\nCommand: `{cmd.strip()}`\n\n{head}\n\n{table}\n")
     return 0
 
 

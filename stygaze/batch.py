@@ -193,7 +193,7 @@ def _one_line(exc: BaseException) -> str:
 # workers
 # --------------------------------------------------------------------------------------
 def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, seed: int | None = None,
-                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu") -> Worker:
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool = False) -> Worker:
     """Load :class:`~stygaze.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
 
     Use ``functools.partial(pipeline_worker, model, style, ...)`` as :func:`run_batch`'s
@@ -204,7 +204,7 @@ def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, s
     pipe = StyGazeTalk.from_pretrained(model, device=device)
 
     def work(item: BatchItem) -> None:
-        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale)
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
         motion.save(item.out)  # atomic
 
     return work

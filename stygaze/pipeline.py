@@ -55,7 +55,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stygaze.audio import HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
+from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
 from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.models.generator import NoiseSource, StyGazeTalkModel
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
@@ -272,15 +272,33 @@ class StyGazeTalk:
         pose = rng.normal(0.0, 0.5, size=(1, 1, c.motion_dim)).astype(np.float32)
         return torch.from_numpy(np.repeat(pose, c.M, axis=1)).to(device)
 
-    def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float) -> np.ndarray:
-        """``(T, 7)`` normalised -> degrees, with the amplitude scales applied."""
+    def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stage=None) -> np.ndarray:
+        """``(T, 7)`` normalised -> degrees, through the saccade stage (if any), then the amplitude scales."""
         gen = self.model.generator
         out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
+        if stage is not None:
+            out = stage.process(out)
         mean = gen.motion_mean.cpu().numpy()
         for chans, scale in ((list(HEAD_CHANNELS), head_scale), (list(GAZE_CHANNELS), gaze_scale)):
             if scale != 1.0:
                 out[:, chans] = mean[chans] + (out[:, chans] - mean[chans]) * float(scale)
         return out
+
+    @staticmethod
+    def _saccade_stage(saccades, seed: int | None):
+        """None/False -> no stage; True -> the default :class:`SaccadeStage`; a config -> that one."""
+        from stygaze.models.saccades import SaccadeStage, SaccadeStageConfig
+
+        if saccades is None or saccades is False:
+            return None
+        if saccades is True:
+            saccades = SaccadeStageConfig()
+        if not isinstance(saccades, SaccadeStageConfig):
+            raise StyleError(f"saccades must be True, False or a SaccadeStageConfig, got {type(saccades).__name__}")
+        try:
+            return SaccadeStage(saccades, fps=FPS, seed=seed)
+        except ValueError as exc:
+            raise StyleError(str(exc)) from exc
 
     @staticmethod
     def _check_scales(head_scale: float, gaze_scale: float) -> None:
@@ -300,6 +318,7 @@ class StyGazeTalk:
         *,
         normalize: bool = True,
         temperature: float | None = None,
+        saccades=False,
     ) -> Motion:
         """Speech -> gaze and head motion.
 
@@ -313,11 +332,16 @@ class StyGazeTalk:
             normalize: per-clip zero-mean unit-variance audio normalisation.
             temperature: scale of the latent draws (models with a latent only; None = the
                 model's ``temperature``, chosen on the validation split).
+            saccades: pass the gaze through the saccade stage
+                (:mod:`stygaze.models.saccades`): fixations held in world coordinates and
+                main-sequence saccades instead of the regressor's smooth drift. True = the
+                default :class:`~stygaze.models.saccades.SaccadeStageConfig`, or give one.
 
         Returns:
             :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees.
         """
         self._check_scales(head_scale, gaze_scale)
+        stage = self._saccade_stage(saccades, seed)
         noise = self._noise(seed, temperature)
         style_t = self.resolve_style(style)
         samples = self._audio(audio, sr, normalize)
@@ -325,7 +349,7 @@ class StyGazeTalk:
         feats = gen.audio.features(samples).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
-        return Motion(self._to_degrees(pred, head_scale, gaze_scale))
+        return Motion(self._to_degrees(pred, head_scale, gaze_scale, stage))
 
     def stream(
         self,
@@ -337,9 +361,14 @@ class StyGazeTalk:
         sr: int = SAMPLE_RATE,
         normalize: bool = True,
         temperature: float | None = None,
+        saccades=False,
     ) -> MotionStream:
-        """A :class:`MotionStream`: push audio chunks, receive motion frames (degrees)."""
+        """A :class:`MotionStream`: push audio chunks, receive motion frames (degrees).
+
+        Arguments as :meth:`generate`; the saccade stage is causal, so it adds no latency.
+        """
         self._check_scales(head_scale, gaze_scale)
+        stage = self._saccade_stage(saccades, seed)
         from stygaze.models.audio_encoder import MelEncoder
 
         if not isinstance(self.model.generator.audio, MelEncoder):
@@ -347,6 +376,7 @@ class StyGazeTalk:
         noise = self._noise(seed, temperature)
         stream = MotionStream(self, self.resolve_style(style), self._initial_past(seed), head_scale, gaze_scale, sr, normalize)
         stream.noise = noise
+        stream.stage = stage
         return stream
 
 
@@ -379,6 +409,7 @@ class MotionStream:
         self._closed = False
         self._n_fft = c.n_fft
         self.noise: NoiseSource | None = None
+        self.stage = None  # SaccadeStage or None
 
     @property
     def latency_frames(self) -> int:
@@ -488,6 +519,6 @@ class MotionStream:
             self._feat_offset += drop
         if not outs:
             return np.zeros((0, 7), np.float32)
-        frames = self.owner._to_degrees(torch.cat(outs), self.head_scale, self.gaze_scale)
+        frames = self.owner._to_degrees(torch.cat(outs), self.head_scale, self.gaze_scale, self.stage)
         self.frames_out += len(frames)
         return frames

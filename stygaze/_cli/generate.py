@@ -55,6 +55,12 @@ def register(sub, formatter) -> None:
     p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, or 'procedural' (default: the built-in model)")
     p.add_argument("--head-scale", type=float, default=1.0, help="head motion amplitude around the mean pose")
     p.add_argument("--gaze-scale", type=float, default=1.0, help="eye motion amplitude around the mean pose")
+    p.add_argument(
+        "--saccades",
+        action="store_true",
+        help="pass the gaze through the saccade stage: fixations held in world coordinates (VOR) and main-sequence "
+        "saccades instead of the model's smooth gaze drift; recommended for rendering avatars (README 'Generation')",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
     p.add_argument("--jobs", type=int, default=1, help="batch mode: worker processes, each running torch single-threaded (about one per core is fastest)")
@@ -76,7 +82,7 @@ def default_output(audio: Path) -> Path:
     return audio.with_name(f"{audio.stem}.motion.npz")
 
 
-def make_generator(model: str | None) -> Callable:
+def make_generator(model: str | None, saccades: bool = False) -> Callable:
     """Return ``fn(audio_path, style, seed, head_scale, gaze_scale) -> Motion``."""
     if model == "procedural":
         def procedural(audio_path, style, seed, head_scale, gaze_scale):
@@ -91,6 +97,8 @@ def make_generator(model: str | None) -> Callable:
                 raise StygazeError("--style is not used by --model procedural: drop it")
             if head_scale != 1.0 or gaze_scale != 1.0:
                 raise StygazeError("--head-scale/--gaze-scale are not supported with --model procedural")
+            if saccades:
+                raise StygazeError("--saccades is not used by --model procedural (its gaze already has saccades): drop it")
             return procedural_generate(load_audio(audio_path), style=None, seed=seed)
 
         return procedural
@@ -100,7 +108,7 @@ def make_generator(model: str | None) -> Callable:
     pipe = StyGazeTalk.from_pretrained(model)
 
     def learned(audio_path, style, seed, head_scale, gaze_scale):
-        return pipe.generate(audio_path, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale)
+        return pipe.generate(audio_path, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
 
     return learned
 
@@ -143,16 +151,16 @@ def handle(args) -> int:
     if out.suffix != ".npz":
         raise AudioError(f"output must be a .npz file, got {out}")
     job = GenerateJob(audio, out, Path(args.render) if args.render else None)
-    generate = make_generator(args.model)
+    generate = make_generator(args.model, saccades=args.saccades)
     path = run_job(job, generate, args)
     print(path, file=sys.stdout)
     return 0
 
 
 # --- batch mode: many files, one model load per process (logic in stygaze/batch.py) -----
-def batch_worker(model, style, seed, head_scale, gaze_scale) -> Callable:
+def batch_worker(model, style, seed, head_scale, gaze_scale, saccades: bool = False) -> Callable:
     """Load the generator once; return ``work(item)`` that writes ``item.out`` (atomic)."""
-    generate = make_generator(model)
+    generate = make_generator(model, saccades=saccades)
 
     def work(item) -> None:
         generate(item.audio, style, seed, head_scale, gaze_scale).save(item.out)
@@ -172,5 +180,5 @@ def handle_batch(args) -> int:
         raise StyleError(f"style file not found: {args.style}")
     if args.jobs < 1:
         raise StygazeError(f"--jobs must be >= 1, got {args.jobs}")
-    factory = partial(batch_worker, args.model, args.style, args.seed, args.head_scale, args.gaze_scale)
+    factory = partial(batch_worker, args.model, args.style, args.seed, args.head_scale, args.gaze_scale, args.saccades)
     return run_cli_batch(args.audio, args.out, factory, jobs=args.jobs, overwrite=args.overwrite)

@@ -6,8 +6,9 @@ DESCRIPTION = """\
 Train the motion generator on a corpus with a frozen, pretrained style encoder.
 
 Reads the 'generator' and 'generator_train' sections of the YAML config. Writes RUN/best
-(a complete model: `stygaze generate --model RUN/best`), RUN/last (resumable state) and
-RUN/log.jsonl. Rerunning the same command resumes an interrupted run.
+(a complete model, lowest validation loss: `stygaze generate --model RUN/best`), RUN/final
+(the last epoch as a complete model, once the run has finished), RUN/last (resumable state)
+and RUN/log.jsonl. Rerunning the same command resumes an interrupted run.
 
 example (the built-in model):
   stygaze train style --config configs/default.yaml --data runs/synhage --out runs/default_style

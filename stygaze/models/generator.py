@@ -197,14 +197,7 @@ class MotionGenerator(nn.Module):
             summary = self.tfm_norm(self.tfm(h)[:, 0])
         kl = None
         if c.latent_dim > 0:
-            p_mu, p_logvar = self.prior(summary).chunk(2, dim=-1)
-            if target is not None:
-                rel = (target - past[:, -1:, :]).reshape(B, -1)
-                q_mu, q_logvar = self.posterior(torch.cat([summary, rel], dim=-1)).chunk(2, dim=-1)
-                z = q_mu + torch.exp(0.5 * q_logvar) * torch.randn_like(q_mu)
-                kl = 0.5 * (p_logvar - q_logvar + (q_logvar.exp() + (q_mu - p_mu) ** 2) / p_logvar.exp() - 1).sum(-1).mean()
-            else:
-                z = p_mu if noise is None else p_mu + torch.exp(0.5 * p_logvar) * noise
+            z, kl = self._latent(summary, past, target, noise)
             summary = torch.cat([summary, z], dim=-1)
         delta = self.out(summary).view(B, c.N, c.motion_dim)
         pred = past[:, -1:, :] + delta  # offsets from the last past frame
@@ -214,6 +207,19 @@ class MotionGenerator(nn.Module):
         if kl is not None:
             loss = loss + c.kl_weight * kl
         return GeneratorOutput(pred, loss, mse, vel, None if kl is None else float(kl.detach()))
+
+    def _latent(self, summary, past, target, noise) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Draw z: from the posterior when ``target`` is given (returns the KL too), else from
+        the prior (``noise``: standard-normal draws × temperature; None = the prior mean)."""
+        B = summary.shape[0]
+        p_mu, p_logvar = self.prior(summary).chunk(2, dim=-1)
+        if target is None:
+            return (p_mu if noise is None else p_mu + torch.exp(0.5 * p_logvar) * noise), None
+        rel = (target - past[:, -1:, :]).reshape(B, -1)
+        q_mu, q_logvar = self.posterior(torch.cat([summary, rel], dim=-1)).chunk(2, dim=-1)
+        z = q_mu + torch.exp(0.5 * q_logvar) * torch.randn_like(q_mu)
+        kl = 0.5 * (p_logvar - q_logvar + (q_logvar.exp() + (q_mu - p_mu) ** 2) / p_logvar.exp() - 1).sum(-1).mean()
+        return z, kl
 
     # --- rollout -------------------------------------------------------------------------
     def rollout(

@@ -15,7 +15,8 @@ the loss is the mean over steps of ``lambda*MSE + (1-lambda)*velocity``. Gaussia
 (``past_noise`` in normalised units) on the ground-truth past adds robustness.
 
 Run folder: ``RUN/last`` (resumable), ``RUN/best`` (a ``stygazetalk`` checkpoint with the
-generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``),
+generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``; lowest
+validation loss), ``RUN/final`` (the same for the last epoch, written when the run finishes),
 ``RUN/log.jsonl``, ``RUN/run_config.json`` (the full config used). Window sampling is
 seeded by ``(seed, epoch)`` and torch's RNG is saved, so a resumed run continues exactly
 like an uninterrupted one.
@@ -369,7 +370,11 @@ def fit_generator(
         if timed_out:
             log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
             break
-    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
+    if ctx.is_main and counters.get("done"):
+        # the last epoch as a complete model: for a latent model the validation loss (posterior
+        # reconstruction) says little about sampled motion, so the built-in model ships this one
+        model.save(run_dir / "final", meta={**(meta or {}), "epoch": epoch, "final": True})
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best, RUN/last (and RUN/final)
     return counters
 
 

@@ -59,6 +59,18 @@ def test_generate_default_output_and_style_vector_round_trip(files, capsys):
     assert np.allclose(Motion.load(files / "b.npz").data, m.data, atol=1e-5)
 
 
+def test_generate_with_the_saccade_stage(files, capsys):
+    base = ["generate", "--audio", files / "talk.wav", "--model", files / "model", "--seed", "2"]
+    r = cli_inproc(capsys, *base, "-o", files / "raw.npz")
+    assert r.returncode == 0, r.stderr
+    r = cli_inproc(capsys, *base, "--saccades", "-o", files / "sac.npz")
+    assert r.returncode == 0, r.stderr
+    raw, sac = Motion.load(files / "raw.npz"), Motion.load(files / "sac.npz")
+    assert np.array_equal(raw.head, sac.head) and not np.allclose(raw.gaze, sac.gaze)
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "--saccades", "-o", files / "p.npz")
+    assert r.returncode == 2 and "--saccades" in r.stderr and not (files / "p.npz").exists()
+
+
 @pytest.mark.parametrize("args,match", [
     (["--audio", "corrupt.wav"], "cannot read audio"),
     (["--audio", "empty.wav"], "empty"),

@@ -205,6 +205,27 @@ def test_latent_model_stream_equals_offline_and_seed_matters(speech):
     assert np.array_equal(cold.data, pipe.generate(x, temperature=0.0).data)
 
 
+def test_saccade_stage_in_generate_and_stream(speech):
+    """Offline and streamed outputs agree with the stage on; it holds the head and changes only the eyes."""
+    from stygaze.models.saccades import SaccadeStageConfig
+
+    pipe = StyGazeTalk(tiny_model(latent_dim=4))
+    x = speech / speech.std()
+    raw = pipe.generate(x, normalize=False, seed=5).data
+    sac = pipe.generate(x, normalize=False, seed=5, saccades=True).data
+    assert np.array_equal(sac[:, :3], raw[:, :3]) and not np.allclose(sac[:, 3:], raw[:, 3:])
+    st = pipe.stream(normalize=False, seed=5, saccades=True)
+    outs = [st.push(x[i : i + 700]) for i in range(0, len(x), 700)] + [st.flush()]
+    assert np.allclose(np.concatenate(outs), sac, atol=1e-4)
+    loose = pipe.generate(x, normalize=False, seed=5, saccades=SaccadeStageConfig(threshold_deg=1e6, drift_deg=0, microsaccade_rate_hz=0)).data
+    assert np.array_equal(pipe.generate(x, normalize=False, seed=5, saccades=False).data, raw)
+    assert np.allclose(loose[0], raw[0], atol=1e-4)  # the first frame starts the fixation where the model looks
+    with pytest.raises(StyleError, match="saccades"):
+        pipe.generate(x, saccades="yes")
+    with pytest.raises(StyleError, match="threshold_deg"):
+        pipe.generate(x, saccades=SaccadeStageConfig(threshold_deg=-1))
+
+
 def test_builtin_model_ships_and_generates_from_the_examples():
     from pathlib import Path
 

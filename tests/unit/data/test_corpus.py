@@ -134,3 +134,21 @@ def test_corpus_errors(tmp_path):
     assert c.sessions() == []
     with pytest.raises(DataError, match="splits"):
         c.sessions("train")
+
+
+def test_noise_free_motion_is_the_session_without_tracker_noise(small_corpus, tmp_path):
+    from stygaze.data.corpus import noise_free_motion
+    from stygaze.eval.patterns import fix_ratio
+
+    session = small_corpus.sessions()[1].root
+    stored = Motion.load(session / "motion.npz")
+    clean = noise_free_motion(session)
+    assert clean.data.shape == stored.data.shape
+    assert np.array_equal(clean.data[:, :3], stored.data[:, :3])  # the head is the same motion
+    diff = (stored.data[:, 3:] - clean.data[:, 3:]).ravel()
+    assert 0.1 < np.nanstd(diff) < 0.5  # the eyes differ by the simulated tracker noise only (~0.24°)
+    assert fix_ratio(clean) > fix_ratio(stored) + 0.1
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "style.json").write_text("{}")
+    with pytest.raises(DataError, match="corpus_seed"):
+        noise_free_motion(tmp_path / "s")

@@ -136,3 +136,4 @@ def test_latent_generator_trains_and_samples(rng):
         mean = gen.rollout(feats)
     assert torch.equal(a1, a2) and not torch.allclose(a1, b) and not torch.allclose(a1, mean)
     assert torch.allclose(gen.rollout(feats, noise=NoiseSource(1, 3, temperature=0.0)), mean)
+

@@ -51,11 +51,16 @@ def test_generator_training_resumes_identically(corpus, style_run, tmp_path):
     first.generator_train.max_epochs = 1
     train_generator(first, corpus, tmp_path / "resumed", style_encoder=style_run, progress=False)
     assert json.loads((tmp_path / "resumed" / "last" / "state.json").read_text())["counters"]["epoch"] == 1
+    assert (tmp_path / "resumed" / "final").exists()  # max_epochs reached: the last epoch as a model
     train_generator(load_generator_run_config(cfg_path), corpus, tmp_path / "resumed", style_encoder=style_run, progress=False)
     a = load_file(str(tmp_path / "full" / "last" / "model.safetensors"))
     b = load_file(str(tmp_path / "resumed" / "last" / "model.safetensors"))
     assert a.keys() == b.keys()
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
+    # a finished run also writes its last epoch as a complete model (RUN/final)
+    for run in ("full", "resumed"):
+        fin = load_file(str(tmp_path / run / "final" / "model.safetensors"))
+        assert [k for k in fin if not torch.equal(fin[k], a[k])] == []
     # the best checkpoint is a complete model for the pipeline
     pipe = StyGazeTalk.from_pretrained(tmp_path / "full")
     assert pipe.style_encoder_id == load_style_encoder(style_run).encoder_id

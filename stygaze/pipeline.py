@@ -22,6 +22,12 @@ different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
 after generation; 1.0 leaves the motion unchanged, 0 freezes the part at the mean pose.
 
+**Saccade stage.** ``saccades=True`` (CLI ``--saccades``) passes the generated gaze through
+:class:`~stygaze.models.saccades.SaccadeStage`: world-gaze fixations (the eyes counter-rotate
+head motion) and main-sequence saccades instead of the regressor's smooth drift; head and
+vergence are untouched, it is causal (a stream gives the same frames) and seeded by
+``seed``. Applied before the amplitude scales. Off by default (the paper's model).
+
 **Seed.** Every result is reproducible. ``seed=None`` starts from the neutral (mean) pose;
 an integer draws the starting pose (the first past window) from N(0, 0.5²) in normalised
 units with that seed. Models with a latent (``latent_dim > 0``, e.g. the built-in one) also

@@ -31,6 +31,8 @@ setup: system-deps $(BIN)/python
 demo: setup
 	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk.motion.npz --seed 0
 	$(BIN)/stygaze eval --pred runs/demo/talk.motion.npz --gt examples/talk_gt.npz --audio examples/talk.wav --json runs/demo/eval.json --plot runs/demo/eval.png
+	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk_saccades.motion.npz --seed 0 --saccades
+	$(BIN)/stygaze eval --pred runs/demo/talk_saccades.motion.npz --gt examples/talk_gt_noise_free.npz --audio examples/talk.wav --json runs/demo/eval_saccades.json --plot runs/demo/eval_saccades.png
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2 --durations=15

@@ -13,6 +13,12 @@ towards the camera). SynHAGE has no affective labels, so those heads receive no 
 Optimisation follows OmniHead App. F: AdamW (weight decay 1e-3) with cosine decay, task
 loss weights gaze 5 / blink 5 / gesture 2 / saccade 1 / affective 0.1, early stopping on the
 validation loss. ``RUN/last`` is resumable, ``RUN/best`` is a stygaze checkpoint.
+
+Two additions make a small model trained from scratch learn the class tasks (issue 8):
+``balance`` (:func:`sample_clips`: a share of the clips is centred on a blink or on one of the
+five gestures, the class drawn uniformly) and ``aux_weight`` with the model's ``aux_probes``
+(deep supervision of the encoder through linear probes on max-pooled frame features; the decoder
+alone never found the eye region: blink stayed at chance).
 """
 
 from __future__ import annotations
@@ -82,6 +88,12 @@ class OmniHeadTrainConfig:
             settings (App. F: [1, 10], 0.1, 0.15). On a short CPU run from scratch the
             weighted + smoothed loss keeps blink/saccade/gesture at the majority class; the
             tiny preset uses [1, 1], 0, 0 (decision thresholds are calibrated on validation).
+        gesture_class_weights: optional CE weight per gesture class (6 values; App. F uses none).
+        balance: share of training clips drawn around a frame of a rare positive class (blink or
+            one of the five gestures, the class picked uniformly) instead of uniformly; the other
+            clips are uniform. 0 = the plain uniform sampling.
+        aux_weight: weight of the encoder-probe losses (needs ``model_overrides: {aux_probes:
+            true}``; see :class:`~stygaze.models.omnihead.OmniHeadConfig`); 0 = off.
         patience: early stopping on the validation loss (epochs).
         max_minutes: stop training (after the epoch that passes this wall time of the training
             loop; rendering the cache is not counted); 0 = no limit.
@@ -111,6 +123,9 @@ class OmniHeadTrainConfig:
     binary_class_weights: tuple[float, float] = (1.0, 10.0)
     binary_smoothing: float = 0.1
     gesture_smoothing: float = 0.15
+    gesture_class_weights: tuple[float, ...] | None = None
+    balance: float = 0.0
+    aux_weight: float = 0.0
     patience: int = 5
     max_minutes: float = 0.0
     num_threads: int = 0
@@ -125,6 +140,16 @@ class OmniHeadTrainConfig:
         self.binary_class_weights = tuple(float(w) for w in self.binary_class_weights)
         if len(self.binary_class_weights) != 2 or min(self.binary_class_weights) <= 0:
             raise DataError("binary_class_weights must be two positive numbers, e.g. [1, 10]")
+        if self.gesture_class_weights is not None:
+            self.gesture_class_weights = tuple(float(w) for w in self.gesture_class_weights)
+            if len(self.gesture_class_weights) != 6 or min(self.gesture_class_weights) <= 0:
+                raise DataError("gesture_class_weights must be six positive numbers (none, nod, shake, tilt, turn, up_down)")
+        if float(self.aux_weight) < 0:
+            raise DataError(f"aux_weight must be ≥ 0, got {self.aux_weight}")
+        if float(self.aux_weight) > 0 and not self.model_overrides.get("aux_probes", False):
+            raise DataError("aux_weight > 0 needs the encoder probes: add model_overrides: {aux_probes: true}")
+        if not 0.0 <= float(self.balance) <= 1.0:
+            raise DataError(f"balance must be in [0, 1], got {self.balance}")
         if self.model not in ("tiny", "swin_t"):
             raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
 
@@ -471,6 +496,40 @@ class ClipSet:
         return video, targets
 
 
+def sample_clips(data: ClipSet, n: int, balance: float, rng: np.random.Generator, segments: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` training clips as (segment index (n,), frame offset (n,)).
+
+    Without balancing every segment appears equally often (``segments``, a permutation given by
+    the caller, or uniform draws) at a uniform offset. With ``balance`` > 0 that share of the
+    clips is instead centred (± ``L//2 − 2`` frames) on a positive frame of a rare class: blink,
+    or one of the gesture classes 1–5, the class chosen uniformly among those present, so a
+    class covering 0.5 % of the frames is seen as often as one covering 10 %.
+    """
+    seg = segments if segments is not None else rng.integers(0, len(data), n)
+    offs = rng.integers(0, data.max_offset + 1, n)
+    if balance <= 0:
+        return seg, offs
+    pools = []
+    blink = np.argwhere(data.data["blink"] > 0)
+    if len(blink):
+        pools.append(blink)
+    for c in range(1, 6):
+        g = np.argwhere(data.data["gesture"] == c)
+        if len(g):
+            pools.append(g)
+    if not pools:
+        return seg, offs
+    seg, offs = seg.copy(), offs.copy()
+    pick = np.flatnonzero(rng.random(n) < balance)
+    which = rng.integers(0, len(pools), len(pick))
+    half = max(0, data.clip_len // 2 - 2)
+    for i, w in zip(pick, which):
+        s, f = pools[w][rng.integers(0, len(pools[w]))]
+        seg[i] = s
+        offs[i] = int(np.clip(f - data.clip_len // 2 + rng.integers(-half, half + 1), 0, data.max_offset))
+    return seg, offs
+
+
 # ---------------------------------------------------------------------------------------------
 # the loop
 
@@ -634,6 +693,8 @@ def train_omnihead(
         binary_class_weights=cfg.binary_class_weights,
         binary_smoothing=cfg.binary_smoothing,
         gesture_smoothing=cfg.gesture_smoothing,
+        gesture_class_weights=cfg.gesture_class_weights,
+        aux_weight=cfg.aux_weight,
         **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
     stopper = EarlyStopping(patience=cfg.patience)
     epoch, step = 0, 0
@@ -659,7 +720,7 @@ def train_omnihead(
             break
         erng = np.random.default_rng([cfg.seed, epoch])
         seg = np.tile(np.arange(len(train)), cfg.clips_per_segment)[erng.permutation(clips_per_epoch)]
-        offs = erng.integers(0, train.max_offset + 1, clips_per_epoch)
+        seg, offs = sample_clips(train, clips_per_epoch, cfg.balance, erng, segments=seg)
         sums: dict[str, float] = {}
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
         for b in bar:

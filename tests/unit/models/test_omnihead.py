@@ -99,6 +99,37 @@ def test_shifted_attention_ignores_other_regions():
     assert not torch.allclose(attn(changed2, (2, 4, 4), mask)[-1, 0], base[-1, 0], atol=1e-4)
 
 
+def test_window_attention_equals_sdpa_with_expanded_mask():
+    """The broadcast bias/mask softmax is the same attention as SDPA with the mask expanded per window."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    attn = WindowAttention3D(8, (2, 4, 4), 2)
+    mask = compute_shift_mask((4, 8, 8), (2, 4, 4), (1, 2, 2))  # (8 windows, 32, 32)
+    x = torch.randn(16, 32, 8)  # batch 2 × 8 windows
+    n, heads, hd = 32, 2, 4
+    qkv = attn.qkv(x).reshape(16, n, 3, heads, hd).permute(2, 0, 3, 1, 4)
+    bias = attn.relative_position_bias_table[attn.relative_index((2, 4, 4)).reshape(-1)].reshape(n, n, heads).permute(2, 0, 1)
+    for m in (mask, None):
+        full = bias.expand(16, heads, n, n) if m is None else (bias[None, None] + m[None, :, None]).expand(2, 8, heads, n, n).reshape(16, heads, n, n)
+        ref = attn.proj(F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=full).transpose(1, 2).reshape(16, n, 8))
+        assert torch.allclose(attn(x, (2, 4, 4), m), ref, atol=1e-6)
+
+
+def test_shift_mask_is_built_once_per_input_size():
+    torch.manual_seed(0)
+    model = OmniHead(micro_config()).eval()
+    stage = model.encoder.stages[0]
+    video = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
+    y0 = model(video).gaze
+    cached = dict(stage._mask_cache)
+    assert len(cached) == 1
+    y1 = model(video).gaze
+    assert all(stage._mask_cache[k] is v for k, v in cached.items()) and torch.equal(y0, y1)
+    key, mask = next(iter(cached.items()))
+    assert torch.equal(mask, compute_shift_mask(key[0], key[1], key[2]))
+
+
 def test_shifted_block_does_not_wrap_around():
     """With the mask, a token at the far end of the clip cannot leak into the first frame via the roll."""
     torch.manual_seed(0)
@@ -172,6 +203,48 @@ def test_unlabelled_tasks_are_masked(model):
     assert float(empty.total) == 0.0 and empty.per_task == {}
 
 
+def test_gesture_class_weights_change_the_loss(model):
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        out = model(video)
+    tgt = {"gesture": torch.tensor([[0] * 8, [1] * 4 + [0] * 4])}
+    plain = omnihead_loss(out, tgt, LossConfig(gesture_smoothing=0.0)).per_task["gesture"]
+    ones = omnihead_loss(out, tgt, LossConfig(gesture_smoothing=0.0, gesture_class_weights=(1.0,) * 6)).per_task["gesture"]
+    up = omnihead_loss(out, tgt, LossConfig(gesture_smoothing=0.0, gesture_class_weights=(1.0, 5.0, 1.0, 1.0, 1.0, 1.0))).per_task["gesture"]
+    logits = out.gesture.reshape(-1, 6)
+    nll = -logits.log_softmax(-1)[torch.arange(16), tgt["gesture"].reshape(-1)]
+    w = torch.where(tgt["gesture"].reshape(-1) == 1, 5.0, 1.0)
+    assert ones == pytest.approx(plain, rel=1e-6)
+    assert up == pytest.approx(float((w * nll).sum() / w.sum()), rel=1e-5)
+
+
+def test_aux_probes_add_their_loss_and_leave_predictions_alone():
+    torch.manual_seed(0)
+    plain = OmniHead(micro_config()).eval()
+    probed = OmniHead(micro_config(aux_probes=True)).eval()
+    extra = set(probed.state_dict()) - set(plain.state_dict())
+    assert extra and all(k.startswith("aux_probes.") for k in extra)
+    probed.load_state_dict({**probed.state_dict(), **plain.state_dict()})  # same weights + probes
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    a, b = plain(video), probed(video)
+    assert a.aux is None and set(b.aux) == set(TASK_DIMS)
+    assert b.aux["blink"].shape == (2, 8, 2) and torch.equal(a.blink, b.blink)  # the probes are a side branch
+    tgt = {"blink": torch.randint(0, 2, (2, 8)), "gaze": torch.nn.functional.normalize(torch.randn(2, 8, 3), dim=-1)}
+    base = omnihead_loss(b, tgt, LossConfig())
+    with_aux = omnihead_loss(b, tgt, LossConfig(aux_weight=0.5))
+    probe_only = omnihead_loss(type(b)(b.clip_features, b.clip_dynamics, b.frame_features, **b.aux), tgt, LossConfig())
+    assert float(with_aux.total.detach()) == pytest.approx(float(base.total.detach()) + 0.5 * float(probe_only.total.detach()), rel=1e-5)
+    assert with_aux.per_task["aux_blink"] == pytest.approx(probe_only.per_task["blink"])
+    with_aux.total.backward()
+    assert probed.aux_probes["blink"].weight.grad.abs().sum() > 0
+
+
+def test_task_tokens_start_at_unit_scale():
+    torch.manual_seed(0)
+    tokens = OmniHead(micro_config()).decoder.task_tokens
+    assert 0.7 < float(tokens.detach().std()) < 1.3  # DETR-like queries; 0.02 left cross-attention uniform
+
+
 def test_loss_weights_and_gaze_units(model):
     out = model(torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8))
     gaze = torch.tensor([[0.0, 0.0, 1.0]]).expand(1, 8, 3)
@@ -223,3 +296,21 @@ def test_clip_dynamics_zero_for_a_still_video(model):
     moving = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
     # not exactly 0: (shifted) window borders make the time steps of a still clip differ slightly
     assert model(still).clip_dynamics.abs().max() < 1e-3 * model(moving).clip_dynamics.abs().max()
+
+
+def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
+    """Regression test of the shipped tiny checkpoint on real renders (procedural head, 64 px):
+    a still head with one 5-frame blink, and a 2.5 Hz ±8° nod."""
+    from stygaze.motion import Motion
+    from stygaze.train.omnihead import render_clip_frames
+
+    model = load_omnihead()
+    blink = np.zeros(32, np.float32)
+    blink[14:19] = 1.0
+    still = sliding_window_predict(model, render_clip_frames(Motion(np.zeros((32, 7), np.float32), 25, blink=blink), size=64), stride=4)
+    assert still.blink[14:18].all() and not still.blink[:12].any() and not still.blink[21:].any()
+    assert (still.gesture == 0).all()  # no head motion: no gesture
+    nod = np.zeros((32, 7), np.float32)
+    nod[:, 0] = 8.0 * np.sin(2 * np.pi * 2.5 * np.arange(32) / 25)
+    moving = sliding_window_predict(model, render_clip_frames(Motion(nod, 25), size=64), stride=4)
+    assert np.mean(moving.gesture == 1) > 0.8  # 1 = nod

@@ -116,6 +116,33 @@ def test_clipset_batches(corpus, tmp_path):
     assert clips.fixed_offsets() == [(0, 0), (1, 0), (2, 0)]
 
 
+def test_balanced_clip_sampling(tmp_path):
+    from stygaze.train.omnihead import ClipSet, sample_clips
+
+    n_seg, seg_len = 40, 24
+    gesture = np.zeros((n_seg, seg_len), np.int64)
+    blink = np.zeros((n_seg, seg_len), np.int64)
+    gesture[3, 10:14] = 5  # a rare class: 4 of 960 frames
+    gesture[7:30, 2:20] = 1  # a frequent one
+    blink[11, 20:23] = 1
+    data = {"frames": [np.zeros((n_seg, seg_len, 4, 4, 3), np.uint8)], "gesture": gesture, "blink": blink, "saccade": blink.copy(), "gaze": np.zeros((n_seg, seg_len, 3), np.float32)}
+    clips = ClipSet(data, clip_len=8)
+    perm = np.random.default_rng(0).permutation(n_seg)
+    seg, offs = sample_clips(clips, n_seg, 0.0, np.random.default_rng(1), segments=perm)
+    assert np.array_equal(seg, perm) and np.array_equal(offs, np.random.default_rng(1).integers(0, 17, n_seg))  # unbalanced: as before
+    seg, offs = sample_clips(clips, 3000, 1.0, np.random.default_rng(2))
+    assert offs.min() >= 0 and offs.max() <= clips.max_offset
+
+    def has(lab, c):  # clips holding at least one frame of class c
+        return (lab[seg[:, None], offs[:, None] + np.arange(8)] == c).any(1)
+
+    assert (has(gesture, 5) | has(gesture, 1) | has(blink, 1)).all()  # every clip holds a rare positive
+    share5, share1, share_b = has(gesture, 5).mean(), has(gesture, 1).mean(), has(blink, 1).mean()
+    assert 0.25 < share5 < 0.42 and 0.25 < share_b < 0.42  # three pools drawn uniformly (≈ ⅓ each)
+    seg, offs = sample_clips(clips, 3000, 0.5, np.random.default_rng(3))
+    assert 0.1 < has(gesture, 5).mean() < 0.25
+
+
 def test_train_resume_and_checkpoint(corpus, tmp_path):
     import torch
 
@@ -141,6 +168,21 @@ def test_train_resume_and_checkpoint(corpus, tmp_path):
     assert set(split["train"]).isdisjoint(split["test"])
 
 
+def test_train_with_probes_and_balance_logs_probe_losses(corpus, tmp_path):
+    from stygaze.models.omnihead import load_omnihead
+    from stygaze.train.omnihead import OmniHeadTrainConfig, train_omnihead
+
+    cfg = OmniHeadTrainConfig(
+        model_overrides={**MICRO, "aux_probes": True}, aux_weight=1.0, balance=0.5, gesture_class_weights=(1, 2, 2, 2, 2, 2),
+        segment_frames=12, train_segments=3, val_segments=2, clips_per_segment=2, batch_size=3, epochs=1, supersample=1, lr=1e-3, warmup_steps=1,
+    )
+    res = train_omnihead(corpus, tmp_path / "run", cfg, progress=False, renderer=fake_renderer())
+    rec = res.history[0]
+    assert np.isfinite(rec["train_aux_gaze"]) and np.isfinite(rec["val_aux_gaze"]) and np.isfinite(rec["train_gaze"])
+    model = load_omnihead(tmp_path / "run" / "best")
+    assert model.config.aux_probes and model.aux_probes is not None
+
+
 def test_config_errors(tmp_path):
     from stygaze.train.omnihead import list_sessions, load_train_config
 
@@ -154,6 +196,14 @@ def test_config_errors(tmp_path):
         list_sessions(tmp_path)
     cfg = load_train_config(None, lr=0.5)
     assert cfg.lr == 0.5 and cfg.model == "tiny"
+    with pytest.raises(DataError, match="gesture_class_weights"):
+        load_train_config(None, gesture_class_weights=[1.0, 2.0])
+    with pytest.raises(DataError, match="aux_probes"):
+        load_train_config(None, aux_weight=1.0)
+    assert load_train_config(None, aux_weight=1.0, model_overrides={"aux_probes": True}).model_config().aux_probes
+    with pytest.raises(DataError, match="balance"):
+        load_train_config(None, balance=1.5)
+    assert load_train_config(None, gesture_class_weights=[1, 2, 2, 2, 2, 2]).gesture_class_weights == (1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
     with pytest.raises(DataError, match="binary_class_weights"):
         load_train_config(None, binary_class_weights=[1.0, 0.0])
     good = tmp_path / "loss.yaml"

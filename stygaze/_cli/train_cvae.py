@@ -51,5 +51,8 @@ def _run(args) -> int:
         max_minutes=args.max_minutes,
         progress=not args.no_progress and sys.stderr.isatty(),
     )
-    print(f"trained {result.epochs} epochs ({result.stopped}); best val loss {result.best_val:.4f}; checkpoint: {result.best_path}")
+    from stygaze.train.distributed import is_rank_zero
+
+    if is_rank_zero():  # under torchrun only rank 0 reports
+        print(f"trained {result.epochs} epochs ({result.stopped}); best val loss {result.best_val:.4f}; checkpoint: {result.best_path}")
     return 0

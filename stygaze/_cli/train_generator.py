@@ -37,5 +37,8 @@ def handle(args) -> int:
     best = train_generator(
         config, args.data, args.out, style_encoder=args.style_encoder, progress=not args.no_progress and sys.stderr.isatty()
     )
-    print(best)
+    from stygaze.train.distributed import is_rank_zero
+
+    if is_rank_zero():  # under torchrun only rank 0 reports
+        print(best)
     return 0

@@ -46,5 +46,8 @@ def handle(args) -> int:
     )
     list_sessions(args.data)  # fail early on a bad corpus folder
     result = train_omnihead(args.data, args.out, cfg, progress=not args.no_progress and sys.stderr.isatty())
-    print(f"trained {result.epochs} epochs in {result.seconds / 60:.1f} min; best val loss {result.best_val_loss:.4f}; checkpoint: {result.best_dir}")
+    from stygaze.train.distributed import is_rank_zero
+
+    if is_rank_zero():  # under torchrun only rank 0 reports
+        print(f"trained {result.epochs} epochs in {result.seconds / 60:.1f} min; best val loss {result.best_val_loss:.4f}; checkpoint: {result.best_dir}")
     return 0

@@ -46,5 +46,8 @@ def handle(args) -> int:
     config = load_style_run_config(args.config)
     apply_overrides(config.style_train, args)
     best = train_style(config, args.data, args.out, progress=not args.no_progress and sys.stderr.isatty())
-    print(best)
+    from stygaze.train.distributed import is_rank_zero
+
+    if is_rank_zero():  # under torchrun only rank 0 reports
+        print(best)
     return 0

@@ -293,6 +293,11 @@ def env_ranks(environ: Mapping[str, str] | None = None) -> tuple[int, int, int]:
     return rank, world, local
 
 
+def is_rank_zero(environ: Mapping[str, str] | None = None) -> bool:
+    """True in a plain process and in rank 0 of a ``torchrun`` job (the one that reports)."""
+    return env_ranks(environ)[0] == 0
+
+
 def init_distributed(
     device: str | None = None, *, environ: Mapping[str, str] | None = None, timeout_minutes: float = 60.0
 ) -> DistributedContext:

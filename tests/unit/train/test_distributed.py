@@ -122,6 +122,7 @@ def test_torchrun_train_generator_matches_single_process_and_resumes_across_mode
         env=_env(), capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count(str(mixed)) == 1  # only rank 0 prints the checkpoint line
     ref = [json.loads(line) for line in (single / "log.jsonl").read_text().splitlines()]
     ddp = [json.loads(line) for line in (mixed / "log.jsonl").read_text().splitlines()]
     assert len(ddp) == 1 and ddp[0]["world_size"] == 2  # rank 0 alone wrote the log
@@ -159,6 +160,7 @@ def test_torchrun_train_cvae_writes_once_and_resumes_single_process(tmp_path):
         env=_env(), capture_output=True, text=True, timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("checkpoint:") == 1  # only rank 0 reports
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2]  # rank 0 alone wrote
     assert log[0]["step"] == 1  # 16 windows / (2 processes x batch 8) = 1 step per epoch
@@ -166,3 +168,10 @@ def test_torchrun_train_cvae_writes_once_and_resumes_single_process(tmp_path):
     result = train_cvae(config_from_dict({**json.loads(json.dumps(dataclasses.asdict(cfg))), "epochs": 3}), corpus, run, progress=False)
     assert result.epochs == 3
     assert [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()] == [1, 2, 4]  # then 2 steps of 8
+
+
+def test_is_rank_zero_reads_the_torchrun_environment():
+    from stygaze.train.distributed import is_rank_zero
+
+    assert is_rank_zero({}) and is_rank_zero({"RANK": "0", "WORLD_SIZE": "2"})
+    assert not is_rank_zero({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"})

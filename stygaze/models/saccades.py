@@ -112,24 +112,27 @@ class SaccadeStage:
         self._age = 0.0  # time since the current fixation began (s)
         self._sacc: tuple | None = None  # (start dir, end dir, elapsed s, duration s)
 
-    def _step(self, g: tuple, phase: float = 0.5) -> tuple:
-        """Advance one frame given the desired world gaze ``g``; returns the output direction.
+    def _step(self, g: tuple, phase: float = 0.5) -> tuple[tuple, bool]:
+        """Advance one frame given the desired world gaze ``g``.
 
-        ``phase`` in [0, 1): when a saccade starts, how far into the preceding frame interval
-        it began (the camera samples a saccade at a random point of its flight).
+        Returns ``(direction, fixating)``: ``fixating`` is True when the frame continues the
+        current fixation (no fixation began, no saccade started, flew or landed), i.e. when
+        drift and VOR slip apply. ``phase`` in [0, 1): when a saccade starts, how far into
+        the preceding frame interval it began (the camera samples a saccade at a random
+        point of its flight).
         """
         c, dt = self.config, 1.0 / self.fps
         if self._hold is None:
             self._hold, self._age = g, 0.0
-            return g
+            return g, False
         if self._sacc is not None:  # a saccade in flight
             a, b, el, dur = self._sacc
             el += dt
             if el >= dur:
                 self._sacc, self._hold, self._age = None, b, el - dur
-                return b
+                return b, False
             self._sacc = (a, b, el, dur)
-            return _slerp(a, b, _minjerk(el / dur))
+            return _slerp(a, b, _minjerk(el / dur)), False
         self._age += dt
         h = self._hold
         err = math.degrees(math.acos(max(-1.0, min(1.0, h[0] * g[0] + h[1] * g[1] + h[2] * g[2]))))
@@ -137,12 +140,12 @@ class SaccadeStage:
             self.num_saccades += 1
             dur = (c.slope_ms * err + c.intercept_ms) / 1000.0
             el = phase * dt  # it began this long before the frame's sample time
-            if el >= dur:
+            if el >= dur:  # short enough to land before this frame's sample time
                 self._hold, self._age = g, el - dur
-                return g
+                return g, False
             self._sacc = (h, g, el, dur)
-            return _slerp(h, g, _minjerk(el / dur))
-        return h
+            return _slerp(h, g, _minjerk(el / dur)), False
+        return h, True
 
     def _fixational(self, h: tuple, draws: np.ndarray, head: tuple) -> tuple:
         """Advance drift + microsaccades by one frame; return ``h`` displaced by them and the VOR slip."""
@@ -156,8 +159,6 @@ class SaccadeStage:
             ang = 2.0 * math.pi * float(draws[3])
             dp, dy = dp + c.microsaccade_deg * math.sin(ang), dy + c.microsaccade_deg * math.cos(ang)
         self._drift = (dp, dy)
-        if self._head0 is None:
-            self._head0 = head
         slip = 1.0 - c.vor_gain
         dp, dy = dp + slip * (head[0] - self._head0[0]), dy + slip * (head[1] - self._head0[1])
         if dp == 0.0 and dy == 0.0:
@@ -192,9 +193,8 @@ class SaccadeStage:
                 self.reset()
                 held[t] = np.nan
                 continue
-            was_fixating = self._hold is not None and self._sacc is None
-            v = self._step((float(g[t, 0]), float(g[t, 1]), float(g[t, 2])), float(draws[t, 4]))
-            if was_fixating and self._sacc is None and self._hold is v:
+            v, fixating = self._step((float(g[t, 0]), float(g[t, 1]), float(g[t, 2])), float(draws[t, 4]))
+            if fixating:
                 v = self._fixational(v, draws[t], (float(d[t, 0]), float(d[t, 1])))  # drift, microsaccades, VOR slip
             else:
                 # a saccade (or a new fixation) re-centres the drift; VOR slip counts from here

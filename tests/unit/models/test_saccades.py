@@ -106,3 +106,20 @@ def test_bad_config_and_shapes():
     with pytest.raises(ValueError, match=r"\(n, 7\)"):
         SaccadeStage().process(np.zeros((5, 6)))
     assert SaccadeStage().process(np.zeros((0, 7))).shape == (0, 7)
+
+
+def test_vor_slip_restarts_after_a_saccade_that_lands_within_its_first_frame():
+    """A zero-duration saccade starts a new fixation: the slip counts from the head pose at landing."""
+    T = 30
+    data = np.zeros((T, 7), np.float32)
+    data[:10, 1] = np.linspace(0, 5, 10)  # head yaw 0 -> 5° during the first fixation, then still
+    data[10:, 1] = 5.0
+    data[:10, 4] = data[:10, 6] = -data[:10, 1]  # desired world gaze still ...
+    data[10:, 4] = data[10:, 6] = 5.0  # ... then 10° to the left (world)
+    cfg = SaccadeStageConfig(threshold_deg=2.0, min_fixation_s=0.0, slope_ms=0.0, intercept_ms=0.0,
+                             drift_deg=0.0, microsaccade_rate_hz=0.0, vor_gain=0.8)
+    stage = SaccadeStage(cfg)
+    world_yaw = Motion(stage.process(data)).world_gaze_angles()[:, 1]
+    assert stage.num_saccades == 1
+    assert world_yaw[9] == pytest.approx(0.2 * 5.0, abs=0.01)  # slip during the first fixation
+    assert np.allclose(world_yaw[10:], 10.0, atol=1e-3)  # the head is still from here on: no slip carried over

@@ -397,6 +397,16 @@ def _quantize16(x: np.ndarray) -> np.ndarray:
     return (np.round(x * 32767.0).astype(np.int16).astype(np.float32) / 32768.0).astype(np.float32)
 
 
+def session_seeds(corpus_seed: int, index: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    """``(speech, motion)`` seed sequences of session ``index`` of a corpus made with ``corpus_seed``.
+
+    Child ``index`` of ``SeedSequence(corpus_seed)`` (independent of how many sessions the
+    corpus has), split in two: one stream for the speech, one for the motion.
+    """
+    speech_ss, motion_ss = np.random.SeedSequence(int(corpus_seed), spawn_key=(int(index),)).spawn(2)
+    return speech_ss, motion_ss
+
+
 def synth_corpus(
     out: str | os.PathLike,
     *,
@@ -439,7 +449,6 @@ def synth_corpus(
     files = sp.list_audio_files(audio_dir) if audio_dir is not None else None
     if files is None and not sp.espeak_available():
         raise DataError("espeak-ng not found: install it (apt-get install espeak-ng) or pass --audio-dir with your own wav files")
-    seeds = np.random.SeedSequence(int(seed)).spawn(sessions)
     file_order = np.random.default_rng(np.random.SeedSequence([int(seed), 11])).permutation(len(files)) if files else None
     width = max(3, len(str(sessions - 1)))
     names: list[str] = []
@@ -449,7 +458,7 @@ def synth_corpus(
     failed = True
     try:
         for i in tqdm(range(sessions), desc="synhage", unit="session", disable=not progress):
-            speech_ss, motion_ss = seeds[i].spawn(2)
+            speech_ss, motion_ss = session_seeds(seed, i)
             srng = np.random.default_rng(speech_ss)
             if files is not None:
                 src = files[int(file_order[i % len(files)])]
@@ -486,9 +495,8 @@ def synth_corpus(
 def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | None = None) -> "Motion":
     """Re-synthesize a SynHAGE session **without the simulated tracker noise**.
 
-    :func:`synth_corpus` draws session ``i``'s motion from the seed sequence
-    ``SeedSequence(corpus_seed).spawn(...)[i]`` and adds frame-level tracker noise from its
-    own stream, so running :func:`~stygaze.data.synth.synthesize` again on the stored audio
+    :func:`synth_corpus` draws session ``i``'s motion from :func:`session_seeds` and adds
+    frame-level tracker noise from its own stream, so running :func:`~stygaze.data.synth.synthesize` again on the stored audio
     with both ``tracker_noise_*`` set to 0 gives the same session as a perfect eye tracker
     would have recorded it (everything else identical). Useful to judge generated motion
     against the physiology rather than the measurement: a 1° I-DT finds ≈ 0.9 fixation
@@ -509,7 +517,6 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
     if not (d / layout.audio).exists():
         raise DataError(f"{d}: {layout.audio} is missing")
     audio = load_audio(d / layout.audio, normalize=False)
-    parent = np.random.SeedSequence(int(meta["corpus_seed"]), spawn_key=(int(meta["session_index"]),))
-    _, motion_ss = parent.spawn(2)
+    _, motion_ss = session_seeds(meta["corpus_seed"], meta["session_index"])
     config = SynthConfig(tracker_noise_deg=0.0, tracker_noise_shared_deg=0.0)
     return synthesize(audio, seed=motion_ss, config=config).motion

@@ -152,3 +152,13 @@ def test_noise_free_motion_is_the_session_without_tracker_noise(small_corpus, tm
     (tmp_path / "s" / "style.json").write_text("{}")
     with pytest.raises(DataError, match="corpus_seed"):
         noise_free_motion(tmp_path / "s")
+
+
+def test_session_seeds_do_not_depend_on_the_corpus_size():
+    from stygaze.data.corpus import session_seeds
+
+    for i in (0, 3, 23):
+        expected = np.random.SeedSequence(7).spawn(24)[i].spawn(2)
+        got = session_seeds(7, i)
+        assert all(np.array_equal(e.generate_state(4), g.generate_state(4)) for e, g in zip(expected, got))
+    assert not np.array_equal(session_seeds(7, 1)[1].generate_state(4), session_seeds(7, 2)[1].generate_state(4))

@@ -82,34 +82,21 @@ def corpus_stats(root: str, json_path: str | None) -> int:
     sessions' audio) of a corpus, with stygaze.eval's functions."""
     from stygaze.data.corpus import Corpus
     from stygaze.data.rhythm import rhythmic_beats
+    from stygaze.data.synth import head_share_by_amplitude
     from stygaze.eval.beats import beat_alignment_score, motion_beats
     from stygaze.eval.patterns import comp_score, fix_ratio
 
     sessions = Corpus(root).sessions()
-    fixes, comps, frames, blinks, beats, heads = [], [], [], [], [], []
-    share = {"<10": [0.0, 0.0], "10-20": [0.0, 0.0], ">=20": [0.0, 0.0]}
+    fixes, comps, frames, blinks, beats, heads, pairs = [], [], [], [], [], [], []
     for s in sessions:
         m = s.load_motion()
-        ev = s.load_events() or {}
+        pairs.append((m, s.load_events() or {}))
         fixes.append(fix_ratio(m))
         comps.append(comp_score(m))
         frames.append(len(m))
         blinks.append(int((np.diff((m.blink > 0.5).astype(int)) == 1).sum()))
         beats.append(rhythmic_beats(s.load_audio(normalize=False))[0])  # = stygaze.eval.beats.audio_beats (tested)
         heads.append(motion_beats(m.head))
-        wg, head = m.world_gaze_angles(), m.head[:, :2]
-        sac = ev.get("saccades", {})
-        for on, kind in zip(sac.get("onset_s", []), sac.get("kind", [])):
-            f0 = int(np.floor(on * 25))
-            if kind != "primary" or f0 < 1 or f0 + 15 >= len(m):
-                continue
-            dg = wg[f0 + 5] - wg[f0]
-            amp = float(np.linalg.norm(dg))
-            if amp < 1.0:
-                continue
-            key = "<10" if amp < 10 else ("10-20" if amp < 20 else ">=20")
-            share[key][0] += float((head[f0 + 15] - head[f0]) @ (dg / amp))
-            share[key][1] += amp
     n = len(sessions)
     gt = [beat_alignment_score(beats[i], heads[i]) for i in range(n)]
     ctrl = [np.mean([beat_alignment_score(beats[j], heads[i]) for j in range(n) if j != i]) for i in range(n)]
@@ -121,7 +108,7 @@ def corpus_stats(root: str, json_path: str | None) -> int:
         "fix_ratio_range": [round(min(fixes), 3), round(max(fixes), 3)],
         "comp_score_mean": round(float(np.mean(comps)), 3),
         "blinks_per_min": round(sum(blinks) / minutes, 1),
-        "head_share_by_amplitude": {k: round(v[0] / v[1], 3) if v[1] else None for k, v in share.items()},
+        "head_share_by_amplitude": {k: None if v is None else round(v, 3) for k, (v, _) in head_share_by_amplitude(pairs).items()},
         "bas_head_own_audio": round(float(np.mean(gt)), 3),
         "bas_head_other_audio": round(float(np.mean(ctrl)), 3),
         "bas_own_above_other_sessions": int(np.sum(np.array(gt) > np.array(ctrl))),

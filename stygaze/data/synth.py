@@ -898,3 +898,38 @@ def procedural_generate(
         labelled ``events``.
     """
     return synthesize(audio, style=style or SynthStyle(), seed=0 if seed is None else seed).motion
+
+
+def head_share_by_amplitude(sessions) -> dict[str, tuple[float | None, int]]:
+    """How much of each primary gaze shift the head carries, pooled by shift amplitude.
+
+    For every ``primary`` saccade in the events (onset frame f0 ≥ 1 with 15 frames after it),
+    the world-gaze shift over 0.2 s (frames f0 → f0+5) gives the direction and amplitude A
+    (shifts under 1° are skipped); the head's (pitch, yaw) displacement along that direction
+    over 0.6 s (f0 → f0+15) is pooled per amplitude bin (< 10°, 10–20°, ≥ 20°) and divided by
+    the pooled amplitudes.
+
+    Args:
+        sessions: iterable of ``(motion, events)`` pairs (25 fps :class:`Motion`, the
+            ``events`` dict of :class:`SynthResult` / ``events.json``).
+
+    Returns:
+        ``{"<10" | "10-20" | ">=20": (share or None when the bin is empty, number of shifts)}``.
+    """
+    pooled = {"<10": [0.0, 0.0, 0], "10-20": [0.0, 0.0, 0], ">=20": [0.0, 0.0, 0]}  # along, amplitude, count
+    for m, events in sessions:
+        sac = (events or {}).get("saccades", {})
+        wg, head = m.world_gaze_angles(), m.head[:, :2]
+        for on, kind in zip(sac.get("onset_s", []), sac.get("kind", [])):
+            f0 = int(np.floor(on * 25))
+            if kind != "primary" or f0 < 1 or f0 + 15 >= len(m):
+                continue
+            dg = wg[f0 + 5] - wg[f0]
+            amp = float(np.linalg.norm(dg))
+            if amp < 1.0:
+                continue
+            b = pooled["<10" if amp < 10 else ("10-20" if amp < 20 else ">=20")]
+            b[0] += float((head[f0 + 15] - head[f0]) @ (dg / amp))
+            b[1] += amp
+            b[2] += 1
+    return {k: (along / amp if amp else None, n) for k, (along, amp, n) in pooled.items()}

@@ -12,6 +12,7 @@ from stygaze.data.synth import (
     GESTURE_LABELS,
     SynthConfig,
     SynthStyle,
+    head_share_by_amplitude,
     procedural_generate,
     superpose,
     synthesize,
@@ -191,38 +192,17 @@ def test_saccades_follow_the_main_sequence(corpus_results):
     assert np.median(big) / np.median(small) < np.median(sac[sac[:, 0] >= 12, 0]) / np.median(sac[sac[:, 0] < 6, 0])
 
 
-def _head_share_by_amplitude(results):
-    """Head displacement along each primary gaze shift over 0.6 s / the shift's amplitude,
-    pooled in amplitude bins (< 10°, 10–20°, ≥ 20°) → {bin: (share, count)}."""
-    bins = {"small": [[], []], "mid": [[], []], "large": [[], []]}
-    for r in results:
-        m = r.motion
-        wg, head = m.world_gaze_angles(), m.head[:, :2]
-        for on, kind in zip(r.events["saccades"]["onset_s"], r.events["saccades"]["kind"]):
-            f0 = int(np.floor(on * 25))
-            if kind != "primary" or f0 < 1 or f0 + 15 >= len(m):
-                continue
-            dg = wg[f0 + 5] - wg[f0]
-            amp = float(np.linalg.norm(dg))
-            if amp < 1.0:
-                continue
-            along = float((head[f0 + 15] - head[f0]) @ (dg / amp))
-            key = "small" if amp < 10 else ("mid" if amp < 20 else "large")
-            bins[key][0].append(along)
-            bins[key][1].append(amp)
-    return {k: (np.sum(v[0]) / max(np.sum(v[1]), 1e-9), len(v[0])) for k, v in bins.items()}
-
-
 def test_head_share_increases_with_amplitude(speechlike_audio):
     """Measured on the 25 fps motion; a speaker who averts gaze often and far, so that there
     are enough large shifts."""
     audio = _tile(speechlike_audio, 120)
     style = dataclasses.replace(SynthStyle(), aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_amplitude_deg=24.0)
-    share = _head_share_by_amplitude([synthesize(audio, style=style, seed=s) for s in (0, 1)])
+    results = [synthesize(audio, style=style, seed=s) for s in (0, 1)]
+    share = head_share_by_amplitude((r.motion, r.events) for r in results)
     assert all(n >= 8 for _, n in share.values()), share
-    assert share["small"][0] < 0.2
-    assert share["small"][0] < share["mid"][0] < share["large"][0], share
-    assert share["large"][0] > share["small"][0] + 0.2, share
+    assert share["<10"][0] < 0.2
+    assert share["<10"][0] < share["10-20"][0] < share[">=20"][0], share
+    assert share[">=20"][0] > share["<10"][0] + 0.2, share
 
 
 def test_vor_keeps_world_gaze_still_during_head_motion(corpus_results):

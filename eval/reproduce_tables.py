@@ -174,6 +174,20 @@ def spec_of(kind: str, config_dict: dict, data: Path) -> dict:
     return {"kind": kind, "config": config_dict, "data": str(data.resolve())}
 
 
+def train_or_reuse(run_dir: Path, spec: dict, fresh: bool, name: str, label: str, train) -> None:
+    """Reuse ``run_dir`` if it holds a finished run of ``spec``, else call ``train()``;
+    records ``name`` in REUSED or TRAINED and logs what happened under ``label``."""
+    t0 = time.monotonic()
+    if prepare_run(run_dir, spec, fresh):
+        log(f"reusing {run_dir}")
+        REUSED.append(name)
+        return
+    TRAINED.append(name)
+    log(f"training {label} -> {run_dir}")
+    train()
+    log(f"  {label} done in {time.monotonic() - t0:.0f} s")
+
+
 def prepare_run(run_dir: Path, spec: dict, fresh: bool) -> bool:
     """True when ``run_dir`` holds a finished run of exactly ``spec`` (reuse it)."""
     spec_file = run_dir / "spec.json"
@@ -213,15 +227,8 @@ def train_all(args, settings: dict, data: Path, runs: Path) -> dict[str, Path]:
         scfg = StyleRunConfig(cfg.style_encoder, cfg.style_train)
         run_dir = runs / srun
         spec = spec_of("style", dataclasses.asdict(scfg), data)
-        t0 = time.monotonic()
-        if prepare_run(run_dir, spec, args.fresh):
-            log(f"reusing {run_dir}")
-            REUSED.append(srun)
-        else:
-            TRAINED.append(srun)
-            log(f"training style encoder {srun} -> {run_dir}")
-            train_style(scfg, data, run_dir, progress=False)
-            log(f"  {srun} done in {time.monotonic() - t0:.0f} s")
+        train_or_reuse(run_dir, spec, args.fresh, srun, f"style encoder {srun}",
+                       lambda: train_style(scfg, data, run_dir, progress=False))
         style_best[srun] = run_dir / "best"
     best: dict[str, Path] = {}
     for row in rows:
@@ -230,15 +237,8 @@ def train_all(args, settings: dict, data: Path, runs: Path) -> dict[str, Path]:
         run_dir = runs / folder
         spec = spec_of("generator", dataclasses.asdict(cfg), data)
         spec["style_encoder_run"] = srun
-        t0 = time.monotonic()
-        if prepare_run(run_dir, spec, args.fresh):
-            log(f"reusing {run_dir}")
-            REUSED.append(folder)
-        else:
-            TRAINED.append(folder)
-            log(f"training {row} -> {run_dir}")
-            train_generator(cfg, data, run_dir, style_encoder=style_best[srun] if srun else None, progress=False)
-            log(f"  {row} done in {time.monotonic() - t0:.0f} s")
+        train_or_reuse(run_dir, spec, args.fresh, folder, row,
+                       lambda: train_generator(cfg, data, run_dir, style_encoder=style_best[srun] if srun else None, progress=False))
         best[row] = run_dir / "best"
     best["_eval_encoder"] = style_best[EVAL_ENCODER]
     return best

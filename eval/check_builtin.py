@@ -92,6 +92,11 @@ def main(argv=None) -> int:
     chans = (list(range(7)), [3, 4, 5, 6], [0, 1, 2])
     t0 = time.time()
 
+    def saccadic_share(m):
+        """Share of frame steps whose world gaze moves more than 2° (50 °/s at 25 fps: saccades)."""
+        step = np.linalg.norm(np.diff(m.world_gaze_angles(), axis=0), axis=1)
+        return float(np.mean(step[np.isfinite(step)] > 2.0))
+
     def audio_dependence(m, ev):
         p = m.data[:, 0].astype(np.float64)
         idx = np.round(np.asarray(ev["stress_s"]) * 25).astype(int)
@@ -112,8 +117,7 @@ def main(argv=None) -> int:
         acc[row].add(pred, gt, audio, name=name)
         clean[row].add(pred, clean_gt, name=name)
         bas[row].append([beat_alignment_score(beats, motion_beats(pred.data[:, c])) for c in chans])
-        step = np.linalg.norm(np.diff(pred.world_gaze_angles(), axis=0), axis=1)
-        fast[row].append(float(np.mean(step[np.isfinite(step)] > 2.0)))
+        fast[row].append(saccadic_share(pred))
         if ev is not None:
             dep[row].append(audio_dependence(pred, ev))
 
@@ -121,20 +125,19 @@ def main(argv=None) -> int:
         ev = json.loads((data / name / "events.json").read_text())
         beats = audio_beats(audio, SAMPLE_RATE)
         other = np.resize(sessions[(i + 1) % len(sessions)][1], len(audio))
-        ref = gt.slice(0, min(len(gt), int(args.ref_seconds * 25)))
+        ref_style = pipe.extract_style(gt.slice(0, min(len(gt), int(args.ref_seconds * 25))))
         for seed in range(args.seeds):
             kw = dict(seed=seed, temperature=args.temperature)
             for row, pred in (
                 ("neutral", pipe.generate(audio, sr=SAMPLE_RATE, **kw)),
-                ("style", pipe.generate(audio, sr=SAMPLE_RATE, style=pipe.extract_style(ref), **kw)),
+                ("style", pipe.generate(audio, sr=SAMPLE_RATE, style=ref_style, **kw)),
                 ("shuffled", pipe.generate(other, sr=SAMPLE_RATE, **kw)),
             ):
                 add(row, pred, gt, clean_gt, audio, beats, name, ev)
                 add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed)), gt, clean_gt, audio, beats, name)
             add("procedural", procedural_generate(audio, seed=seed), gt, clean_gt, audio, beats, name, ev)
         add("gt", gt, gt, clean_gt, audio, beats, name, ev)
-        step = np.linalg.norm(np.diff(clean_gt.world_gaze_angles(), axis=0), axis=1)
-        fast_clean.append(float(np.mean(step[np.isfinite(step)] > 2.0)))
+        fast_clean.append(saccadic_share(clean_gt))
         other_beats = audio_beats(other, SAMPLE_RATE)
         bas["gt, other audio"].append([beat_alignment_score(other_beats, motion_beats(gt.data[:, c])) for c in chans])
     rows.remove("gt, other audio")

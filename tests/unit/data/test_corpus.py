@@ -152,6 +152,9 @@ def test_noise_free_motion_is_the_session_without_tracker_noise(small_corpus, tm
     (tmp_path / "s" / "style.json").write_text("{}")
     with pytest.raises(DataError, match="corpus_seed"):
         noise_free_motion(tmp_path / "s")
+    (tmp_path / "s" / "style.json").write_text('{"corpus_seed": 0, "session_index": 1}')
+    with pytest.raises(DataError, match="audio.wav is missing"):
+        noise_free_motion(tmp_path / "s")
 
 
 def test_session_seeds_do_not_depend_on_the_corpus_size():

@@ -11,6 +11,9 @@ every seed it generates motion from the session's audio with
   (a reference clip of that speaker; the metrics still cover the whole session),
 - ``shuffled``: the neutral style but *another session's* audio (tiled to length), the
   control for "audio matters": its BAS is computed against the real audio,
+- ``stream`` / ``stream, shuffled`` (models with a beat channel only): as ``neutral`` /
+  ``shuffled`` but with the causal beat tracker a stream uses (``online_beats=True``, equal
+  to :meth:`StyGazeTalk.stream` output),
 
 each raw and through the saccade stage (``+sacc``, :mod:`stygaze.models.saccades`), plus
 the ``procedural`` SynHAGE baseline (mid-range style) and the ground truth itself (``gt``;
@@ -19,17 +22,22 @@ chance level of BAS on this corpus).
 
 **Audio dependence**, beyond BAS (whose margin is small even for the ground truth: compare
 ``gt`` with ``gt, other audio``), from the session's speech events (``events.json``):
-``nod`` = the stress-locked head-pitch dip (degrees; the average head pitch after each
-stressed syllable relative to 80 ms before it, its minimum over the next 0.5 s; SynHAGE
-nods down on stresses), ``speak/listen`` = mean head speed while the person speaks divided
-by that while they listen. With shuffled audio both should fall towards the no-coupling
-level (nod ≈ 0, ratio ≈ 1).
+the stress-locked head pitch (the mean over stressed syllables of the head pitch in
+±0.6 s around each, every window minus its own mean; SynHAGE nods on stresses, and as they
+come about every 0.45 s the ground truth's curve oscillates): its peak-to-peak (degrees)
+and its correlation with the ground truth's curve of the same session; ``speak/listen`` =
+mean head speed while the person speaks divided by that while they listen. With shuffled
+audio they should fall towards the no-coupling level (small peak-to-peak, correlation ≈ 0,
+ratio ≈ 1).
 
 Pattern metrics (FixRatio, CompScore, Sim) are pooled per row, against the corpus ground
 truth (with the simulated eye-tracker noise) and against the **noise-free** ground truth
 (:func:`stygaze.data.corpus.noise_free_motion`: the same sessions re-synthesized without
 tracker noise). MAE and BAS are pooled too; BAS also gets a standard error over the
-(session, seed) runs, because differences of ±0.01 are within noise on a few sessions.
+(session, seed) runs, because differences of ±0.01 are within noise on a few sessions, and
+the own-minus-other-audio BAS difference is reported paired over the same runs.
+**Posture transfer**: over sessions, the correlation between the speaker's mean world-gaze
+pitch / head roll / head pitch and the generated ones (style row, seed 0).
 """
 
 from __future__ import annotations
@@ -83,10 +91,13 @@ def main(argv=None) -> int:
         audio = np.resize(load_audio(data / n / "audio.wav"), len(gt) * 640)  # exact length
         sessions.append((n, audio, gt, noise_free_motion(data / n)))
     rows = ["neutral", "neutral+sacc", "style", "style+sacc", "shuffled", "shuffled+sacc", "procedural", "gt", "gt, other audio"]
+    beat_model = pipe.model.generator.config.beat_feature
+    if beat_model:  # what a stream gives: the causal beat tracker instead of the whole clip's beats
+        rows[6:6] = ["stream", "stream, shuffled"]
     acc = {r: EvalAccumulator() for r in rows}
     clean = {r: EvalAccumulator() for r in rows}
     bas = {r: [] for r in rows}  # per run: (all, gaze, head)
-    dep = {r: [] for r in rows}  # per run: (stress-locked nod dip, speak/listen head speed ratio)
+    dep = {r: [] for r in rows}  # per run: (stress-locked pitch peak-to-peak, speak/listen head speed ratio, correlation with the GT curve)
     fast_clean = []
     fast = {r: [] for r in rows}  # per run: share of frames whose world gaze moves > 2°/frame (50 °/s: saccades)
     chans = (list(range(7)), [3, 4, 5, 6], [0, 1, 2])
@@ -97,11 +108,22 @@ def main(argv=None) -> int:
         step = np.linalg.norm(np.diff(m.world_gaze_angles(), axis=0), axis=1)
         return float(np.mean(step[np.isfinite(step)] > 2.0))
 
-    def audio_dependence(m, ev):
+    def stress_curve(m, ev):
+        """Mean head pitch around stressed syllables (±0.6 s, each window minus its own mean)."""
         p = m.data[:, 0].astype(np.float64)
+        w = np.arange(-15, 16)
         idx = np.round(np.asarray(ev["stress_s"]) * 25).astype(int)
-        idx = idx[(idx >= 2) & (idx + 13 <= len(p))]
-        nod = float(np.min(np.mean([p[i : i + 13] - p[i - 2] for i in idx], axis=0))) if len(idx) else float("nan")
+        idx = idx[(idx + w[0] >= 0) & (idx + w[-1] < len(p))]
+        if not len(idx):
+            return np.full(len(w), np.nan)
+        win = p[idx[:, None] + w[None, :]]
+        return np.nanmean(win - np.nanmean(win, axis=1, keepdims=True), axis=0)
+
+    def audio_dependence(m, ev, gt_curve):
+        p = m.data[:, 0].astype(np.float64)
+        curve = stress_curve(m, ev)
+        nod = float(np.ptp(curve))
+        corr = float(np.corrcoef(curve, gt_curve)[0, 1]) if np.isfinite(curve).all() and np.isfinite(gt_curve).all() else float("nan")
         speed = np.r_[0.0, np.linalg.norm(np.diff(m.data[:, :3], axis=0), axis=1)]
         t = np.arange(len(p)) / 25.0
         def mask(spans):
@@ -111,7 +133,7 @@ def main(argv=None) -> int:
             return out
         speak, listen = mask(ev["utterances"]), mask(ev["listening"])
         ratio = float(speed[speak].mean() / speed[listen].mean()) if speak.any() and listen.any() else float("nan")
-        return [nod, ratio]
+        return [nod, ratio, corr]
 
     def add(row, pred, gt, clean_gt, audio, beats, name, ev=None):
         acc[row].add(pred, gt, audio, name=name)
@@ -119,7 +141,13 @@ def main(argv=None) -> int:
         bas[row].append([beat_alignment_score(beats, motion_beats(pred.data[:, c])) for c in chans])
         fast[row].append(saccadic_share(pred))
         if ev is not None:
-            dep[row].append(audio_dependence(pred, ev))
+            dep[row].append(audio_dependence(pred, ev, stress_curve(gt, ev)))
+
+    posture = []  # per session (seed 0, style row): GT and generated means of world-gaze pitch, head roll, head pitch
+
+    def posture_means(m):
+        d = m.data.astype(np.float64)
+        return [float(np.nanmean(m.world_gaze_angles()[:, 0])), float(np.nanmean(d[:, 2])), float(np.nanmean(d[:, 0]))]
 
     for i, (name, audio, gt, clean_gt) in enumerate(sessions):
         ev = json.loads((data / name / "events.json").read_text())
@@ -134,7 +162,12 @@ def main(argv=None) -> int:
                 ("shuffled", pipe.generate(other, sr=SAMPLE_RATE, **kw)),
             ):
                 add(row, pred, gt, clean_gt, audio, beats, name, ev)
+                if row == "style" and seed == 0:
+                    posture.append(posture_means(gt) + posture_means(pred))
                 add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed)), gt, clean_gt, audio, beats, name)
+            if beat_model:
+                add("stream", pipe.generate(audio, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, ev)
+                add("stream, shuffled", pipe.generate(other, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, ev)
             add("procedural", procedural_generate(audio, seed=seed), gt, clean_gt, audio, beats, name, ev)
         add("gt", gt, gt, clean_gt, audio, beats, name, ev)
         fast_clean.append(saccadic_share(clean_gt))
@@ -150,9 +183,10 @@ def main(argv=None) -> int:
                       "bas_runs_se": (b.std(0, ddof=1) / np.sqrt(len(b))).tolist() if len(b) > 1 else [0.0] * 3}
         if dep[r]:
             d = np.asarray(dep[r])
-            results[r]["audio_dependence"] = {"nod_deg": float(np.nanmean(d[:, 0])), "speak_listen_ratio": float(np.nanmean(d[:, 1])),
-                                              "nod_se": float(np.nanstd(d[:, 0], ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0,
-                                              "ratio_se": float(np.nanstd(d[:, 1], ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0}
+            se = np.nanstd(d, axis=0, ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.zeros(3)
+            results[r]["audio_dependence"] = {"nod_p2p_deg": float(np.nanmean(d[:, 0])), "speak_listen_ratio": float(np.nanmean(d[:, 1])),
+                                              "nod_corr_gt": float(np.nanmean(d[:, 2])), "nod_se": float(se[0]), "ratio_se": float(se[1]),
+                                              "corr_se": float(se[2])}
     b = np.asarray(bas["gt, other audio"])
     results["gt, other audio"] = {"bas_runs_mean": b.mean(0).tolist(),
                                   "bas_runs_se": (b.std(0, ddof=1) / np.sqrt(len(b))).tolist() if len(b) > 1 else [0.0] * 3}
@@ -176,15 +210,31 @@ def main(argv=None) -> int:
             f"| {r} | {f(p['fix_ratio_pred'])} | {f(p['comp_pred'])} | {f(p['sim'])} | {f(c['sim'])} | {res['saccadic_frames']:.3f} | "
             f"{f(res['all']['mae'], '.2f')} / {f(res['gaze']['mae'], '.2f')} / {f(res['head']['mae'], '.2f')} | {basc} |"
         )
+    # audio matters: BAS with the session's own audio minus with another session's audio, paired over (session, seed) runs
+    lines += ["", "| paired BAS difference (own − other audio) | all | gaze | head |", "|---|---|---|---|"]
+    pairs = [("neutral", "shuffled"), ("stream", "stream, shuffled")] if beat_model else [("neutral", "shuffled")]
+    for a, b in pairs:
+        d = np.asarray(bas[a]) - np.asarray(bas[b])
+        se = d.std(0, ddof=1) / np.sqrt(len(d)) if len(d) > 1 else np.zeros(3)
+        results.setdefault("paired_bas_difference", {})[f"{a} - {b}"] = {"mean": d.mean(0).tolist(), "se": se.tolist()}
+        lines.append(f"| {a} − {b} | " + " | ".join(f"{m:+.3f} ± {e:.3f}" for m, e in zip(d.mean(0), se)) + " |")
+    if len(posture) >= 3:  # style transfer of posture: across sessions, does the generated pose follow the speaker's?
+        P = np.asarray(posture)
+        corr = {k: float(np.corrcoef(P[:, j], P[:, j + 3])[0, 1]) for j, k in enumerate(("gaze_pitch", "head_roll", "head_pitch"))}
+        results["posture_corr_style"] = corr
+        lines += ["", "Posture transfer (style row, seed 0; correlation over sessions between the speaker's and the generated mean): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in corr.items()) + "."]
     gtp, gtc = results["gt"]["pattern"], results["gt"]["pattern_noise_free"]
     lines.append("")
     lines.append(f"Ground truth: FixRatio {gtp['fix_ratio_gt']:.3f}, CompScore {gtp['comp_gt']:.3f} (with tracker noise); "
                  f"noise-free FixRatio {gtc['fix_ratio_gt']:.3f}, CompScore {gtc['comp_gt']:.3f}, frames > 50 °/s {np.mean(fast_clean):.3f}.")
-    lines += ["", "| row | stress-locked nod (°) | head speed speaking / listening |", "|---|---|---|"]
+    lines += ["", "| row | stress-locked head pitch: peak-to-peak (°) | its correlation with the GT's curve | head speed speaking / listening |",
+              "|---|---|---|---|"]
     for r, res in results.items():
-        d = res.get("audio_dependence")
+        d = res.get("audio_dependence") if isinstance(res, dict) else None
         if d:
-            lines.append(f"| {r} | {d['nod_deg']:.3f} ± {d['nod_se']:.3f} | {d['speak_listen_ratio']:.2f} ± {d['ratio_se']:.2f} |")
+            lines.append(f"| {r} | {d['nod_p2p_deg']:.3f} ± {d['nod_se']:.3f} | {d['nod_corr_gt']:.2f} ± {d['corr_se']:.2f} | "
+                         f"{d['speak_listen_ratio']:.2f} ± {d['ratio_se']:.2f} |")
     table = "\n".join(lines)
     print(table)
     if args.json:

@@ -170,6 +170,23 @@ def run_config(stem: str, audio: str, settings: dict, seed: int, threads: int, e
     return cfg
 
 
+def without_new_defaults(spec: dict, old: dict) -> dict:
+    """``spec`` without the generator-config fields that ``old`` lacks when they hold their defaults.
+
+    A run made before a config field existed behaved as that field's default does (e.g.
+    ``beat_feature: false``), so it is still a run of ``spec``.
+    """
+    from stygaze.models.generator import GeneratorConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(GeneratorConfig) if f.default is not dataclasses.MISSING}
+    new_gen = spec.get("config", {}).get("generator")
+    old_gen = old.get("config", {}).get("generator")
+    if not isinstance(new_gen, dict) or not isinstance(old_gen, dict):
+        return spec
+    gen = {k: v for k, v in new_gen.items() if k in old_gen or k not in defaults or v != defaults[k]}
+    return {**spec, "config": {**spec["config"], "generator": gen}}
+
+
 def spec_of(kind: str, config_dict: dict, data: Path) -> dict:
     return {"kind": kind, "config": config_dict, "data": str(data.resolve())}
 
@@ -193,6 +210,8 @@ def prepare_run(run_dir: Path, spec: dict, fresh: bool) -> bool:
     spec_file = run_dir / "spec.json"
     if run_dir.exists():
         old = json.loads(spec_file.read_text()) if spec_file.exists() else None
+        if old != spec and old is not None and without_new_defaults(spec, old) == old:
+            spec = old  # only config fields added since (at their defaults, which keep the old behaviour) differ
         if old != spec:
             if not fresh:
                 fail(f"{run_dir} holds a run with different settings; pass --fresh to retrain it or choose another --runs folder")

@@ -47,7 +47,10 @@ so the delay between hearing audio frame ``t`` and emitting motion frame ``t`` i
 built-in model: M = 20, N = 10 -> 29 frames = 1.16 s). With ``normalize=False`` on both
 sides a stream's output equals :meth:`StyGazeTalk.generate`'s; with ``normalize=True`` the
 stream normalises by the running mean/std of the audio received so far (the offline call
-by the whole clip's), so the two differ slightly.
+by the whole clip's), so the two differ slightly. A model with a beat channel
+(``beat_feature``, the built-in one) computes its beats causally in a stream
+(:class:`~stygaze.data.rhythm.OnlineBeats`): the stream then equals
+``generate(..., online_beats=True)``, not the default ``generate`` (whole-clip beats).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ import torch
 import torch.nn.functional as F
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
+from stygaze.data.rhythm import OnlineBeats
 from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.models.generator import NoiseSource, StyGazeTalkModel
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
@@ -325,6 +329,7 @@ class StyGazeTalk:
         normalize: bool = True,
         temperature: float | None = None,
         saccades=False,
+        online_beats: bool = False,
     ) -> Motion:
         """Speech -> gaze and head motion.
 
@@ -342,6 +347,9 @@ class StyGazeTalk:
                 (:mod:`stygaze.models.saccades`): fixations held in world coordinates and
                 main-sequence saccades instead of the regressor's smooth drift. True = the
                 default :class:`~stygaze.models.saccades.SaccadeStageConfig`, or give one.
+            online_beats: models with a beat channel (``beat_feature``) only: use the causal
+                beat tracker a stream uses (:class:`~stygaze.data.rhythm.OnlineBeats`) instead
+                of the whole clip's beats, so the result equals :meth:`stream`'s output.
 
         Returns:
             :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees.
@@ -352,7 +360,7 @@ class StyGazeTalk:
         style_t = self.resolve_style(style)
         samples = self._audio(audio, sr, normalize)
         gen = self.model.generator
-        feats = gen.audio.features(samples).to(gen.motion_mean.device)  # (T, F)
+        feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
         return Motion(self._to_degrees(pred, head_scale, gaze_scale, stage))
@@ -416,6 +424,11 @@ class MotionStream:
         self._n_fft = c.n_fft
         self.noise: NoiseSource | None = None
         self.stage = None  # SaccadeStage or None
+        gc = self.gen.config
+        # beat-channel models: the causal tracker on the encoder's onset column (see OnlineBeats)
+        self._beats = OnlineBeats(gc.M, gc.N, gc.beat_context) if gc.beat_feature else None
+        self._onset = np.zeros(0, np.float32)  # onset column of every frame so far (beat models)
+        self._beat = np.zeros(0, np.float32)  # decided beat-channel values
 
     @property
     def latency_frames(self) -> int:
@@ -485,18 +498,26 @@ class MotionStream:
         feats, self._prev_logmel = self.enc.frames_features(self._buf, avail, self._prev_logmel)
         self._feats.append(feats)
         self._feat_count += avail
+        if self._beats is not None:
+            self._onset = np.concatenate([self._onset, feats[:, self.enc.onset_column].numpy()])
         self._buf = self._buf[avail * HOP :]
         self._buf_start_frame += avail
 
     def _features(self, a: int, b: int) -> torch.Tensor:
         if len(self._feats) > 1:
             self._feats = [torch.cat(self._feats)]
-        return self._feats[0][a - self._feat_offset : b - self._feat_offset]
+        f = self._feats[0][a - self._feat_offset : b - self._feat_offset]
+        if self._beats is None:
+            return f
+        return torch.cat([f, torch.from_numpy(self._beat[a:b])[:, None]], dim=1)
 
     @torch.no_grad()
     def _generate(self, final: bool) -> np.ndarray:
         c = self.owner.config
         outs = []
+        if self._beats is not None:
+            new = self._beats.update(self._onset, self._feat_count, final=final)
+            self._beat = np.concatenate([self._beat, new])
         while True:
             t = self._steps * c.N
             if final:

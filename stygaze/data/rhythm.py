@@ -136,12 +136,17 @@ def _localmax(x: np.ndarray) -> np.ndarray:
     return (x > xp[:-2]) & (x >= xp[2:])
 
 
-def beat_track(onset: np.ndarray, *, bpm: float | None = None, tightness: float = 100.0, trim: bool = True) -> np.ndarray:
+def beat_track(
+    onset: np.ndarray, *, bpm: float | None = None, tightness: float = 100.0, trim: bool = True, open_end: bool = False
+) -> np.ndarray:
     """Beat frames as ``librosa.beat.beat_track(onset_envelope=onset, sr=16000, hop_length=640)[1]``.
 
     Args:
         onset: ``(T,)`` onset envelope at 25 fps (float32, as :func:`onset_strength` gives).
         bpm: tempo; estimated with :func:`estimate_tempo` when None.
+        trim: drop weak leading / trailing beats (librosa's default).
+        open_end: the envelope continues after its last frame (online use): the last frame's
+            cumulative score is incomplete, so it cannot be picked as the last beat.
 
     Returns:
         ``(B,)`` int64 frame indices.
@@ -181,6 +186,8 @@ def beat_track(onset: np.ndarray, *, bpm: float | None = None, tightness: float 
     back[: int(strong[0]) if len(strong) else N] = -1
     # last beat: the latest local maximum of the cumulative score above half their median
     peaks = _localmax(cum)
+    if open_end and N > 1:
+        peaks[-1] = False
     threshold = 0.5 * float(np.median(cum[peaks])) if peaks.any() else 0.0
     cand = np.flatnonzero(peaks & (cum >= threshold))
     tail = int(cand[-1]) if len(cand) else N - 1
@@ -216,3 +223,88 @@ def rhythmic_beats(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(max(1, y.size // HOP), np.float32)
     onset = onset_strength(y)
     return beat_track(onset), onset
+
+
+# --------------------------------------------------------------------------------------
+# beat channel: a generator input feature (the "beat one-hot" of AIST++/FACT music features)
+# --------------------------------------------------------------------------------------
+BEAT_WIDTH = 2  # frames either side of a beat that get a Gaussian bump exp(−k²/2)
+
+
+def beat_channel(beats: np.ndarray, num_frames: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """``(hi − lo,)`` float32 channel for frames ``[lo, hi)``: 1 on a beat, ``exp(−k²/2)`` k frames away (|k| ≤ 2).
+
+    Args:
+        beats: beat frame indices (any frame, also outside ``[lo, hi)``).
+        num_frames: clip length in frames (``hi`` defaults to it).
+    """
+    hi = num_frames if hi is None else hi
+    out = np.zeros(max(0, hi - lo), np.float32)
+    for b in np.asarray(beats, np.int64).reshape(-1):
+        for k in range(-BEAT_WIDTH, BEAT_WIDTH + 1):
+            j = int(b) + k
+            if lo <= j < hi:
+                out[j - lo] = max(out[j - lo], np.float32(np.exp(-0.5 * k * k)))
+    return out
+
+
+def clip_beat_channel(audio: np.ndarray, num_frames: int) -> np.ndarray:
+    """``(num_frames,)`` beat channel of a whole clip from the global beat tracker.
+
+    The beats are those of :func:`rhythmic_beats` (librosa's tracker on librosa's onset
+    envelope): the same definition the BAS metric and SynHAGE's stressed syllables use. It
+    needs the whole clip (the tracker's dynamic programme is resolved backwards from the
+    end), so streaming uses :class:`OnlineBeats` instead.
+    """
+    beats, _ = rhythmic_beats(audio)
+    return beat_channel(beats, num_frames)
+
+
+class OnlineBeats:
+    """A causal approximation of the beat channel, for streaming.
+
+    Frames are decided in blocks that end at ``first, first + step, first + 2·step, …``
+    (a generator's window ends: ``M, M + N, …``). A block's beats are those of
+    :func:`beat_track` (no trimming) run on the last ``context`` onset values up to the block
+    end, so a frame is decided with 0..step−1 frames of look-ahead and never changes after.
+    The result depends only on the onset values, not on how they arrive (chunking).
+
+    Args:
+        first: end of the first block (frames ``[0, first)``).
+        step: frames per later block.
+        context: onset frames the tracker sees (≥ 2·step).
+    """
+
+    def __init__(self, first: int, step: int, context: int = 150):
+        if first < 1 or step < 1 or context < 2 * step:
+            raise ValueError(f"OnlineBeats needs first ≥ 1, step ≥ 1, context ≥ 2·step; got {first}, {step}, {context}")
+        self.first, self.step, self.context = int(first), int(step), int(context)
+        self.decided = 0  # frames [0, decided) have a value
+        self._next_end = self.first
+
+    def update(self, onset: np.ndarray, available: int, final: bool = False) -> np.ndarray:
+        """Values for the frames newly decided with onset frames ``[0, available)`` known.
+
+        Args:
+            onset: ``(≥ available,)`` onset envelope of the clip so far (index = frame).
+            available: frames of onset known; with ``final`` the clip ends there and the
+                last (partial) block is decided too.
+
+        Returns:
+            ``(k,)`` float32 values for frames ``[decided_before, decided_before + k)``.
+        """
+        out = []
+        while self.decided < available and (self._next_end <= available or final):
+            e = min(self._next_end, available)
+            ctx = np.asarray(onset[max(0, e - self.context) : e], np.float32)
+            beats = beat_track(ctx, trim=False, open_end=True) + max(0, e - self.context) if ctx.any() else np.zeros(0, np.int64)
+            out.append(beat_channel(beats, e, self.decided, e))
+            self.decided = e
+            self._next_end += self.step
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def online_beat_channel(onset: np.ndarray, first: int, step: int, context: int = 150) -> np.ndarray:
+    """``(T,)`` :class:`OnlineBeats` channel of a whole onset envelope (what a stream computes)."""
+    onset = np.asarray(onset, np.float32).reshape(-1)
+    return OnlineBeats(first, step, context).update(onset, len(onset), final=True)

@@ -131,6 +131,11 @@ class MelEncoder(nn.Module):
         return f"mel-v1:n_mels={c.n_mels},n_fft={c.n_fft},hop={HOP},f0={c.f0_min:g}-{c.f0_max:g}"
 
     @property
+    def onset_column(self) -> int:
+        """Index of the onset-strength column in :meth:`features`."""
+        return self.config.n_mels + 1
+
+    @property
     def left_pad(self) -> int:
         """Zeros put before sample 0 so that frame -1 (onset context) starts at padded index 0."""
         return self.config.n_fft // 2 - HOP // 2 + HOP

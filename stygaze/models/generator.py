@@ -65,6 +65,8 @@ class GeneratorConfig:
     latent_dim: int = 0  # > 0: per-step latent z (conditional prior, posterior from the target); 0 = the paper's deterministic model
     kl_weight: float = 0.01  # beta of the KL term when latent_dim > 0
     temperature: float = 1.0  # default scale of the latent draws at inference (chosen on the val split)
+    beat_feature: bool = False  # append the speech-beat channel (stygaze.data.rhythm) to the audio features (mel only)
+    beat_context: int = 150  # onset frames the streaming (online) beat tracker sees
     motion_dim: int = NUM_CHANNELS
 
     @property
@@ -114,7 +116,11 @@ class MotionGenerator(nn.Module):
         self.config = c = config or GeneratorConfig()
         if c.kind not in ("lstm", "transformer"):
             raise ValueError(f"unknown generator kind {c.kind!r}")
+        if c.beat_feature and c.audio_encoder != "mel":
+            raise ValueError("beat_feature needs the mel audio encoder (its onset column drives the streaming beat tracker)")
         self.audio = make_audio_encoder(c.audio_encoder, c.d, **c.audio_encoder_kwargs)
+        if c.beat_feature:
+            self.beat_proj = nn.Linear(1, c.d)
         self.register_buffer("motion_mean", torch.zeros(c.motion_dim))
         self.register_buffer("motion_std", torch.ones(c.motion_dim))
         self.register_buffer("default_style", torch.zeros(max(c.style_dim, 1)))  # neutral style (mean training style)
@@ -181,7 +187,11 @@ class MotionGenerator(nn.Module):
         """
         c = self.config
         B = past.shape[0]
-        parts = [self.audio(audio_features), self.motion_proj(past)]  # (B, M, d) each
+        if c.beat_feature:  # last column: the beat channel
+            a = self.audio(audio_features[..., :-1]) + self.beat_proj(audio_features[..., -1:])
+        else:
+            a = self.audio(audio_features)
+        parts = [a, self.motion_proj(past)]  # (B, M, d) each
         if c.style_dim > 0:
             if style is None:
                 style = self.default_style[None].expand(B, -1)
@@ -220,6 +230,29 @@ class MotionGenerator(nn.Module):
         z = q_mu + torch.exp(0.5 * q_logvar) * torch.randn_like(q_mu)
         kl = 0.5 * (p_logvar - q_logvar + (q_logvar.exp() + (q_mu - p_mu) ** 2) / p_logvar.exp() - 1).sum(-1).mean()
         return z, kl
+
+    # --- features ------------------------------------------------------------------------
+    @torch.no_grad()
+    def clip_features(self, samples: np.ndarray | torch.Tensor, online_beats: bool = False) -> torch.Tensor:
+        """``(S,)`` 16 kHz samples -> ``(T, F)`` generator input features at 25 fps.
+
+        The audio encoder's features, plus (``beat_feature``) the beat channel as the last
+        column: the global beat tracker's beats (:func:`stygaze.data.rhythm.clip_beat_channel`,
+        the definition BAS uses), or with ``online_beats`` the causal approximation a stream
+        computes (:class:`stygaze.data.rhythm.OnlineBeats` on the encoder's onset column).
+        """
+        from stygaze.data import rhythm
+
+        feats = self.audio.features(samples)
+        c = self.config
+        if not c.beat_feature:
+            return feats
+        if online_beats:
+            ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.M, c.N, c.beat_context)
+        else:
+            x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
+            ch = rhythm.clip_beat_channel(x.astype(np.float32).reshape(-1), feats.shape[0])
+        return torch.cat([feats, torch.from_numpy(ch)[:, None].to(feats)], dim=1)
 
     # --- rollout -------------------------------------------------------------------------
     def rollout(

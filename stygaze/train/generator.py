@@ -224,6 +224,7 @@ def prepare_sessions(
     """
     from tqdm import tqdm
 
+    from stygaze.data import rhythm
     from stygaze.data.features import session_features
     from stygaze.errors import StyleError
 
@@ -231,6 +232,9 @@ def prepare_sessions(
     out = []
     for s in tqdm(sessions, desc="features", disable=not progress, leave=False):
         feats = session_features(Path(data_dir) / s.name, gen.audio, s.audio) if data_dir else gen.audio.features(s.audio)
+        if gen.config.beat_feature:  # the global tracker's beats (generate() uses the same)
+            beat = rhythm.clip_beat_channel(np.asarray(s.audio, np.float32), feats.shape[0])
+            feats = torch.cat([torch.as_tensor(feats), torch.from_numpy(beat)[:, None]], dim=1)
         T = min(len(feats), len(s.motion))
         motion = torch.from_numpy(s.motion[:T].astype(np.float32))
         valid = np.isfinite(s.motion[:T]).all(axis=1)
@@ -254,7 +258,7 @@ def normalize_prepared(model: StyGazeTalkModel, prepared: list[_Prepared], train
     if train:
         mean, std = motion_stats([p.motion.numpy() for p in prepared])
         gen.set_normalization(mean, std)
-        feats = torch.cat([p.feats for p in prepared])
+        feats = torch.cat([p.feats[:, : gen.audio.feature_dim] for p in prepared])  # not the beat channel
         gen.audio.feat_mean.copy_(feats.mean(dim=0))
         gen.audio.feat_std.copy_(feats.std(dim=0).clamp_min(1e-3))
         if model.style_encoder is not None:

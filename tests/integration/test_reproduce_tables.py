@@ -69,3 +69,12 @@ def test_missing_corpus_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no splits.json" in proc.stderr
     assert not (out / "tables.json").exists()
+
+
+def test_runs_made_before_a_config_field_existed_are_still_reused():
+    """A generator field added later (here beat_feature / beat_context) at its default does not force a retrain."""
+    old = {"kind": "generator", "config": {"generator": {"d": 8, "M": 6}}, "data": "/c"}
+    new = {"kind": "generator", "config": {"generator": {"d": 8, "M": 6, "beat_feature": False, "beat_context": 150}}, "data": "/c"}
+    assert reproduce_tables.without_new_defaults(new, old) == old
+    changed = {"kind": "generator", "config": {"generator": {"d": 8, "M": 6, "beat_feature": True, "beat_context": 150}}, "data": "/c"}
+    assert reproduce_tables.without_new_defaults(changed, old) != old  # a non-default value is a different run

@@ -249,3 +249,48 @@ def load_example_audio(path, seconds):
     from stygaze.audio import load_audio
 
     return load_audio(path)[: int(seconds * SAMPLE_RATE)]
+
+
+def _beaty_speech(rng, seconds=8.0):
+    """Syllable-like bursts on a 0.5 s grid with louder (stressed) ones every other beat."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    env = np.zeros_like(t)
+    for k, t0 in enumerate(np.arange(0.3, seconds - 0.3, 0.25)):
+        env += (1.0 if k % 2 == 0 else 0.3) * np.exp(-((t - t0) / 0.03) ** 2)
+    return (np.sin(2 * np.pi * 150 * t) * env + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def test_beat_model_uses_the_beats_and_streams_like_its_online_offline_call(rng):
+    """A beat-channel model: the channel changes the motion; stream == generate(online_beats=True)."""
+    import torch
+
+    from stygaze.data import rhythm
+
+    pipe = StyGazeTalk(tiny_model(beat_feature=True))
+    gen = pipe.model.generator
+    x = _beaty_speech(rng)
+    x = x / x.std()
+    feats = gen.clip_features(x)
+    assert feats.shape[1] == gen.audio.feature_dim + 1
+    assert np.array_equal(feats[:, -1].numpy(), rhythm.clip_beat_channel(x, len(feats)))
+    assert feats[:, -1].max() == 1.0  # the tracker finds beats in this signal
+    offline = pipe.generate(x, normalize=False, seed=2).data
+    # the beat channel matters: zero it and the motion changes
+    flat = feats.clone()
+    flat[:, -1] = 0
+    with torch.no_grad():
+        pred = gen.rollout(flat[None], None, pipe._initial_past(2), noise=pipe._noise(2, None))[0]
+    assert not np.allclose(pipe._to_degrees(pred, 1.0, 1.0), offline, atol=1e-3)
+    online = pipe.generate(x, normalize=False, seed=2, online_beats=True).data
+    for chunk in (777, 6400):
+        st = pipe.stream(normalize=False, seed=2)
+        outs = [st.push(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [st.flush()]
+        assert np.allclose(np.concatenate(outs), online, atol=1e-4)
+    assert st.frames_out == len(offline)
+
+
+def test_beat_feature_needs_the_mel_encoder():
+    from stygaze.models.generator import GeneratorConfig, MotionGenerator
+
+    with pytest.raises(ValueError, match="mel"):
+        MotionGenerator(GeneratorConfig(audio_encoder="wav2vec2", beat_feature=True))

@@ -44,3 +44,40 @@ def test_silence_has_no_beats():
     beats, onset = rhythm.rhythmic_beats(np.zeros(16000 * 3, np.float32))
     assert beats.size == 0 and onset.ndim == 1
     assert rhythm.beat_track(np.zeros(100, np.float32)).size == 0
+
+
+def _pulse_onset(rng, T=400, period=12):
+    on = 0.05 * rng.random(T).astype(np.float32)
+    on[np.arange(5, T, period)] += 1.0
+    return on
+
+
+def test_beat_channel_bumps():
+    ch = rhythm.beat_channel(np.array([3, 20]), 10)
+    assert ch.shape == (10,) and ch[3] == 1.0 and np.isclose(ch[4], np.exp(-0.5)) and np.isclose(ch[5], np.exp(-2.0))
+    assert ch[6] == 0.0 and ch[0] == 0.0 + np.float32(0)
+    part = rhythm.beat_channel(np.array([3]), 10, 4, 8)  # frames 4..7 only
+    assert part.shape == (4,) and np.isclose(part[0], np.exp(-0.5)) and part[2] == 0.0
+
+
+def test_online_beats_are_causal_and_independent_of_arrival(rng):
+    on = _pulse_onset(rng)
+    whole = rhythm.online_beat_channel(on, 20, 10, 150)
+    assert whole.shape == on.shape
+    # a regular pulse train is found: most channel peaks sit on the pulses
+    peaks = np.flatnonzero(whole == 1.0)
+    assert len(peaks) > 20 and np.mean((peaks - 5) % 12 == 0) > 0.8
+    # arrival in uneven pieces gives the same values
+    ob = rhythm.OnlineBeats(20, 10, 150)
+    got, n = [], 0
+    for step in rng.integers(1, 30, 100):
+        n = min(len(on), n + int(step))
+        got.append(ob.update(on, n))
+    got.append(ob.update(on, len(on), final=True))
+    assert np.array_equal(np.concatenate(got), whole)
+    # causal: changing the future does not change frames decided before it (block ends 20, 30, ...)
+    future = on.copy()
+    future[200:] = rng.random(len(on) - 200).astype(np.float32)
+    assert np.array_equal(rhythm.online_beat_channel(future, 20, 10, 150)[:200], whole[:200])
+    with pytest.raises(ValueError):
+        rhythm.OnlineBeats(20, 10, 15)

@@ -128,3 +128,18 @@ def test_wav2vec2_config_trains_with_a_local_tiny_model(corpus, style_run, tmp_p
     run.generator.audio_encoder_kwargs["freeze"] = False
     with pytest.raises(DataError, match="freeze: true"):
         train_generator(run, corpus, tmp_path / "run2", style_encoder=style_run, progress=False)
+
+
+def test_beat_feature_model_trains_and_generates(corpus, tmp_path):
+    """beat_feature: the beat channel is an input column, excluded from the audio feature statistics."""
+    cfg = load_generator_run_config(write_tiny_config(tmp_path / "b.yaml", **{"style_dim: 8, hidden": "style_dim: 0, beat_feature: true, hidden"}))
+    assert cfg.generator.beat_feature
+    cfg.generator_train.max_epochs = 1
+    best = train_generator(cfg, corpus, tmp_path / "beat", progress=False)
+    pipe = StyGazeTalk.from_pretrained(best)
+    gen = pipe.model.generator
+    assert gen.config.beat_feature and gen.audio.feat_mean.shape == (gen.audio.feature_dim,)
+    audio = load_split(corpus, "val", with_audio=True)[0].audio
+    m = pipe.generate(audio)
+    assert m.data.shape == (150, 7) and np.isfinite(m.data).all()
+    assert pipe.generate(audio, online_beats=True).data.shape == (150, 7)

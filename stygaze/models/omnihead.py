@@ -15,6 +15,18 @@ Implements the architecture of OmniHead (``papers/omnihead.txt`` §4, App. F):
   positional embedding) and ``V = F_i``, then a feed-forward block.
 * **One MLP with 2 hidden layers per task** on its final token.
 
+Addition to the paper (``OmniHeadConfig.saccade_gaze_velocity``, off by default): the saccade
+head may also read the model's *own gaze track*. In the paper the task tokens exchange
+information only through the decoder's self-attention; here, for a task whose visual signal is
+sub-pixel (SynHAGE saccades last 1–2 frames at 25 fps, median 2.5°, ≈ 0.2 px of iris motion
+at 64 px), that exchange is made explicit and cheap: per frame ``t`` the angular speeds of the
+gaze head's unit vectors between neighbouring frames inside the clip (``t+j−1 → t+j`` for
+``j = −k+1 … k``) and the spans ``t−j → t+j`` (``j = 1 … k``) (:func:`gaze_speed_features`)
+are appended to (or, with ``saccade_token=False``, replace) the saccade token at the input of
+the saccade MLP. The gaze is *detached*: the saccade loss does not move the gaze head. Works
+in training and in :func:`sliding_window_predict` (the centre frame has ``k`` frames of context
+on each side).
+
 Tasks (:data:`TASKS`): ``gesture`` (6 classes :data:`GESTURE_CLASSES`), ``blink`` (2),
 ``saccade`` (2), ``gaze`` (unit 3-vector in camera coordinates, ``x`` = image left as seen
 from the subject, ``y`` = up, ``z`` = towards the camera), and the affective heads
@@ -91,6 +103,15 @@ class OmniHeadConfig:
             No prediction uses them (they only add a loss term). Without them a small encoder trained from scratch gives
             the decoder's cross-attention no localised cue to latch onto (blink stayed at chance
             for 600 steps; with the probes it is learned within 300).
+        saccade_gaze_velocity: the saccade head also reads :func:`gaze_speed_features` of the
+            model's own (detached) gaze over ``±saccade_gaze_context`` frames (an addition to
+            the paper, see the module docstring); needs the ``gaze`` and ``saccade`` tasks.
+            False = the paper's head (older checkpoints have no such field and load as False).
+        saccade_gaze_context: ``k``, frames of gaze context on each side (``3k`` features).
+        saccade_token: with ``saccade_gaze_velocity``, whether the saccade head also reads the
+            decoder's saccade token (True) or the gaze-speed features alone (False: a learned
+            velocity detector on the recognizer's gaze; the token of a small model trained on
+            few renders memorises its training clips).
     """
 
     img_size: int = 64
@@ -107,6 +128,9 @@ class OmniHeadConfig:
     head_hidden: int = 64
     tasks: tuple[str, ...] = TASKS
     aux_probes: bool = False
+    saccade_gaze_velocity: bool = False
+    saccade_gaze_context: int = 2
+    saccade_token: bool = True
 
     def __post_init__(self) -> None:
         self.patch_size = tuple(int(v) for v in self.patch_size)  # JSON gives lists
@@ -121,11 +145,28 @@ class OmniHeadConfig:
             raise ValueError(f"unknown OmniHead tasks {unknown}; choose from {TASKS}")
         if self.out_dim % 4:
             raise ValueError("encoder output channels must be divisible by 4 (2D sine-cosine embedding)")
+        self.saccade_gaze_velocity = bool(self.saccade_gaze_velocity)
+        self.saccade_token = bool(self.saccade_token)
+        self.saccade_gaze_context = int(self.saccade_gaze_context)
+        if self.saccade_gaze_velocity:
+            if "saccade" not in self.tasks or "gaze" not in self.tasks:
+                raise ValueError("saccade_gaze_velocity needs both the 'saccade' and the 'gaze' task")
+            if not 1 <= self.saccade_gaze_context < self.num_frames:
+                raise ValueError(f"saccade_gaze_context must be in [1, num_frames), got {self.saccade_gaze_context}")
+        elif not self.saccade_token:
+            raise ValueError("saccade_token=False needs saccade_gaze_velocity=True (the head would have no input)")
 
     @property
     def out_dim(self) -> int:
         """Channels of the encoder output (= decoder width)."""
         return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+    def head_in_dim(self, task: str) -> int:
+        """Input width of ``task``'s MLP: the decoder width, for the saccade head with
+        ``saccade_gaze_velocity`` plus (or, without the token, only) ``3·saccade_gaze_context``."""
+        if task != "saccade" or not self.saccade_gaze_velocity:
+            return self.out_dim
+        return (self.out_dim if self.saccade_token else 0) + 3 * self.saccade_gaze_context
 
 
 def tiny_config(**overrides: Any) -> OmniHeadConfig:
@@ -496,6 +537,41 @@ class TaskDecoder(nn.Module):
         return tokens.reshape(b, l, -1, c)
 
 
+def gaze_speed_features(gaze: torch.Tensor, context: int = 2) -> torch.Tensor:
+    """Angular speeds of a gaze track around each frame (input of the saccade head's gaze branch).
+
+    For frame ``t`` (``k`` = ``context``): the angles between ``g[t+j−1]`` and ``g[t+j]`` for
+    ``j = −k+1 … k`` (the ``2k`` frame-to-frame speeds), then between ``g[t−j]`` and ``g[t+j]``
+    for ``j = 1 … k`` (net displacement, which separates a directed shift from jitter). The track
+    is padded by repeating its first/last vector, so speeds reaching past the clip are 0. Angles
+    are in degrees, compressed with ``log1p`` (saccades: a few degrees per frame, drift: ≪ 1°).
+
+    Args:
+        gaze: (B, L, 3) gaze directions (normalised here).
+        context: ``k`` ≥ 1.
+    Returns:
+        (B, L, 3k) features, ``log1p(angle in degrees)``.
+    """
+    if gaze.ndim != 3 or gaze.shape[-1] != 3:
+        raise ValueError(f"gaze must be (B, L, 3), got {tuple(gaze.shape)}")
+    k = int(context)
+    if k < 1:
+        raise ValueError(f"context must be ≥ 1, got {context}")
+    length = gaze.shape[1]
+    g = F.normalize(gaze, dim=-1, eps=1e-6)
+    g = torch.cat([g[:, :1].expand(-1, k, -1), g, g[:, -1:].expand(-1, k, -1)], dim=1)  # (B, L+2k, 3)
+
+    def at(j: int) -> torch.Tensor:  # g[t + j] for every t: (B, L, 3)
+        return g[:, k + j : k + j + length]
+
+    def angle(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # atan2(|a×b|, a·b): exact near 0
+        return torch.atan2(torch.linalg.vector_norm(torch.cross(a, b, dim=-1), dim=-1), (a * b).sum(-1))
+
+    pairs = [(j - 1, j) for j in range(-k + 1, k + 1)] + [(-j, j) for j in range(1, k + 1)]
+    ang = torch.stack([angle(at(a), at(b)) for a, b in pairs], dim=-1)  # (B, L, 3k) radians
+    return torch.log1p(ang * (180.0 / math.pi))
+
+
 def task_mlp(dim: int, hidden: int, out: int) -> nn.Sequential:
     """MLP with 2 hidden layers."""
     return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, out))
@@ -513,7 +589,7 @@ class OmniHead(nn.Module):
         self.config = cfg = config or OmniHeadConfig()
         self.encoder = VideoSwinEncoder(cfg)
         self.decoder = TaskDecoder(cfg.out_dim, cfg.decoder_heads, cfg.decoder_layers, len(cfg.tasks))
-        self.heads = nn.ModuleDict({t: task_mlp(cfg.out_dim, cfg.head_hidden, TASK_DIMS[t]) for t in cfg.tasks})
+        self.heads = nn.ModuleDict({t: task_mlp(cfg.head_in_dim(t), cfg.head_hidden, TASK_DIMS[t]) for t in cfg.tasks})
         self.aux_probes = nn.ModuleDict({t: nn.Linear(cfg.out_dim, TASK_DIMS[t]) for t in cfg.tasks}) if cfg.aux_probes else None
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1, 1))
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1, 1))
@@ -565,8 +641,16 @@ class OmniHead(nn.Module):
         out = OmniHeadOutput(
             clip_features=frame_features.mean(dim=1), clip_dynamics=frame_features.std(dim=1, unbiased=False), frame_features=frame_features
         )
-        for j, task in enumerate(self.config.tasks):
-            y = self.heads[task](tokens[:, :, j])
+        cfg = self.config
+        gaze_first = cfg.saccade_gaze_velocity  # the saccade head then reads the gaze head's output
+        order = sorted(range(len(cfg.tasks)), key=lambda j: gaze_first and cfg.tasks[j] == "saccade")
+        for j in order:
+            task = cfg.tasks[j]
+            x = tokens[:, :, j]  # (B, L, C)
+            if task == "saccade" and cfg.saccade_gaze_velocity:
+                speed = gaze_speed_features(out.gaze.detach(), cfg.saccade_gaze_context)  # (B, L, 3k)
+                x = torch.cat([x, speed.to(x.dtype)], dim=-1) if cfg.saccade_token else speed.to(x.dtype)
+            y = self.heads[task](x)
             if task == "gaze":
                 y = F.normalize(y, dim=-1, eps=1e-6)
             elif task == "va":

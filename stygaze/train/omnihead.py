@@ -19,6 +19,12 @@ Two additions make a small model trained from scratch learn the class tasks (iss
 five gestures, the class drawn uniformly) and ``aux_weight`` with the model's ``aux_probes``
 (deep supervision of the encoder through linear probes on max-pooled frame features; the decoder
 alone never found the eye region: blink stayed at chance).
+
+Head-only fine-tuning: ``init_from`` starts from a trained checkpoint (its architecture, plus
+``model_overrides``) and ``train_only`` lists the task heads that train; everything else is
+frozen, the loss and the validation loss cover only those tasks, and only their decision
+thresholds are re-calibrated. A head whose shape changed (e.g. the saccade head with
+``saccade_gaze_velocity``) starts from a fresh initialisation; every other tensor must fit.
 """
 
 from __future__ import annotations
@@ -99,6 +105,13 @@ class OmniHeadTrainConfig:
             loop; rendering the cache is not counted); 0 = no limit.
         num_threads: torch CPU threads; 0 = leave torch's default.
         seed: seeds the split, the clip sampling, the rendering randomisation and torch.
+        init_from: checkpoint folder to start from (its config is the architecture; ``model``
+            is then ignored and ``model_overrides`` change single fields). None = from scratch.
+        train_only: task heads that train (e.g. ``[saccade]``), the rest of the model frozen;
+            needs ``init_from`` and ``aux_weight: 0``. None = train everything.
+        threshold_metric: how the blink/saccade decision thresholds are chosen on the validation
+            clips: ``frame_f1`` (macro frame F1) or ``event_f1`` (event F1 at overlap 0.1,
+            pooled over the clips).
     """
 
     model: str = "tiny"
@@ -131,6 +144,9 @@ class OmniHeadTrainConfig:
     num_threads: int = 0
     device: str = "auto"
     seed: int = 0
+    init_from: str | None = None
+    train_only: tuple[str, ...] | None = None
+    threshold_metric: str = "frame_f1"
 
     def __post_init__(self) -> None:
         if isinstance(self.randomize, dict):
@@ -152,11 +168,34 @@ class OmniHeadTrainConfig:
             raise DataError(f"balance must be in [0, 1], got {self.balance}")
         if self.model not in ("tiny", "swin_t"):
             raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
+        if self.threshold_metric not in ("frame_f1", "event_f1"):
+            raise DataError(f"threshold_metric must be 'frame_f1' or 'event_f1', got {self.threshold_metric!r}")
+        if self.train_only is not None:
+            from stygaze.models.omnihead import TASKS
+
+            self.train_only = tuple(str(t) for t in ([self.train_only] if isinstance(self.train_only, str) else self.train_only))
+            unknown = [t for t in self.train_only if t not in TASKS]
+            if not self.train_only or unknown:
+                raise DataError(f"train_only must list OmniHead tasks from {TASKS}, got {list(self.train_only)}")
+            if self.init_from is None:
+                raise DataError("train_only needs init_from (a trained checkpoint to fine-tune)")
+            if float(self.aux_weight) > 0:
+                raise DataError("train_only keeps the encoder probes frozen: set aux_weight: 0")
 
     def model_config(self):
-        from stygaze.models.omnihead import CONFIGS
+        """The :class:`~stygaze.models.omnihead.OmniHeadConfig` to build: the preset, or the
+        ``init_from`` checkpoint's config, with ``model_overrides`` applied."""
+        from stygaze.models.omnihead import CONFIGS, OmniHeadConfig
 
-        return CONFIGS[self.model](**self.model_overrides)
+        if self.init_from is None:
+            return CONFIGS[self.model](**self.model_overrides)
+        from stygaze.checkpoint import read_checkpoint
+
+        base = read_checkpoint(self.init_from, model_type="omnihead").config
+        try:
+            return OmniHeadConfig(**{**base, **self.model_overrides})
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"init_from {self.init_from}: cannot apply model_overrides: {exc}") from exc
 
 
 def load_train_config(path: str | os.PathLike | None, **overrides: Any) -> OmniHeadTrainConfig:
@@ -531,6 +570,60 @@ def sample_clips(data: ClipSet, n: int, balance: float, rng: np.random.Generator
 
 
 # ---------------------------------------------------------------------------------------------
+# fine-tuning from a checkpoint
+
+
+def _head_prefixes(tasks: tuple[str, ...] | None) -> tuple[str, ...]:
+    return tuple(f"heads.{t}." for t in (tasks or ()))
+
+
+def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Copy a checkpoint's tensors into ``model`` (parameters and buffers, e.g. the thresholds).
+
+    Every tensor must exist with the same shape, except those of the ``train_only`` heads, which
+    keep ``model``'s fresh initialisation when the checkpoint has none of that shape.
+
+    Returns:
+        ``{"path", "sha1" (of the weights file), "reinitialised": [tensor names]}`` for the run's meta.
+    """
+    from stygaze.checkpoint import WEIGHTS_NAME, load_state_strict, read_checkpoint
+    from stygaze.errors import CheckpointError
+
+    info = read_checkpoint(path, model_type="omnihead")
+    fresh = _head_prefixes(train_only)
+    own = model.state_dict()
+    state, reinit = {}, []
+    for k, v in own.items():
+        src = info.state_dict.get(k)
+        if src is not None and tuple(src.shape) == tuple(v.shape):
+            state[k] = src
+        elif fresh and k.startswith(fresh):  # a trained head whose shape changed: keep the fresh init
+            state[k] = v
+            reinit.append(k)
+        else:
+            got = "missing" if src is None else f"of shape {tuple(src.shape)}"
+            raise CheckpointError(f"{path}: {k} is {got}, the model needs {tuple(v.shape)} (only train_only heads may change)")
+    extra = sorted(k for k in info.state_dict if k not in own and not (fresh and k.startswith(fresh)))
+    if extra:
+        raise CheckpointError(f"{path}: tensors the model does not have: {extra[:3]}")
+    load_state_strict(model, state, where=str(path))
+    sha = hashlib.sha1((Path(path) / WEIGHTS_NAME).read_bytes()).hexdigest()
+    return {"path": str(path), "sha1": sha, "reinitialised": reinit}
+
+
+def freeze_except(model: Any, tasks: tuple[str, ...]) -> int:
+    """Freeze every parameter outside the heads of ``tasks``; returns the trainable parameter count."""
+    keep = _head_prefixes(tasks)
+    n = 0
+    for name, p in model.named_parameters():
+        p.requires_grad_(name.startswith(keep))
+        n += p.numel() if p.requires_grad else 0
+    if n == 0:
+        raise DataError(f"train_only {list(tasks)}: the model has no such head")
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
 # the loop
 
 
@@ -546,8 +639,9 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device: Any) -> dict[str, float]:
-    """Mean validation loss (per task too) and frame accuracies over fixed, non-overlapping clips."""
+def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device: Any, tasks: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Mean validation loss (per task too; only ``tasks`` when given) and frame accuracies over
+    fixed, non-overlapping clips."""
     import torch
 
     from stygaze.models.omnihead import omnihead_loss
@@ -562,7 +656,7 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
             chunk = items[i : i + batch_size]
             video, tgt = data.batch(chunk, device)
             out = model(video)
-            loss = omnihead_loss(out, tgt, loss_cfg)
+            loss = omnihead_loss(out, {k: v for k, v in tgt.items() if tasks is None or k in tasks}, loss_cfg)
             totals["loss"] = totals.get("loss", 0.0) + float(loss.total) * len(chunk)
             for k, v in loss.per_task.items():
                 totals[k] = totals.get(k, 0.0) + v * len(chunk)
@@ -576,13 +670,26 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
     return res
 
 
-def calibrate_binary_thresholds(model: Any, data: ClipSet, batch_size: int = 16, device: Any = "cpu") -> dict[str, float]:
-    """Per binary task, the P(positive) threshold (grid 0.05…0.95) with the best validation frame F1
-    (macro over both classes, so "always positive" is not rewarded); written into
-    ``model.binary_thresholds`` (blink, saccade)."""
+def calibrate_binary_thresholds(
+    model: Any, data: ClipSet, batch_size: int = 16, device: Any = "cpu", tasks: tuple[str, ...] = ("blink", "saccade"), metric: str = "frame_f1"
+) -> dict[str, float]:
+    """Per binary task in ``tasks``, the P(positive) threshold (grid 0.05…0.95) with the best
+    validation score, written into ``model.binary_thresholds`` (blink, saccade; the others keep
+    theirs). ``metric``: ``frame_f1`` (macro over both classes, so "always positive" is not
+    rewarded) or ``event_f1`` (event F1 at overlap 0.1, matched and total counts pooled over the
+    clips)."""
     import torch
 
-    from stygaze.eval.recognition import frame_f1
+    from stygaze.eval.recognition import event_scores, frame_f1
+
+    def pooled_event_f1(pred: np.ndarray, gt: np.ndarray) -> float:  # (N, L) clips
+        tp_p = n_p = tp_g = n_g = 0.0
+        for p, g in zip(pred, gt):
+            s = event_scores(p, g, 0.1)
+            tp_p, n_p = tp_p + (s.precision * s.num_pred if s.num_pred else 0.0), n_p + s.num_pred
+            tp_g, n_g = tp_g + (s.recall * s.num_gt if s.num_gt else 0.0), n_g + s.num_gt
+        prec, rec = tp_p / max(n_p, 1.0), tp_g / max(n_g, 1.0)
+        return 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
 
     model.eval()
     probs: dict[str, list] = {"blink": [], "saccade": []}
@@ -593,30 +700,39 @@ def calibrate_binary_thresholds(model: Any, data: ClipSet, batch_size: int = 16,
             video, tgt = data.batch(items[i : i + batch_size], device)
             out = model(video)
             for k in probs:
-                probs[k].append(out.task(k).softmax(-1)[..., 1].reshape(-1).cpu().numpy())
-                labels[k].append(tgt[k].reshape(-1).cpu().numpy())
+                probs[k].append(out.task(k).softmax(-1)[..., 1].cpu().numpy())  # (B, L)
+                labels[k].append(tgt[k].cpu().numpy())
     grid = np.round(np.arange(0.05, 0.951, 0.05), 2)
     chosen = {}
     for j, k in enumerate(("blink", "saccade")):
-        p, y = np.concatenate(probs[k]), np.concatenate(labels[k])
+        if k not in tasks:
+            continue
+        p, y = np.concatenate(probs[k]), np.concatenate(labels[k])  # (N, L)
         ok = y >= 0
         if ok.sum() == 0 or y[ok].max() == 0:
             chosen[k] = 0.5
+        elif metric == "event_f1" and ok.all(1).any():
+            clips = ok.all(1)  # fully labelled clips (events need contiguous labels)
+            chosen[k] = float(max(grid, key=lambda t: pooled_event_f1((p[clips] >= t).astype(int), y[clips])))
         else:
             chosen[k] = float(max(grid, key=lambda t: frame_f1((p[ok] >= t).astype(int), y[ok], labels=[0, 1])))
         model.binary_thresholds[j] = chosen[k]
     return chosen
 
 
-def finalize_best(best_dir: str | os.PathLike, val: ClipSet, batch_size: int = 16, device: Any = "cpu") -> dict[str, float]:
-    """Calibrate the decision thresholds of the checkpoint in ``best_dir`` on ``val`` and save it again."""
+def finalize_best(
+    best_dir: str | os.PathLike, val: ClipSet, batch_size: int = 16, device: Any = "cpu", tasks: tuple[str, ...] = ("blink", "saccade"), metric: str = "frame_f1"
+) -> dict[str, float]:
+    """Calibrate the decision thresholds (of ``tasks``; see :func:`calibrate_binary_thresholds`) of
+    the checkpoint in ``best_dir`` on ``val`` and save it again; the meta keeps every threshold."""
     from stygaze.checkpoint import read_checkpoint, save_checkpoint
     from stygaze.models.omnihead import load_omnihead
 
     info = read_checkpoint(best_dir, model_type="omnihead")
     model = load_omnihead(best_dir).to(device)
-    chosen = calibrate_binary_thresholds(model, val, batch_size, device)
-    save_checkpoint(best_dir, model, model_type="omnihead", config=model.config, meta={**info.meta, "binary_thresholds": chosen})
+    chosen = calibrate_binary_thresholds(model, val, batch_size, device, tasks=tasks, metric=metric)
+    thresholds = {k: round(float(model.binary_thresholds[j]), 4) for j, k in enumerate(("blink", "saccade"))}
+    save_checkpoint(best_dir, model, model_type="omnihead", config=model.config, meta={**info.meta, "binary_thresholds": thresholds})
     return chosen
 
 
@@ -667,13 +783,17 @@ def train_omnihead(
     render_seconds = time.monotonic() - t0
     t0 = time.monotonic()  # max_minutes budgets the training loop; rendering is cached and logged apart
 
-    model = OmniHead(mcfg).to(device)
-    enc_params = list(model.encoder.parameters())
-    enc_ids = {id(p) for p in enc_params}
-    rest = [p for p in model.parameters() if id(p) not in enc_ids]
-    optimizer = torch.optim.AdamW(
-        [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}], weight_decay=cfg.weight_decay
-    )
+    model = OmniHead(mcfg)
+    init_meta = load_init_weights(model, cfg.init_from, cfg.train_only) if cfg.init_from is not None else None
+    if cfg.train_only is not None:
+        freeze_except(model, cfg.train_only)
+    model = model.to(device)
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    enc_ids = {id(p) for p in model.encoder.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in enc_ids and p.requires_grad]
+    groups = [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}]
+    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=cfg.weight_decay)
+    loss_tasks = cfg.train_only  # None = every task with labels
     clips_per_epoch = len(train) * cfg.clips_per_segment
     global_batch = ctx.effective_batch_size(cfg.batch_size)  # batch_size per process
     # single process: as before; N processes: whole global batches only (equal shards)
@@ -709,11 +829,17 @@ def train_omnihead(
     ctx.reseed_other_ranks(cfg.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
     # DDP runs model + loss in one forward (identity single-process); unused-parameter search:
     # task heads whose task has no labels in a batch get no gradient
-    step_fn = ctx.wrap_loss(model, lambda m, video, tgt: omnihead_loss(m(video), tgt, loss_cfg), find_unused_parameters=True)
+    step_fn = ctx.wrap_loss(
+        model,
+        lambda m, video, tgt: omnihead_loss(m(video), {k: v for k, v in tgt.items() if loss_tasks is None or k in loss_tasks}, loss_cfg),
+        find_unused_parameters=True,
+    )
     rng = np.random.default_rng([cfg.seed, 7])
     from tqdm import tqdm
 
     meta_base = {"train_config": json.loads(json.dumps(asdict(cfg))), "corpus": str(Path(corpus).name), "split": {k: [p.name for p in v] for k, v in splits.items()}}
+    if init_meta is not None:
+        meta_base["init_from"] = init_meta
     model.train()
     while epoch < cfg.epochs and not stopper.should_stop:
         if ctx.broadcast_flag(bool(cfg.max_minutes) and elapsed_before + time.monotonic() - t0 > cfg.max_minutes * 60):
@@ -745,7 +871,7 @@ def train_omnihead(
         epoch += 1
         if ctx.is_distributed:  # train losses averaged over processes (the val set is evaluated whole on each)
             sums = dict(zip(sums, (v / ctx.world_size for v in ctx.sum(*sums.values()))))
-        val_res = _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device)
+        val_res = _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device, loss_tasks)
         seconds = elapsed_before + time.monotonic() - t0
         record = {"epoch": epoch, "step": step, "seconds": round(seconds, 1), "data_seconds": round(render_seconds, 1), **{f"train_{k}": v / steps_per_epoch for k, v in sums.items()}, **{f"val_{k}": v for k, v in val_res.items()}}
         history.append(record)
@@ -760,5 +886,7 @@ def train_omnihead(
         save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch})
     ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
     ctx.close()
-    finalize_best(run / "best", val, cfg.batch_size * 2, device)
+    binary = tuple(t for t in ("blink", "saccade") if loss_tasks is None or t in loss_tasks)
+    if binary:
+        finalize_best(run / "best", val, cfg.batch_size * 2, device, tasks=binary, metric=cfg.threshold_metric)
     return TrainResult(best_val_loss=stopper.best, epochs=epoch, seconds=elapsed_before + time.monotonic() - t0, best_dir=run / "best", run_dir=run, history=history)

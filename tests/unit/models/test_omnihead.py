@@ -314,3 +314,109 @@ def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
     nod[:, 0] = 8.0 * np.sin(2 * np.pi * 2.5 * np.arange(32) / 25)
     moving = sliding_window_predict(model, render_clip_frames(Motion(nod, 25), size=64), stride=4)
     assert np.mean(moving.gesture == 1) > 0.8  # 1 = nod
+
+
+# ---- saccade head on the model's own gaze track (OmniHeadConfig.saccade_gaze_velocity)
+
+
+def test_saccade_gaze_velocity_sets_the_head_input_width():
+    from stygaze.models.omnihead import OmniHead
+
+    c = micro_config().out_dim
+    assert OmniHead(micro_config()).heads["saccade"][0].in_features == c  # default: the paper's head
+    with_token = OmniHead(micro_config(saccade_gaze_velocity=True, saccade_gaze_context=3))
+    assert with_token.heads["saccade"][0].in_features == c + 9
+    assert with_token.heads["blink"][0].in_features == c  # only the saccade head changes
+    alone = OmniHead(micro_config(saccade_gaze_velocity=True, saccade_token=False))
+    assert alone.heads["saccade"][0].in_features == 6
+    with pytest.raises(ValueError, match="saccade_token"):
+        micro_config(saccade_token=False)
+    with pytest.raises(ValueError, match="gaze"):
+        micro_config(saccade_gaze_velocity=True, tasks=("saccade",))
+    with pytest.raises(ValueError, match="context"):
+        micro_config(saccade_gaze_velocity=True, saccade_gaze_context=0)
+
+
+def _rot_y(deg):
+    a = np.radians(deg)
+    return np.array([np.sin(a), 0.0, np.cos(a)], np.float32)
+
+
+def test_gaze_speed_features_step_gives_a_peak_at_the_step():
+    from stygaze.models.omnihead import gaze_speed_features
+
+    # frames 0-3 look straight ahead, frames 4-7 5° to the side: one 5° step between frames 3 and 4
+    g = torch.from_numpy(np.stack([_rot_y(0.0)] * 4 + [_rot_y(5.0)] * 4))[None] * 2.0  # not unit length
+    deg = torch.expm1(gaze_speed_features(g, context=2))[0].numpy()  # (8, 6) degrees
+    assert deg.shape == (8, 6)
+    # columns: t-2→t-1, t-1→t, t→t+1, t+1→t+2, then spans t-1→t+1, t-2→t+2
+    expected = np.zeros((8, 6))
+    expected[5, 0] = expected[4, 1] = expected[3, 2] = expected[2, 3] = 5.0
+    expected[[3, 4], 4] = 5.0
+    expected[[2, 3, 4, 5], 5] = 5.0
+    assert np.allclose(deg, expected, atol=1e-3)
+    assert np.argmax(deg[:, 2]) == 3 and np.argmax(deg[:, 1]) == 4  # the speed peak sits at the step
+
+
+def test_gaze_speed_features_constant_track_and_edges_are_zero():
+    from stygaze.models.omnihead import gaze_speed_features
+
+    ramp = torch.from_numpy(np.stack([_rot_y(2.0 * t) for t in range(6)]))[None]  # 2°/frame
+    deg = torch.expm1(gaze_speed_features(ramp, context=1))[0].numpy()  # (6, 3): t-1→t, t→t+1, t-1→t+1
+    assert np.allclose(deg[1:-1], [[2.0, 2.0, 4.0]] * 4, atol=1e-3)
+    assert np.allclose(deg[0], [0.0, 2.0, 2.0], atol=1e-3) and np.allclose(deg[-1], [2.0, 0.0, 2.0], atol=1e-3)  # padded edges
+    still = torch.tensor([[[0.0, 0.0, 1.0]] * 5])
+    assert torch.allclose(gaze_speed_features(still, 2), torch.zeros(1, 5, 6), atol=1e-6)
+    with pytest.raises(ValueError):
+        gaze_speed_features(torch.zeros(5, 3))
+
+
+def test_saccade_head_reads_the_detached_gaze():
+    torch.manual_seed(0)
+    model = OmniHead(micro_config(saccade_gaze_velocity=True, saccade_token=False)).eval()
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    out = model(video)
+    out.saccade.sum().backward()
+    assert all(p.grad is None for p in model.heads["gaze"].parameters())  # detached: no gradient into the gaze head
+    assert all(p.grad is None for p in model.encoder.parameters())  # token off: the gaze branch is the only input
+    assert model.heads["saccade"][0].weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        model.heads["gaze"][-1].weight.mul_(-3.0)  # another gaze track ...
+        model.heads["gaze"][-1].bias.add_(torch.tensor([0.3, -0.2, 0.1]))
+        again = model(video)
+    assert not torch.allclose(again.saccade, out.saccade)  # ... changes the saccade logits
+    assert torch.allclose(again.blink, out.blink)
+
+
+def test_sliding_window_with_gaze_velocity_keeps_centre_frame():
+    torch.manual_seed(2)
+    model = OmniHead(micro_config(saccade_gaze_velocity=True)).eval()
+    frames = np.random.default_rng(2).integers(0, 256, (11, 32, 32, 3), dtype=np.uint8)
+    pred = sliding_window_predict(model, frames, batch_size=4)
+    assert pred.saccade.shape == pred.saccade_prob.shape == (11,)
+    with torch.no_grad():
+        out = model(torch.from_numpy(frames[2:10][None]))  # frame 6 = centre (index 4) of [2, 10)
+    assert np.allclose(pred.saccade_prob[6], out.saccade[0, 4].softmax(-1)[1].item(), atol=1e-5)
+    fast = sliding_window_predict(model, frames, stride=4)
+    assert fast.saccade.shape == (11,)
+
+
+def test_checkpoint_without_the_new_fields_loads_as_the_paper_head(tmp_path):
+    import json
+
+    torch.manual_seed(3)
+    model = OmniHead(micro_config()).eval()
+    save_checkpoint(tmp_path / "ck", model, model_type="omnihead", config=model.config)
+    path = tmp_path / "ck" / "config.json"
+    payload = json.loads(path.read_text())
+    for k in ("saccade_gaze_velocity", "saccade_gaze_context", "saccade_token"):
+        del payload["config"][k]  # as written by stygaze before the flag existed
+    path.write_text(json.dumps(payload))
+    loaded = load_omnihead(tmp_path / "ck")
+    assert not loaded.config.saccade_gaze_velocity
+    video = torch.randint(0, 256, (1, 8, 32, 32, 3), dtype=torch.uint8)
+    assert torch.equal(loaded(video).saccade, model(video).saccade)
+    # and a flagged checkpoint saved/loaded round-trips
+    flagged = OmniHead(micro_config(saccade_gaze_velocity=True)).eval()
+    save_checkpoint(tmp_path / "ck2", flagged, model_type="omnihead", config=flagged.config)
+    assert torch.equal(load_omnihead(tmp_path / "ck2")(video).saccade, flagged(video).saccade)

@@ -221,3 +221,115 @@ def test_real_render_small(tmp_path):
     frames = render_clip_frames(m, config=RenderConfig(size=32, camera=head_crop_camera(), supersample=1))
     assert frames.shape == (3, 32, 32, 3) and frames.dtype == np.uint8
     assert frames.std() > 5 and not np.array_equal(frames[0], frames[2])  # the eyes moved
+
+
+# ---- head-only fine-tuning (init_from + train_only)
+
+
+@pytest.fixture(scope="module")
+def base_run(corpus, tmp_path_factory):
+    """A 1-epoch micro recognizer to fine-tune from."""
+    from stygaze.train.omnihead import OmniHeadTrainConfig, train_omnihead
+
+    run = tmp_path_factory.mktemp("base") / "run"
+    cfg = OmniHeadTrainConfig(model_overrides=MICRO, segment_frames=12, train_segments=3, val_segments=2, clips_per_segment=2, batch_size=3, epochs=1, supersample=1, lr=1e-3, warmup_steps=1)
+    train_omnihead(corpus, run, cfg, progress=False, renderer=fake_renderer())
+    return run / "best"
+
+
+def test_head_only_finetune_changes_only_the_saccade_head(corpus, base_run, tmp_path):
+    import torch
+
+    from stygaze.checkpoint import read_checkpoint
+    from stygaze.models.omnihead import load_omnihead
+    from stygaze.train.omnihead import OmniHeadTrainConfig, train_omnihead
+
+    cfg = OmniHeadTrainConfig(
+        init_from=str(base_run), train_only=["saccade"], model_overrides={"saccade_gaze_velocity": True, "saccade_gaze_context": 2},
+        segment_frames=12, train_segments=3, val_segments=2, clips_per_segment=2, batch_size=3, epochs=1, supersample=1, lr=1e-2, warmup_steps=1,
+        threshold_metric="event_f1",
+    )
+    res = train_omnihead(corpus, tmp_path / "ft", cfg, progress=False, renderer=fake_renderer())
+    rec = res.history[0]
+    assert set(k for k in rec if k.startswith("train_") and k != "train_loss") == {"train_saccade"}  # loss on the trained task only
+    assert rec["val_loss"] == pytest.approx(rec["val_saccade"])
+    base, new = read_checkpoint(base_run).state_dict, read_checkpoint(tmp_path / "ft" / "best")
+    assert new.config["saccade_gaze_velocity"] and new.config["img_size"] == 32  # base architecture + overrides
+    assert new.meta["init_from"]["reinitialised"] == ["heads.saccade.0.weight"]  # the widened layer; the rest of the head is copied
+    for k, v in new.state_dict.items():
+        if k.startswith("heads.saccade."):
+            continue
+        if k == "binary_thresholds":
+            assert v[0] == base[k][0]  # blink threshold kept, saccade re-calibrated
+            continue
+        assert torch.equal(v, base[k]), k  # frozen
+    assert not torch.equal(new.state_dict["heads.saccade.4.bias"], base["heads.saccade.4.bias"])
+    model = load_omnihead(tmp_path / "ft" / "best")
+    assert model.heads["saccade"][0].in_features == model.config.out_dim + 6
+    assert model.meta["binary_thresholds"]["blink"] == pytest.approx(float(base["binary_thresholds"][0]), abs=1e-4)
+
+
+def test_frozen_parts_get_no_gradient(base_run):
+    import torch
+
+    from stygaze.models.omnihead import OmniHead, OmniHeadConfig, omnihead_loss
+    from stygaze.train.omnihead import freeze_except, load_init_weights
+
+    model = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_gaze_velocity": True}))
+    info = load_init_weights(model, base_run, train_only=("saccade",))
+    assert len(info["sha1"]) == 40
+    n = freeze_except(model, ("saccade",))
+    assert n == sum(p.numel() for p in model.heads["saccade"].parameters())
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    tgt = {"saccade": torch.randint(0, 2, (2, 8)), "blink": torch.randint(0, 2, (2, 8)), "gaze": torch.randn(2, 8, 3)}
+    omnihead_loss(model(video), tgt).total.backward()  # even with other tasks in the loss
+    for name, p in model.named_parameters():
+        if name.startswith("heads.saccade."):
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+        else:
+            assert p.grad is None, name
+
+
+def test_init_from_rejects_other_shapes_outside_the_trained_heads(base_run):
+    from stygaze.errors import CheckpointError
+    from stygaze.models.omnihead import OmniHead, OmniHeadConfig
+    from stygaze.train.omnihead import load_init_weights
+
+    widened = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_gaze_velocity": True}))
+    with pytest.raises(CheckpointError, match="heads.saccade.0.weight"):
+        load_init_weights(widened, base_run)  # the saccade head changed but is not being trained
+    other = OmniHead(OmniHeadConfig(**{**MICRO, "head_hidden": 8}))
+    with pytest.raises(CheckpointError, match="only train_only heads"):
+        load_init_weights(other, base_run, train_only=("saccade",))
+
+
+def test_finetune_config_errors(base_run):
+    from stygaze.train.omnihead import load_train_config
+
+    with pytest.raises(DataError, match="init_from"):
+        load_train_config(None, train_only=["saccade"])
+    with pytest.raises(DataError, match="aux_weight"):
+        load_train_config(None, train_only=["saccade"], init_from=str(base_run), aux_weight=1.0, model_overrides={"aux_probes": True})
+    with pytest.raises(DataError, match="train_only"):
+        load_train_config(None, train_only=["pupil"], init_from=str(base_run))
+    with pytest.raises(DataError, match="threshold_metric"):
+        load_train_config(None, threshold_metric="auc")
+    cfg = load_train_config(None, train_only="saccade", init_from=str(base_run), model_overrides={"saccade_gaze_velocity": True})
+    assert cfg.train_only == ("saccade",)
+    mcfg = cfg.model_config()  # the checkpoint's architecture, not the tiny preset
+    assert mcfg.img_size == 32 and mcfg.saccade_gaze_velocity
+    with pytest.raises(DataError, match="model_overrides"):
+        load_train_config(None, init_from=str(base_run), model_overrides={"bogus": 1}).model_config()
+
+
+def test_shipped_finetune_config_is_valid():
+    from pathlib import Path
+
+    from stygaze.train.omnihead import load_train_config
+
+    repo = Path(__file__).resolve().parents[3]
+    cfg = load_train_config(repo / "configs" / "omnihead_tiny_saccade.yaml")
+    base = load_train_config(repo / "configs" / "omnihead_tiny.yaml")
+    assert cfg.train_only == ("saccade",) and cfg.init_from
+    for k in ("segment_frames", "train_segments", "val_segments", "gesture_focus", "supersample", "seed", "randomize"):
+        assert getattr(cfg, k) == getattr(base, k), k  # same render cache as the base run

@@ -251,7 +251,7 @@ class MotionGenerator(nn.Module):
             ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.M, c.N, c.beat_context)
         else:
             x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
-            ch = rhythm.clip_beat_channel(x.astype(np.float32).reshape(-1), feats.shape[0])
+            ch = rhythm.clip_beat_channel(np.asarray(x, dtype=np.float32).reshape(-1), feats.shape[0])  # no copy of float32 input
         return torch.cat([feats, torch.from_numpy(ch)[:, None].to(feats)], dim=1)
 
     # --- rollout -------------------------------------------------------------------------

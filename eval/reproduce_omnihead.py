@@ -51,26 +51,8 @@ def ivt(gaze: np.ndarray, threshold: float, fps: float = 25.0) -> np.ndarray:
     return (speed > threshold).astype(np.int64)
 
 
-def pooled_event_f1(preds, gts, threshold, **kw) -> float:
-    """Event F1 with matched/total counts pooled over sessions."""
-    from stygaze.eval.recognition import event_scores
-
-    tp_p = n_p = tp_g = n_g = 0.0
-    for p, g in zip(preds, gts):
-        s = event_scores(p, g, threshold, **kw)
-        if s.num_pred:
-            tp_p += s.precision * s.num_pred
-        if s.num_gt:
-            tp_g += s.recall * s.num_gt
-        n_p += s.num_pred
-        n_g += s.num_gt
-    prec = tp_p / n_p if n_p else 0.0
-    rec = tp_g / n_g if n_g else 0.0
-    return float(2 * prec * rec / (prec + rec)) if prec + rec > 0 else 0.0
-
-
 def scores(preds, gts, labels, gesture=False) -> dict:
-    from stygaze.eval.recognition import drop_short_events, frame_f1, smooth_labels
+    from stygaze.eval.recognition import drop_short_events, frame_f1, pooled_event_f1, smooth_labels
 
     kw = {"smooth": 11, "drop_short": 5} if gesture else {}
     p_all, g_all = np.concatenate(preds), np.concatenate(gts)
@@ -204,7 +186,7 @@ def main(argv=None) -> int:
     res: dict = {"recognizer": {}, "baselines": {}, "meta": {}}
     rec = res["recognizer"]
     rec["gesture"] = scores(pr["gesture"], gt["gesture"], labels=list(range(6)), gesture=True)
-    from stygaze.eval.recognition import drop_short_events, frame_f1, smooth_labels
+    from stygaze.eval.recognition import drop_short_events, frame_f1, pooled_event_f1, smooth_labels
     from stygaze.models.omnihead import GESTURE_CLASSES
 
     g_pred = np.concatenate([drop_short_events(smooth_labels(p, 11), 5) for p in pr["gesture"]])

@@ -182,6 +182,30 @@ def event_f1(
     return event_scores(pred, gt, threshold, background=background, smooth=smooth, drop_short=drop_short).f1
 
 
+def pooled_event_f1(preds, gts, threshold: float = 0.1, **kw) -> float:
+    """Event F1 over several clips/sessions with matched and total event counts pooled.
+
+    Args:
+        preds, gts: sequences of ``(T_i,)`` integer label arrays (pairs of equal length).
+        threshold: overlap-F1 threshold; ``kw`` as :func:`event_scores`.
+
+    Returns:
+        F1 of the pooled precision and recall (0 when either is 0).
+    """
+    tp_p = n_p = tp_g = n_g = 0.0
+    for p, g in zip(preds, gts):
+        s = event_scores(p, g, threshold, **kw)
+        if s.num_pred:
+            tp_p += s.precision * s.num_pred
+        if s.num_gt:
+            tp_g += s.recall * s.num_gt
+        n_p += s.num_pred
+        n_g += s.num_gt
+    prec = tp_p / n_p if n_p else 0.0
+    rec = tp_g / n_g if n_g else 0.0
+    return float(2 * prec * rec / (prec + rec)) if prec + rec > 0 else 0.0
+
+
 def angular_error_deg(pred: np.ndarray, gt: np.ndarray, *, reduction: str = "mean") -> float | np.ndarray:
     """Angle between 3-D gaze directions in degrees; lower is better.
 

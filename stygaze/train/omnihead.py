@@ -680,16 +680,7 @@ def calibrate_binary_thresholds(
     clips)."""
     import torch
 
-    from stygaze.eval.recognition import event_scores, frame_f1
-
-    def pooled_event_f1(pred: np.ndarray, gt: np.ndarray) -> float:  # (N, L) clips
-        tp_p = n_p = tp_g = n_g = 0.0
-        for p, g in zip(pred, gt):
-            s = event_scores(p, g, 0.1)
-            tp_p, n_p = tp_p + (s.precision * s.num_pred if s.num_pred else 0.0), n_p + s.num_pred
-            tp_g, n_g = tp_g + (s.recall * s.num_gt if s.num_gt else 0.0), n_g + s.num_gt
-        prec, rec = tp_p / max(n_p, 1.0), tp_g / max(n_g, 1.0)
-        return 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+    from stygaze.eval.recognition import frame_f1, pooled_event_f1
 
     model.eval()
     probs: dict[str, list] = {"blink": [], "saccade": []}
@@ -713,7 +704,7 @@ def calibrate_binary_thresholds(
             chosen[k] = 0.5
         elif metric == "event_f1" and ok.all(1).any():
             clips = ok.all(1)  # fully labelled clips (events need contiguous labels)
-            chosen[k] = float(max(grid, key=lambda t: pooled_event_f1((p[clips] >= t).astype(int), y[clips])))
+            chosen[k] = float(max(grid, key=lambda t: pooled_event_f1((p[clips] >= t).astype(int), y[clips], 0.1)))
         else:
             chosen[k] = float(max(grid, key=lambda t: frame_f1((p[ok] >= t).astype(int), y[ok], labels=[0, 1])))
         model.binary_thresholds[j] = chosen[k]

@@ -234,23 +234,29 @@ class MotionGenerator(nn.Module):
     # --- features ------------------------------------------------------------------------
     @torch.no_grad()
     def clip_features(self, samples: np.ndarray | torch.Tensor, online_beats: bool = False) -> torch.Tensor:
-        """``(S,)`` 16 kHz samples -> ``(T, F)`` generator input features at 25 fps.
+        """``(S,)`` 16 kHz samples -> ``(T, F)`` generator input features at 25 fps: the audio
+        encoder's features, plus the beat channel (:meth:`with_beat_channel`)."""
+        return self.with_beat_channel(self.audio.features(samples), samples, online_beats)
 
-        The audio encoder's features, plus (``beat_feature``) the beat channel as the last
-        column: the global beat tracker's beats (:func:`stygaze.data.rhythm.clip_beat_channel`,
-        the definition BAS uses), or with ``online_beats`` the causal approximation a stream
-        computes (:class:`stygaze.data.rhythm.OnlineBeats` on the encoder's onset column).
+    def with_beat_channel(self, feats: torch.Tensor, samples: np.ndarray | torch.Tensor, online_beats: bool = False) -> torch.Tensor:
+        """The audio encoder's ``(T, F)`` features of ``samples`` with (``beat_feature``) the beat
+        channel appended as the last column, else unchanged.
+
+        The channel holds the global beat tracker's beats
+        (:func:`stygaze.data.rhythm.clip_beat_channel`, the definition BAS uses), or with
+        ``online_beats`` the causal approximation a stream computes
+        (:class:`stygaze.data.rhythm.OnlineBeats` on the encoder's onset column).
         """
         from stygaze.data import rhythm
 
-        feats = self.audio.features(samples)
         c = self.config
         if not c.beat_feature:
             return feats
+        feats = torch.as_tensor(feats)
         if online_beats:
             ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.M, c.N, c.beat_context)
         else:
-            x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
+            x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else samples
             ch = rhythm.clip_beat_channel(np.asarray(x, dtype=np.float32).reshape(-1), feats.shape[0])  # no copy of float32 input
         return torch.cat([feats, torch.from_numpy(ch)[:, None].to(feats)], dim=1)
 

@@ -224,7 +224,6 @@ def prepare_sessions(
     """
     from tqdm import tqdm
 
-    from stygaze.data import rhythm
     from stygaze.data.features import session_features
     from stygaze.errors import StyleError
 
@@ -232,9 +231,7 @@ def prepare_sessions(
     out = []
     for s in tqdm(sessions, desc="features", disable=not progress, leave=False):
         feats = session_features(Path(data_dir) / s.name, gen.audio, s.audio) if data_dir else gen.audio.features(s.audio)
-        if gen.config.beat_feature:  # the global tracker's beats (generate() uses the same)
-            beat = rhythm.clip_beat_channel(np.asarray(s.audio, np.float32), feats.shape[0])
-            feats = torch.cat([torch.as_tensor(feats), torch.from_numpy(beat)[:, None]], dim=1)
+        feats = gen.with_beat_channel(feats, s.audio)  # the global tracker's beats, as generate() uses
         T = min(len(feats), len(s.motion))
         motion = torch.from_numpy(s.motion[:T].astype(np.float32))
         valid = np.isfinite(s.motion[:T]).all(axis=1)

@@ -427,8 +427,8 @@ class MotionStream:
         gc = self.gen.config
         # beat-channel models: the causal tracker on the encoder's onset column (see OnlineBeats)
         self._beats = OnlineBeats(gc.M, gc.N, gc.beat_context) if gc.beat_feature else None
-        self._onset = np.zeros(0, np.float32)  # onset column of every frame so far (beat models)
-        self._beat = np.zeros(0, np.float32)  # decided beat-channel values
+        self._beat = np.zeros(0, np.float32)  # decided beat-channel values of frames [_beat_offset, ...)
+        self._beat_offset = 0
 
     @property
     def latency_frames(self) -> int:
@@ -499,7 +499,7 @@ class MotionStream:
         self._feats.append(feats)
         self._feat_count += avail
         if self._beats is not None:
-            self._onset = np.concatenate([self._onset, feats[:, self.enc.onset_column].numpy()])
+            self._beat = np.concatenate([self._beat, self._beats.update(feats[:, self.enc.onset_column].numpy())])
         self._buf = self._buf[avail * HOP :]
         self._buf_start_frame += avail
 
@@ -509,15 +509,14 @@ class MotionStream:
         f = self._feats[0][a - self._feat_offset : b - self._feat_offset]
         if self._beats is None:
             return f
-        return torch.cat([f, torch.from_numpy(self._beat[a:b])[:, None]], dim=1)
+        return torch.cat([f, torch.from_numpy(self._beat[a - self._beat_offset : b - self._beat_offset])[:, None]], dim=1)
 
     @torch.no_grad()
     def _generate(self, final: bool) -> np.ndarray:
         c = self.owner.config
         outs = []
-        if self._beats is not None:
-            new = self._beats.update(self._onset, self._feat_count, final=final)
-            self._beat = np.concatenate([self._beat, new])
+        if self._beats is not None and final:  # the last, partial block
+            self._beat = np.concatenate([self._beat, self._beats.update(np.zeros(0, np.float32), final=True)])
         while True:
             t = self._steps * c.N
             if final:
@@ -544,6 +543,8 @@ class MotionStream:
             drop = min(keep_from, self._feat_count - 1) - self._feat_offset
             self._feats = [allf[drop:]]
             self._feat_offset += drop
+            self._beat = self._beat[self._feat_offset - self._beat_offset :]
+            self._beat_offset = self._feat_offset
         if not outs:
             return np.zeros((0, 7), np.float32)
         frames = self.owner._to_degrees(torch.cat(outs), self.head_scale, self.gaze_scale, self.stage)

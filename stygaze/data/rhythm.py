@@ -269,9 +269,10 @@ class OnlineBeats:
 
     Frames are decided in blocks that end at ``first, first + step, first + 2·step, …``
     (a generator's window ends: ``M, M + N, …``). A block's beats are those of
-    :func:`beat_track` (no trimming) run on the last ``context`` onset values up to the block
-    end, so a frame is decided with 0..step−1 frames of look-ahead and never changes after.
-    The result depends only on the onset values, not on how they arrive (chunking).
+    :func:`beat_track` (no trimming, open end) run on the last ``context`` onset values up to
+    the block end, so a frame is decided with 0..step−1 frames of look-ahead and never changes
+    after. The result depends only on the onset values, not on how they arrive (chunking).
+    Memory is bounded: only the onset values a later block can still need are kept.
 
     Args:
         first: end of the first block (frames ``[0, first)``).
@@ -284,34 +285,42 @@ class OnlineBeats:
             raise ValueError(f"OnlineBeats needs first ≥ 1, step ≥ 1, context ≥ 2·step; got {first}, {step}, {context}")
         self.first, self.step, self.context = int(first), int(step), int(context)
         self.decided = 0  # frames [0, decided) have a value
+        self.received = 0  # onset frames received so far
         self._next_end = self.first
+        self._onset = np.zeros(0, np.float32)  # onset frames [_onset_start, received)
+        self._onset_start = 0
         # import the tracker's scipy modules now: a first import inside a stream step costs ≈ 0.4 s of latency
         import scipy.fft  # noqa: F401
         import scipy.signal  # noqa: F401
 
-    def update(self, onset: np.ndarray, available: int, final: bool = False) -> np.ndarray:
-        """Values for the frames newly decided with onset frames ``[0, available)`` known.
+    def update(self, onset: np.ndarray, final: bool = False) -> np.ndarray:
+        """Add the next onset values; return the values of the frames this decides.
 
         Args:
-            onset: ``(≥ available,)`` onset envelope of the clip so far (index = frame).
-            available: frames of onset known; with ``final`` the clip ends there and the
-                last (partial) block is decided too.
+            onset: ``(k,)`` onset envelope of the frames after those already received.
+            final: the clip ends after these; the last (partial) block is decided too.
 
         Returns:
-            ``(k,)`` float32 values for frames ``[decided_before, decided_before + k)``.
+            ``(j,)`` float32 values for frames ``[decided_before, decided_before + j)``.
         """
+        self._onset = np.concatenate([self._onset, np.asarray(onset, np.float32).reshape(-1)])
+        self.received += int(np.size(onset))
         out = []
-        while self.decided < available and (self._next_end <= available or final):
-            e = min(self._next_end, available)
-            ctx = np.asarray(onset[max(0, e - self.context) : e], np.float32)
-            beats = beat_track(ctx, trim=False, open_end=True) + max(0, e - self.context) if ctx.any() else np.zeros(0, np.int64)
+        while self.decided < self.received and (self._next_end <= self.received or final):
+            e = min(self._next_end, self.received)
+            lo = max(0, e - self.context)
+            ctx = self._onset[lo - self._onset_start : e - self._onset_start]
+            beats = beat_track(ctx, trim=False, open_end=True) + lo if ctx.any() else np.zeros(0, np.int64)
             out.append(beat_channel(beats, e, self.decided, e))
             self.decided = e
             self._next_end += self.step
+        # a later block ends at ≥ min(next end, frames received), so its context starts there − context
+        keep = max(0, min(self._next_end, self.received) - self.context)
+        self._onset = self._onset[keep - self._onset_start :]
+        self._onset_start = keep
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 def online_beat_channel(onset: np.ndarray, first: int, step: int, context: int = 150) -> np.ndarray:
     """``(T,)`` :class:`OnlineBeats` channel of a whole onset envelope (what a stream computes)."""
-    onset = np.asarray(onset, np.float32).reshape(-1)
-    return OnlineBeats(first, step, context).update(onset, len(onset), final=True)
+    return OnlineBeats(first, step, context).update(onset, final=True)

@@ -135,13 +135,14 @@ def main(argv=None) -> int:
         ratio = float(speed[speak].mean() / speed[listen].mean()) if speak.any() and listen.any() else float("nan")
         return [nod, ratio, corr]
 
-    def add(row, pred, gt, clean_gt, audio, beats, name, ev=None):
+    def add(row, pred, gt, clean_gt, audio, beats, name, speech=None):
+        """Score one prediction; ``speech`` = (the session's events, the GT's stress-locked curve) adds the audio-dependence measures."""
         acc[row].add(pred, gt, audio, name=name)
         clean[row].add(pred, clean_gt, name=name)
         bas[row].append([beat_alignment_score(beats, motion_beats(pred.data[:, c])) for c in chans])
         fast[row].append(saccadic_share(pred))
-        if ev is not None:
-            dep[row].append(audio_dependence(pred, ev, stress_curve(gt, ev)))
+        if speech is not None:
+            dep[row].append(audio_dependence(pred, *speech))
 
     posture = []  # per session (seed 0, style row): GT and generated means of world-gaze pitch, head roll, head pitch
 
@@ -151,6 +152,7 @@ def main(argv=None) -> int:
 
     for i, (name, audio, gt, clean_gt) in enumerate(sessions):
         ev = json.loads((data / name / "events.json").read_text())
+        speech = (ev, stress_curve(gt, ev))
         beats = audio_beats(audio, SAMPLE_RATE)
         other = np.resize(sessions[(i + 1) % len(sessions)][1], len(audio))
         ref_style = pipe.extract_style(gt.slice(0, min(len(gt), int(args.ref_seconds * 25))))
@@ -161,15 +163,15 @@ def main(argv=None) -> int:
                 ("style", pipe.generate(audio, sr=SAMPLE_RATE, style=ref_style, **kw)),
                 ("shuffled", pipe.generate(other, sr=SAMPLE_RATE, **kw)),
             ):
-                add(row, pred, gt, clean_gt, audio, beats, name, ev)
+                add(row, pred, gt, clean_gt, audio, beats, name, speech)
                 if row == "style" and seed == 0:
                     posture.append(posture_means(gt) + posture_means(pred))
                 add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed)), gt, clean_gt, audio, beats, name)
             if beat_model:
-                add("stream", pipe.generate(audio, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, ev)
-                add("stream, shuffled", pipe.generate(other, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, ev)
-            add("procedural", procedural_generate(audio, seed=seed), gt, clean_gt, audio, beats, name, ev)
-        add("gt", gt, gt, clean_gt, audio, beats, name, ev)
+                add("stream", pipe.generate(audio, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, speech)
+                add("stream, shuffled", pipe.generate(other, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, speech)
+            add("procedural", procedural_generate(audio, seed=seed), gt, clean_gt, audio, beats, name, speech)
+        add("gt", gt, gt, clean_gt, audio, beats, name, speech)
         fast_clean.append(saccadic_share(clean_gt))
         other_beats = audio_beats(other, SAMPLE_RATE)
         bas["gt, other audio"].append([beat_alignment_score(other_beats, motion_beats(gt.data[:, c])) for c in chans])

@@ -611,6 +611,11 @@ def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str
     return {"path": str(path), "sha1": sha, "reinitialised": reinit}
 
 
+def _task_targets(targets: dict[str, Any], tasks: tuple[str, ...] | None) -> dict[str, Any]:
+    """The targets of ``tasks`` only (None = all): the loss then covers just the heads that train."""
+    return targets if tasks is None else {k: v for k, v in targets.items() if k in tasks}
+
+
 def freeze_except(model: Any, tasks: tuple[str, ...]) -> int:
     """Freeze every parameter outside the heads of ``tasks``; returns the trainable parameter count."""
     keep = _head_prefixes(tasks)
@@ -656,7 +661,7 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
             chunk = items[i : i + batch_size]
             video, tgt = data.batch(chunk, device)
             out = model(video)
-            loss = omnihead_loss(out, {k: v for k, v in tgt.items() if tasks is None or k in tasks}, loss_cfg)
+            loss = omnihead_loss(out, _task_targets(tgt, tasks), loss_cfg)
             totals["loss"] = totals.get("loss", 0.0) + float(loss.total) * len(chunk)
             for k, v in loss.per_task.items():
                 totals[k] = totals.get(k, 0.0) + v * len(chunk)
@@ -822,7 +827,7 @@ def train_omnihead(
     # task heads whose task has no labels in a batch get no gradient
     step_fn = ctx.wrap_loss(
         model,
-        lambda m, video, tgt: omnihead_loss(m(video), {k: v for k, v in tgt.items() if loss_tasks is None or k in loss_tasks}, loss_cfg),
+        lambda m, video, tgt: omnihead_loss(m(video), _task_targets(tgt, loss_tasks), loss_cfg),
         find_unused_parameters=True,
     )
     rng = np.random.default_rng([cfg.seed, 7])

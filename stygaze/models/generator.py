@@ -118,6 +118,8 @@ class MotionGenerator(nn.Module):
             raise ValueError(f"unknown generator kind {c.kind!r}")
         if c.beat_feature and c.audio_encoder != "mel":
             raise ValueError("beat_feature needs the mel audio encoder (its onset column drives the streaming beat tracker)")
+        if c.beat_feature and c.beat_context < 2 * c.N:
+            raise ValueError(f"beat_context must be at least 2·N = {2 * c.N} frames, got {c.beat_context}")
         self.audio = make_audio_encoder(c.audio_encoder, c.d, **c.audio_encoder_kwargs)
         if c.beat_feature:
             self.beat_proj = nn.Linear(1, c.d)

@@ -294,3 +294,5 @@ def test_beat_feature_needs_the_mel_encoder():
 
     with pytest.raises(ValueError, match="mel"):
         MotionGenerator(GeneratorConfig(audio_encoder="wav2vec2", beat_feature=True))
+    with pytest.raises(ValueError, match="beat_context"):
+        MotionGenerator(GeneratorConfig(beat_feature=True, beat_context=5))

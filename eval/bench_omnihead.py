@@ -56,6 +56,7 @@ def main(argv=None) -> int:
     res["params"] = {
         "tiny_total": tiny.num_parameters(),
         "tiny_encoder": tiny.num_parameters("encoder"),
+        "tiny_motion_paths": tiny.num_parameters("task_stems") if tiny.task_stems is not None else 0,
         "swin_t_total": swin.num_parameters(),
         "swin_t_encoder": swin.num_parameters("encoder"),
         "swin_t_decoder": swin.num_parameters("decoder"),

@@ -52,7 +52,7 @@ def ivt(gaze: np.ndarray, threshold: float, fps: float = 25.0) -> np.ndarray:
 
 
 def scores(preds, gts, labels, gesture=False) -> dict:
-    from stygaze.eval.recognition import drop_short_events, frame_f1, pooled_event_f1, smooth_labels
+    from stygaze.eval.recognition import drop_short_events, frame_f1, pooled_event_scores, smooth_labels
 
     kw = {"smooth": 11, "drop_short": 5} if gesture else {}
     p_all, g_all = np.concatenate(preds), np.concatenate(gts)
@@ -63,8 +63,47 @@ def scores(preds, gts, labels, gesture=False) -> dict:
         "frame_f1_micro": frame_f1(p_all, g_all, average="micro", labels=labels),
     }
     for t in THRESHOLDS:
-        out[f"event_f1@{t}"] = pooled_event_f1(preds, gts, t, **kw)
+        out[f"event_precision@{t}"], out[f"event_recall@{t}"], out[f"event_f1@{t}"] = pooled_event_scores(preds, gts, t, **kw)
+    out["positive_frames"] = float(np.mean(p_all > 0))
     return out
+
+
+def session_bootstrap(pred_a, pred_b, gts, n: int = 2000, seed: int = 0) -> dict:
+    """Difference ``a − b`` of the binary-task scores (frame F1 macro, event F1 at each overlap) with a
+    95 % interval from resampling the sessions with replacement (``n`` draws, fixed seed). Per session
+    the frame confusion counts and the matched/total event counts are computed once; a draw sums them."""
+    from stygaze.eval.recognition import event_scores
+
+    def counts(preds):  # (sessions, 4 + 4·overlaps): TP, FP, FN, TN of the saccade class, then event counts per overlap
+        rows = []
+        for p, g in zip(preds, gts):
+            row = [np.sum((p == 1) & (g == 1)), np.sum((p == 1) & (g == 0)), np.sum((p == 0) & (g == 1)), np.sum((p == 0) & (g == 0))]
+            for t in THRESHOLDS:
+                e = event_scores(p, g, t)
+                row += [e.precision * e.num_pred if e.num_pred else 0.0, e.num_pred, e.recall * e.num_gt if e.num_gt else 0.0, e.num_gt]
+            rows.append(row)
+        return np.asarray(rows, np.float64)
+
+    def metrics(c):  # summed counts → [frame F1 macro, event F1 @ each overlap]
+        tp1, fp1, fn1, tp0 = c[:4]
+        f1 = lambda tp, fp, fn: 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn > 0 else 0.0  # noqa: E731
+        out = [(f1(tp1, fp1, fn1) + f1(tp0, fn1, fp1)) / 2]
+        for k in range(len(THRESHOLDS)):
+            tpp, npred, tpg, ngt = c[4 + 4 * k : 8 + 4 * k]
+            prec, rec = (tpp / npred if npred else 0.0), (tpg / ngt if ngt else 0.0)
+            out.append(2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0)
+        return np.array(out)
+
+    names = ["frame_f1_macro"] + [f"event_f1@{t}" for t in THRESHOLDS]
+    ca, cb = counts(pred_a), counts(pred_b)
+    diff = metrics(ca.sum(0)) - metrics(cb.sum(0))
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n):
+        i = rng.integers(0, len(gts), len(gts))
+        draws.append(metrics(ca[i].sum(0)) - metrics(cb[i].sum(0)))
+    lo, hi = np.percentile(np.array(draws), [2.5, 97.5], axis=0)
+    return {k: {"diff": float(d), "ci95": [float(a), float(b)]} for k, d, a, b in zip(names, diff, lo, hi)}
 
 
 def main(argv=None) -> int:
@@ -167,7 +206,7 @@ def main(argv=None) -> int:
         return 0
 
     gt = {"gesture": [], "blink": [], "saccade": [], "gaze": []}
-    pr = {"gesture": [], "blink": [], "saccade": [], "gaze": []}
+    pr = {"gesture": [], "blink": [], "saccade": [], "saccade_prob": [], "gaze": []}
     t_rec = 0.0
     n_frames = 0
     for sess, motion, rcfg, frames in zip(sessions, motions, rcfgs, videos):
@@ -179,6 +218,7 @@ def main(argv=None) -> int:
         for k in ("gesture", "blink", "saccade"):
             gt[k].append(getattr(lab, k))
             pr[k].append(getattr(p, k))
+        pr["saccade_prob"].append(p.saccade_prob)
         gt["gaze"].append(camera_gaze(motion, rcfg.camera))
         pr["gaze"].append(p.gaze)
         print(f"[{sess.name}] recognised {len(frames)} frames", file=sys.stderr)
@@ -204,17 +244,44 @@ def main(argv=None) -> int:
     mean_gaze = np.mean(np.concatenate(gt["gaze"]), 0)
     base["gaze_constant_mean_deg"] = angular_error_deg(np.tile(mean_gaze, (sum(len(g) for g in gt["gaze"]), 1)), np.concatenate(gt["gaze"]))
 
-    def ivt_loso(gazes):
+    def loso(predict, grid, criterion):
+        """Per test session, the grid value with the best ``criterion`` on the other sessions (a tuned,
+        favourable setting); returns the predictions and the chosen values."""
         chosen, preds = [], []
-        for i in range(len(gazes)):
-            others = [j for j in range(len(gazes)) if j != i] or [i]
-            best = max(IVT_GRID, key=lambda th: pooled_event_f1([ivt(gazes[j], th) for j in others], [gt["saccade"][j] for j in others], 0.1))
+        for i in range(len(gt["saccade"])):
+            others = [j for j in range(len(gt["saccade"])) if j != i] or [i]
+            best = max(grid, key=lambda th: criterion([predict(j, th) for j in others], [gt["saccade"][j] for j in others]))
             chosen.append(best)
-            preds.append(ivt(gazes[i], best))
+            preds.append(predict(i, best))
         return preds, chosen
+
+    def by_event_f1(p, g):
+        return pooled_event_f1(p, g, 0.1)
+
+    def by_frame_f1(p, g):
+        return frame_f1(np.concatenate(p), np.concatenate(g), average="macro", labels=[0, 1])
+
+    def ivt_loso(gazes, criterion=by_event_f1):
+        return loso(lambda j, th: ivt(gazes[j], th), IVT_GRID, criterion)
 
     ivt_video, th_video = ivt_loso(pr["gaze"])
     base["saccade_ivt_video_gaze"] = {**scores(ivt_video, gt["saccade"], labels=[0, 1]), "thresholds_deg_s": th_video}
+    ivt_video_f, th_video_f = ivt_loso(pr["gaze"], by_frame_f1)
+    base["saccade_ivt_video_gaze_frame_tuned"] = {**scores(ivt_video_f, gt["saccade"], labels=[0, 1]), "thresholds_deg_s": th_video_f}
+    # the recognizer with its P(saccade) threshold tuned exactly like the I-VT baseline (LOSO, event F1 @0.1)
+    prob_grid = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
+    rec_event, th_rec = loso(lambda j, th: (pr["saccade_prob"][j] >= th).astype(np.int64), prob_grid, by_event_f1)
+    rec["saccade_event_tuned"] = {**scores(rec_event, gt["saccade"], labels=[0, 1]), "thresholds": [float(t) for t in th_rec]}
+    res["comparison"] = {
+        "saccade_recognizer_minus_ivt_video": session_bootstrap(pr["saccade"], ivt_video_f, gt["saccade"]),
+        "saccade_recognizer_event_tuned_minus_ivt_video": session_bootstrap(rec_event, ivt_video, gt["saccade"]),
+    }
+    np.savez_compressed(
+        work / "predictions.npz",
+        **{f"{k}_{i}": v for k in ("saccade", "saccade_prob", "gesture", "blink", "gaze") for i, v in enumerate(pr[k])},
+        **{f"gt_{k}_{i}": v for k in ("saccade", "gesture", "blink", "gaze") for i, v in enumerate(gt[k])},
+        **{f"ivt_video_{i}": v for i, v in enumerate(ivt_video)},
+    )
     ivt_gt, th_gt = ivt_loso(gt["gaze"])
     base["saccade_ivt_true_gaze_reference"] = {**scores(ivt_gt, gt["saccade"], labels=[0, 1]), "thresholds_deg_s": th_gt}
     zeros = [np.zeros_like(g) for g in gt["gesture"]]
@@ -268,8 +335,12 @@ def markdown(res: dict) -> str:
     def row(task, name, s):
         lines.append(f"| {task} | {name} | {f(s['frame_f1_macro'])} | {f(s['frame_f1_micro'])} | {f(s['event_f1@0.1'])} | {f(s['event_f1@0.25'])} | {f(s['event_f1@0.5'])} |")
 
-    row("saccade", "OmniHead-tiny", r["saccade"])
-    row("saccade", "I-VT on the recognizer's video gaze (LOSO-tuned)", b["saccade_ivt_video_gaze"])
+    row("saccade", "OmniHead-tiny (threshold from validation, frame F1)", r["saccade"])
+    if "saccade_ivt_video_gaze_frame_tuned" in b:
+        row("saccade", "I-VT on the recognizer's video gaze (LOSO-tuned, frame F1)", b["saccade_ivt_video_gaze_frame_tuned"])
+    if "saccade_event_tuned" in r:
+        row("saccade", "OmniHead-tiny (threshold LOSO-tuned, event F1 @0.1)", r["saccade_event_tuned"])
+    row("saccade", "I-VT on the recognizer's video gaze (LOSO-tuned, event F1 @0.1)", b["saccade_ivt_video_gaze"])
     if "saccade_chance_prior" in b:
         row("saccade", f"chance (label prior, {b['saccade_chance_prior']['rate']:.0%} of frames)", b["saccade_chance_prior"])
     row("saccade", "I-VT on true gaze (reference, not video)", b["saccade_ivt_true_gaze_reference"])
@@ -281,6 +352,22 @@ def markdown(res: dict) -> str:
     row("blink", "majority (no blink)", b["blink_majority"])
     if "blink_chance_prior" in b:
         row("blink", f"chance (label prior, {b['blink_chance_prior']['rate']:.0%} of frames)", b["blink_chance_prior"])
+    titles = {
+        "saccade_recognizer_minus_ivt_video": "frame-F1 operating points (recognizer − I-VT)",
+        "saccade_recognizer_event_tuned_minus_ivt_video": "both LOSO-tuned on event F1 @0.1 (recognizer − I-VT)",
+    }
+    for key, title in titles.items():
+        if key in res.get("comparison", {}):
+            lines.append("")
+            lines.append(f"saccade, {title}, 95 % session bootstrap: " + ", ".join(
+                f"{k} {v['diff']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}]" for k, v in res["comparison"][key].items()))
+    if "event_precision@0.1" in r["saccade"]:
+        lines.append("")
+        lines.append("saccade event precision / recall @0.1 (share of frames marked): " + "; ".join(
+            f"{name} {s['event_precision@0.1']:.3f} / {s['event_recall@0.1']:.3f} ({s['positive_frames']:.0%})"
+            for name, s in (("recognizer", r["saccade"]), ("recognizer, event-tuned", r.get("saccade_event_tuned")),
+                            ("I-VT frame-tuned", b.get("saccade_ivt_video_gaze_frame_tuned")), ("I-VT event-tuned", b["saccade_ivt_video_gaze"]))
+            if s is not None))
     if "gesture_per_class" in r:
         lines.append("")
         lines.append("gesture frame F1 per class (smoothed; GT frames / predicted frames): " + ", ".join(

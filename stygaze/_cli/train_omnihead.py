@@ -49,5 +49,6 @@ def handle(args) -> int:
     from stygaze.train.distributed import is_rank_zero
 
     if is_rank_zero():  # under torchrun only rank 0 reports
-        print(f"trained {result.epochs} epochs in {result.seconds / 60:.1f} min; best val loss {result.best_val_loss:.4f}; checkpoint: {result.best_dir}")
+        held = f"the final epoch (keep: last; best val loss {result.best_val_loss:.4f})" if cfg.keep == "last" else f"best val loss {result.best_val_loss:.4f}"
+        print(f"trained {result.epochs} epochs in {result.seconds / 60:.1f} min; checkpoint: {result.best_dir} = {held}")
     return 0

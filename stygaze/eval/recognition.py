@@ -182,15 +182,15 @@ def event_f1(
     return event_scores(pred, gt, threshold, background=background, smooth=smooth, drop_short=drop_short).f1
 
 
-def pooled_event_f1(preds, gts, threshold: float = 0.1, **kw) -> float:
-    """Event F1 over several clips/sessions with matched and total event counts pooled.
+def pooled_event_scores(preds, gts, threshold: float = 0.1, **kw) -> tuple[float, float, float]:
+    """Event precision, recall and F1 over several clips/sessions, matched and total event counts pooled.
 
     Args:
         preds, gts: sequences of ``(T_i,)`` integer label arrays (pairs of equal length).
         threshold: overlap-F1 threshold; ``kw`` as :func:`event_scores`.
 
     Returns:
-        F1 of the pooled precision and recall (0 when either is 0).
+        ``(precision, recall, f1)``; F1 is 0 when either is 0.
     """
     tp_p = n_p = tp_g = n_g = 0.0
     for p, g in zip(preds, gts):
@@ -203,7 +203,12 @@ def pooled_event_f1(preds, gts, threshold: float = 0.1, **kw) -> float:
         n_g += s.num_gt
     prec = tp_p / n_p if n_p else 0.0
     rec = tp_g / n_g if n_g else 0.0
-    return float(2 * prec * rec / (prec + rec)) if prec + rec > 0 else 0.0
+    return float(prec), float(rec), float(2 * prec * rec / (prec + rec)) if prec + rec > 0 else 0.0
+
+
+def pooled_event_f1(preds, gts, threshold: float = 0.1, **kw) -> float:
+    """Event F1 of :func:`pooled_event_scores` (counts pooled over the clips/sessions)."""
+    return pooled_event_scores(preds, gts, threshold, **kw)[2]
 
 
 def angular_error_deg(pred: np.ndarray, gt: np.ndarray, *, reduction: str = "mean") -> float | np.ndarray:

@@ -27,6 +27,18 @@ the saccade MLP. The gaze is *detached*: the saccade loss does not move the gaze
 in training and in :func:`sliding_window_predict` (the centre frame has ``k`` frames of context
 on each side).
 
+A second addition (``OmniHeadConfig.saccade_motion_path``, off by default) gives the saccade
+head a *frame-rate* view of the pixels: :class:`FrameMotionStem`, a small CNN on every frame and
+its differences to the previous and next frames, pooled over space. The encoder's 2-frame time
+patches pair frames (0, 1), (2, 3), … and its output is interpolated back to ``L`` frames, so a
+1–2-frame saccade that falls across a pair boundary is invisible to the decoder; the recognizer's
+own gaze is too coarse (≈ 9° error) for its speed to separate saccades (AUC ≈ 0.6 on
+validation renders). The stem's features go to the saccade MLP like the gaze speeds above.
+``gesture_motion_path`` gives the gesture head a stem of its own followed by temporal
+convolutions over ±6 frames (the shape of a nod or a shake); with ``gesture_token=False`` it
+replaces the decoder's gesture token, which a small model trained on few renders memorises.
+The shipped tiny recognizer uses both paths without the tokens (``configs/omnihead_tiny_*.yaml``).
+
 Tasks (:data:`TASKS`): ``gesture`` (6 classes :data:`GESTURE_CLASSES`), ``blink`` (2),
 ``saccade`` (2), ``gaze`` (unit 3-vector in camera coordinates, ``x`` = image left as seen
 from the subject, ``y`` = up, ``z`` = towards the camera), and the affective heads
@@ -108,10 +120,19 @@ class OmniHeadConfig:
             the paper, see the module docstring); needs the ``gaze`` and ``saccade`` tasks.
             False = the paper's head (older checkpoints have no such field and load as False).
         saccade_gaze_context: ``k``, frames of gaze context on each side (``3k`` features).
-        saccade_token: with ``saccade_gaze_velocity``, whether the saccade head also reads the
-            decoder's saccade token (True) or the gaze-speed features alone (False: a learned
-            velocity detector on the recognizer's gaze; the token of a small model trained on
-            few renders memorises its training clips).
+        saccade_token: with ``saccade_gaze_velocity`` or ``saccade_motion_path``, whether the
+            saccade head also reads the decoder's saccade token (True) or only those features
+            (False; the token of a small model trained on few renders memorises its training clips).
+        saccade_motion_path: the saccade head also reads a *frame-rate* motion feature of the
+            pixels (:class:`FrameMotionStem`: a small CNN on each frame and its differences to
+            the previous and next frame, pooled over space; an addition to the paper, see the
+            module docstring). False = the paper's head (older checkpoints load as False).
+        gesture_motion_path: the gesture head also reads its own :class:`FrameMotionStem`, with
+            temporal convolutions over ±6 frames (a head gesture is a movement of 0.3–2 s).
+        gesture_token: with ``gesture_motion_path``, whether the gesture head also reads the
+            decoder's gesture token (True) or the motion path alone (False).
+        motion_width: channels ``c`` of the motion CNNs (per frame ``4c`` features for the
+            saccade path, ``2c`` after the gesture path's temporal convolutions).
     """
 
     img_size: int = 64
@@ -131,6 +152,10 @@ class OmniHeadConfig:
     saccade_gaze_velocity: bool = False
     saccade_gaze_context: int = 2
     saccade_token: bool = True
+    saccade_motion_path: bool = False
+    gesture_motion_path: bool = False
+    gesture_token: bool = True
+    motion_width: int = 32
 
     def __post_init__(self) -> None:
         self.patch_size = tuple(int(v) for v in self.patch_size)  # JSON gives lists
@@ -148,13 +173,35 @@ class OmniHeadConfig:
         self.saccade_gaze_velocity = bool(self.saccade_gaze_velocity)
         self.saccade_token = bool(self.saccade_token)
         self.saccade_gaze_context = int(self.saccade_gaze_context)
+        self.saccade_motion_path = bool(self.saccade_motion_path)
+        self.gesture_motion_path = bool(self.gesture_motion_path)
+        self.gesture_token = bool(self.gesture_token)
+        self.motion_width = int(self.motion_width)
         if self.saccade_gaze_velocity:
             if "saccade" not in self.tasks or "gaze" not in self.tasks:
                 raise ValueError("saccade_gaze_velocity needs both the 'saccade' and the 'gaze' task")
             if not 1 <= self.saccade_gaze_context < self.num_frames:
                 raise ValueError(f"saccade_gaze_context must be in [1, num_frames), got {self.saccade_gaze_context}")
-        elif not self.saccade_token:
-            raise ValueError("saccade_token=False needs saccade_gaze_velocity=True (the head would have no input)")
+        for task in self.motion_tasks:
+            if task not in self.tasks:
+                raise ValueError(f"{task}_motion_path needs the '{task}' task")
+        if self.motion_tasks and self.motion_width < 1:
+            raise ValueError(f"motion_width must be ≥ 1, got {self.motion_width}")
+        if not self.saccade_token and not (self.saccade_gaze_velocity or self.saccade_motion_path):
+            raise ValueError("saccade_token=False needs saccade_gaze_velocity or saccade_motion_path (the head would have no input)")
+        if not self.gesture_token and not self.gesture_motion_path:
+            raise ValueError("gesture_token=False needs gesture_motion_path (the head would have no input)")
+
+    @property
+    def motion_tasks(self) -> tuple[str, ...]:
+        """Tasks whose head reads a :class:`FrameMotionStem` of its own."""
+        return tuple(t for t, on in (("saccade", self.saccade_motion_path), ("gesture", self.gesture_motion_path)) if on)
+
+    def motion_dim(self, task: str) -> int:
+        """Features per frame of ``task``'s motion path (0 without one)."""
+        if task not in self.motion_tasks:
+            return 0
+        return (2 if MOTION_TEMPORAL[task] else 4) * self.motion_width
 
     @property
     def out_dim(self) -> int:
@@ -162,11 +209,18 @@ class OmniHeadConfig:
         return self.embed_dim * 2 ** (len(self.depths) - 1)
 
     def head_in_dim(self, task: str) -> int:
-        """Input width of ``task``'s MLP: the decoder width, for the saccade head with
-        ``saccade_gaze_velocity`` plus (or, without the token, only) ``3·saccade_gaze_context``."""
-        if task != "saccade" or not self.saccade_gaze_velocity:
-            return self.out_dim
-        return (self.out_dim if self.saccade_token else 0) + 3 * self.saccade_gaze_context
+        """Input width of ``task``'s MLP: the decoder width (the task token; the saccade and gesture
+        heads may go without it), plus ``3·saccade_gaze_context`` gaze speeds for the saccade head
+        with ``saccade_gaze_velocity``, plus :meth:`motion_dim` motion features."""
+        return (self.out_dim if self.reads_token(task) else 0) + self.speed_dim(task) + self.motion_dim(task)
+
+    def reads_token(self, task: str) -> bool:
+        """Whether ``task``'s MLP reads its decoder token (only the saccade and gesture heads may not)."""
+        return {"saccade": self.saccade_token, "gesture": self.gesture_token}.get(task, True)
+
+    def speed_dim(self, task: str) -> int:
+        """Gaze-speed features of ``task``'s MLP input (the saccade head with ``saccade_gaze_velocity``)."""
+        return 3 * self.saccade_gaze_context if task == "saccade" and self.saccade_gaze_velocity else 0
 
 
 def tiny_config(**overrides: Any) -> OmniHeadConfig:
@@ -577,6 +631,68 @@ def task_mlp(dim: int, hidden: int, out: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, out))
 
 
+MOTION_TEMPORAL: dict[str, bool] = {"saccade": False, "gesture": True}
+"""Whether a task's motion path mixes ±6 frames (gestures: movements of 0.3–2 s) or stays per frame (saccades: 1–2 frames)."""
+
+
+class FrameMotionStem(nn.Module):
+    """Per-frame motion features at the full frame rate (the saccade and gesture heads' motion paths).
+
+    For every frame ``t`` of a normalised clip the CNN sees 9 channels: the differences
+    ``x[t] − x[t−1]`` and ``x[t+1] − x[t]`` (scaled by :attr:`DIFF_SCALE`; 0 past the clip's ends)
+    and the frame ``x[t]`` itself (where the eyes are). Four 3×3 convolutions (stride 1, 2, 2, 2,
+    GELU) keep the pixel grid at the first layer, so a sub-pixel iris shift that antialiasing turns
+    into a few grey levels along the iris edge is still seen; max- and mean-pooling over space make
+    the feature independent of where the eyes sit in the crop. The encoder's 2-frame time patches
+    and the interpolation back to ``L`` frames cannot see such 1–2-frame events.
+
+    With ``temporal``, two 1D convolutions over the frame axis (kernel 5, dilations 1 and 2, GELU;
+    zero-padded at the clip's ends) follow the pooling: each output frame then sees ±6 frames
+    (±7 of pixels), enough for the shape of a nod or a shake.
+
+    Args:
+        width: channels ``c`` of the first convolutions (output ``4c`` per frame, ``2c`` with ``temporal``).
+        temporal: add the temporal convolutions.
+    """
+
+    DIFF_SCALE = 2.5
+    """Frame differences of normalised pixels are a few hundredths; ×2.5 brings them nearer the frame's range."""
+
+    def __init__(self, width: int = 32, temporal: bool = False) -> None:
+        super().__init__()
+        c = int(width)
+        self.net = nn.Sequential(
+            nn.Conv2d(9, c, 3, padding=1),
+            nn.GELU(),
+            nn.Conv2d(c, c, 3, stride=2, padding=1),
+            nn.GELU(),
+            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1),
+            nn.GELU(),
+            nn.Conv2d(2 * c, 2 * c, 3, stride=2, padding=1),
+            nn.GELU(),
+        )
+        self.temporal = (
+            nn.Sequential(nn.Conv1d(4 * c, 2 * c, 5, padding=2), nn.GELU(), nn.Conv1d(2 * c, 2 * c, 5, padding=4, dilation=2), nn.GELU())
+            if temporal
+            else None
+        )
+        self.out_dim = 2 * c if temporal else 4 * c
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: normalised (B, 3, L, H, W) → (B, L, out_dim)."""
+        b, _, length, h, w = x.shape
+        x = x.transpose(1, 2)  # (B, L, 3, H, W)
+        zero = torch.zeros_like(x[:, :1])
+        d = (x[:, 1:] - x[:, :-1]) * self.DIFF_SCALE  # (B, L−1, 3, H, W): x[t+1] − x[t]
+        before = torch.cat([zero, d], dim=1)  # x[t] − x[t−1]
+        after = torch.cat([d, zero], dim=1)  # x[t+1] − x[t]
+        z = self.net(torch.cat([before, after, x], dim=2).reshape(b * length, 9, h, w))
+        z = torch.cat([z.amax(dim=(2, 3)), z.mean(dim=(2, 3))], dim=1).reshape(b, length, -1)  # (B, L, 4c)
+        if self.temporal is not None:
+            z = self.temporal(z.transpose(1, 2)).transpose(1, 2)  # (B, L, 2c)
+        return z
+
+
 # ---------------------------------------------------------------------------------------------
 # the model
 
@@ -591,6 +707,9 @@ class OmniHead(nn.Module):
         self.decoder = TaskDecoder(cfg.out_dim, cfg.decoder_heads, cfg.decoder_layers, len(cfg.tasks))
         self.heads = nn.ModuleDict({t: task_mlp(cfg.head_in_dim(t), cfg.head_hidden, TASK_DIMS[t]) for t in cfg.tasks})
         self.aux_probes = nn.ModuleDict({t: nn.Linear(cfg.out_dim, TASK_DIMS[t]) for t in cfg.tasks}) if cfg.aux_probes else None
+        # task-specific input paths outside the decoder (trained with their head: ``task_stems.<task>.``)
+        stems = {t: FrameMotionStem(cfg.motion_width, temporal=MOTION_TEMPORAL[t]) for t in cfg.motion_tasks}
+        self.task_stems = nn.ModuleDict(stems) if stems else None
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1, 1))
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1, 1))
         # decision thresholds on P(blink), P(saccade) used by sliding_window_predict; 0.5 = argmax,
@@ -623,7 +742,9 @@ class OmniHead(nn.Module):
 
     def encode(self, video: torch.Tensor) -> torch.Tensor:
         """Encoder feature maps interpolated back to L frames: (B, L, h, w, C)."""
-        x = self.preprocess(video)
+        return self._encode_normalised(self.preprocess(video))
+
+    def _encode_normalised(self, x: torch.Tensor) -> torch.Tensor:
         length = x.shape[2]
         feats = self.encoder(x)  # (B, L', h, w, C)
         b, lp, h, w, c = feats.shape
@@ -633,9 +754,23 @@ class OmniHead(nn.Module):
             feats = f.reshape(b, h, w, c, length).permute(0, 4, 1, 2, 3)
         return feats
 
-    def forward(self, video: torch.Tensor) -> OmniHeadOutput:
-        """video: (B, L, H, W, 3) uint8 or (B, 3, L, H, W) float in [0, 1] → :class:`OmniHeadOutput`."""
-        feats = self.encode(video)  # (B, L, h, w, C)
+    def motion_features(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-frame features of the motion paths (``task_stems``): ``{task: (B, L, motion_dim)}``
+        (empty without motion paths). ``video`` as in :meth:`forward`, of any length."""
+        if self.task_stems is None:
+            return {}
+        x = self.preprocess(video)
+        return {task: stem(x) for task, stem in self.task_stems.items()}
+
+    def forward(self, video: torch.Tensor, motion_features: dict[str, torch.Tensor] | None = None) -> OmniHeadOutput:
+        """video: (B, L, H, W, 3) uint8 or (B, 3, L, H, W) float in [0, 1] → :class:`OmniHeadOutput`.
+
+        ``motion_features``: the motion paths' per-frame features of these clips, precomputed
+        over a longer video (:meth:`motion_features`; used by :func:`sliding_window_predict`, which
+        then runs the stems once per frame instead of once per window). None = computed here.
+        """
+        x = self.preprocess(video)
+        feats = self._encode_normalised(x)  # (B, L, h, w, C)
         tokens = self.decoder(feats)  # (B, L, J, C)
         frame_features = feats.mean(dim=(2, 3))
         out = OmniHeadOutput(
@@ -646,11 +781,16 @@ class OmniHead(nn.Module):
         order = sorted(range(len(cfg.tasks)), key=lambda j: gaze_first and cfg.tasks[j] == "saccade")
         for j in order:
             task = cfg.tasks[j]
-            x = tokens[:, :, j]  # (B, L, C)
-            if task == "saccade" and cfg.saccade_gaze_velocity:
-                speed = gaze_speed_features(out.gaze.detach(), cfg.saccade_gaze_context)  # (B, L, 3k)
-                x = torch.cat([x, speed.to(x.dtype)], dim=-1) if cfg.saccade_token else speed.to(x.dtype)
-            y = self.heads[task](x)
+            h = tokens[:, :, j]  # (B, L, C)
+            if not cfg.reads_token(task) or cfg.speed_dim(task) or cfg.motion_dim(task):
+                parts = [h] if cfg.reads_token(task) else []
+                if cfg.speed_dim(task):
+                    parts.append(gaze_speed_features(out.gaze.detach(), cfg.saccade_gaze_context).to(h.dtype))  # (B, L, 3k)
+                if task in cfg.motion_tasks:
+                    m = motion_features[task] if motion_features is not None else self.task_stems[task](x)
+                    parts.append(m.to(h.dtype))  # (B, L, motion_dim)
+                h = torch.cat(parts, dim=-1)
+            y = self.heads[task](h)
             if task == "gaze":
                 y = F.normalize(y, dim=-1, eps=1e-6)
             elif task == "va":
@@ -662,7 +802,7 @@ class OmniHead(nn.Module):
         return out
 
     def num_parameters(self, part: str | None = None) -> int:
-        """Parameter count of the whole model or of ``"encoder"``, ``"decoder"``, ``"heads"``."""
+        """Parameter count of the whole model or of ``"encoder"``, ``"decoder"``, ``"heads"``, ``"task_stems"``."""
         module = self if part is None else getattr(self, part)
         return sum(p.numel() for p in module.parameters())
 
@@ -812,7 +952,10 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
 
     Each frame ``t`` is predicted from the window ``[t − L//2, t − L//2 + L)`` (edges padded by
     repeating the first/last frame) and only the window's centre prediction is kept. With
-    ``stride > 1`` a window keeps its ``stride`` central frames (faster, approximate).
+    ``stride > 1`` a window keeps its ``stride`` central frames (faster, approximate). The motion
+    paths (``task_stems``) run once over the whole video (in overlapping chunks) and each window
+    reads its frames' features: at the centre frame identical to running them on the window,
+    ≈ 5× faster at stride 1 than once per window.
 
     Args:
         frames: (T, H, W, 3) uint8 video at the model's resolution.
@@ -839,10 +982,16 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
     was_training = model.training
     model.eval()
     try:
+        with torch.no_grad():
+            # the motion paths are per frame (± MOTION_REACH frames): once over the whole video, not once per window
+            motion = _video_motion_features(model, padded, device)
         for i in range(0, len(starts), batch_size):
             chunk = starts[i : i + batch_size]
-            batch = np.stack([padded[a - off + centre : a - off + centre + length] for a in chunk])
-            out = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device))
+            spans = [(a - off + centre, a - off + centre + length) for a in chunk]
+            batch = np.stack([padded[s0:s1] for s0, s1 in spans])
+            given = {task: torch.stack([f[s0:s1] for s0, s1 in spans]) for task, f in motion.items()} if motion else None
+            with torch.no_grad():
+                out = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device), motion_features=given)
             feats.append(out.clip_features.float().cpu().numpy())
             dyn.append(out.clip_dynamics.float().cpu().numpy())
             for task in ("gesture", "blink", "saccade", "gaze"):
@@ -868,6 +1017,30 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
             setattr(res, f"{task}_prob", arr[:, 1])
             setattr(res, task, (arr[:, 1] >= thr).astype(np.int64))
     return res
+
+
+MOTION_REACH = 7
+"""Frames on each side that a motion path's feature of one frame depends on (1 of frame differences
++ 6 of the gesture path's temporal convolutions; the saccade path's is 1)."""
+
+
+def _video_motion_features(model: OmniHead, frames: Any, device: Any, chunk: int = 128) -> dict[str, torch.Tensor]:
+    """:meth:`OmniHead.motion_features` of a whole (T, H, W, 3) uint8 video, in chunks of ``chunk``
+    frames with :data:`MOTION_REACH` frames of overlap on each side (so the result equals one pass
+    over the whole video): ``{task: (T, D)}``."""
+    import numpy as np
+
+    if model.task_stems is None:
+        return {}
+    t_total = len(frames)
+    parts: dict[str, list[torch.Tensor]] = {}
+    for a in range(0, t_total, chunk):
+        b = min(a + chunk, t_total)
+        lo, hi = max(0, a - MOTION_REACH), min(t_total, b + MOTION_REACH)
+        clip = torch.from_numpy(np.ascontiguousarray(frames[lo:hi]))[None].to(device)
+        for task, f in model.motion_features(clip).items():
+            parts.setdefault(task, []).append(f[0, a - lo : b - lo])
+    return {task: torch.cat(p, 0) for task, p in parts.items()}
 
 
 def load_omnihead(path: Any = None, map_location: str = "cpu") -> OmniHead:

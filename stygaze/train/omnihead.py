@@ -112,6 +112,9 @@ class OmniHeadTrainConfig:
         threshold_metric: how the blink/saccade decision thresholds are chosen on the validation
             clips: ``frame_f1`` (macro frame F1) or ``event_f1`` (event F1 at overlap 0.1,
             pooled over the clips).
+        keep: which epoch ``RUN/best`` holds: ``best`` (lowest validation loss) or ``last`` (the
+            final epoch; for a run whose epoch count was chosen on other validation data, e.g. when
+            the corpus's own validation split lacks some classes).
     """
 
     model: str = "tiny"
@@ -147,6 +150,7 @@ class OmniHeadTrainConfig:
     init_from: str | None = None
     train_only: tuple[str, ...] | None = None
     threshold_metric: str = "frame_f1"
+    keep: str = "best"
 
     def __post_init__(self) -> None:
         if isinstance(self.randomize, dict):
@@ -170,6 +174,8 @@ class OmniHeadTrainConfig:
             raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
         if self.threshold_metric not in ("frame_f1", "event_f1"):
             raise DataError(f"threshold_metric must be 'frame_f1' or 'event_f1', got {self.threshold_metric!r}")
+        if self.keep not in ("best", "last"):
+            raise DataError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.train_only is not None:
             from stygaze.models.omnihead import TASKS
 
@@ -574,7 +580,8 @@ def sample_clips(data: ClipSet, n: int, balance: float, rng: np.random.Generator
 
 
 def _head_prefixes(tasks: tuple[str, ...] | None) -> tuple[str, ...]:
-    return tuple(f"heads.{t}." for t in (tasks or ()))
+    """Parameter-name prefixes of the heads of ``tasks`` and of their own input paths (``task_stems``)."""
+    return tuple(p for t in (tasks or ()) for p in (f"heads.{t}.", f"task_stems.{t}."))
 
 
 def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -875,7 +882,7 @@ def train_omnihead(
         if not ctx.is_main:  # only rank 0 writes
             continue
         append_log(run, record)
-        if improved:
+        if improved or cfg.keep == "last":
             save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch, "val": val_res})
         save_training_state(run, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "seconds": seconds}, scheduler)
     if ctx.is_main and not (run / "best").exists():

@@ -109,11 +109,12 @@ def test_ccc_values():
 
 
 def test_pooled_event_f1_pools_counts_over_clips():
-    from stygaze.eval.recognition import pooled_event_f1
+    from stygaze.eval.recognition import pooled_event_f1, pooled_event_scores
 
     a_pred, a_gt = np.array([0, 1, 1, 0, 0, 0]), np.array([0, 1, 1, 0, 0, 0])  # 1 pred, 1 gt, matched
     b_pred, b_gt = np.array([1, 0, 1, 0, 1, 0]), np.array([0, 0, 0, 0, 1, 0])  # 3 pred (1 hit), 1 gt (hit)
     # pooled: precision 2/4, recall 2/2 -> F1 2/3 (the mean of per-clip F1s would be (1 + 0.5) / 2)
     assert np.isclose(pooled_event_f1([a_pred, b_pred], [a_gt, b_gt]), 2 / 3)
+    assert np.allclose(pooled_event_scores([a_pred, b_pred], [a_gt, b_gt]), (0.5, 1.0, 2 / 3))
     assert pooled_event_f1([np.zeros(5, int)], [np.zeros(5, int)]) == 0.0  # no events anywhere
     assert pooled_event_f1([np.zeros(5, int)], [np.array([0, 1, 0, 0, 0])]) == 0.0  # nothing found

@@ -316,6 +316,21 @@ def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
     assert np.mean(moving.gesture == 1) > 0.8  # 1 = nod
 
 
+@pytest.mark.parametrize("amplitude", [5.0, 10.0])
+def test_shipped_recognizer_sees_a_rendered_saccade(amplitude):
+    """The shipped saccade head (frame-rate motion path) on a still head whose eyes jump once
+    between frames 19 and 20 (≈ 0.4–0.8 px of iris motion at 64 px): saccade there and nowhere else."""
+    from stygaze.motion import Motion
+    from stygaze.train.omnihead import render_clip_frames
+
+    model = load_omnihead()
+    eyes = np.zeros((40, 7), np.float32)
+    eyes[20:, [4, 6]] = amplitude  # both eyes' yaw
+    pred = sliding_window_predict(model, render_clip_frames(Motion(eyes, 25), size=64))
+    assert pred.saccade[19:21].all()
+    assert not pred.saccade[:18].any() and not pred.saccade[22:].any()
+
+
 # ---- saccade head on the model's own gaze track (OmniHeadConfig.saccade_gaze_velocity)
 
 
@@ -420,3 +435,99 @@ def test_checkpoint_without_the_new_fields_loads_as_the_paper_head(tmp_path):
     flagged = OmniHead(micro_config(saccade_gaze_velocity=True)).eval()
     save_checkpoint(tmp_path / "ck2", flagged, model_type="omnihead", config=flagged.config)
     assert torch.equal(load_omnihead(tmp_path / "ck2")(video).saccade, flagged(video).saccade)
+
+
+# ---- frame-rate motion path of the saccade head (OmniHeadConfig.saccade_motion_path)
+
+
+def test_saccade_motion_path_sets_the_head_input_width():
+    c = micro_config().out_dim
+    with_token = OmniHead(micro_config(saccade_motion_path=True, motion_width=4))
+    assert with_token.heads["saccade"][0].in_features == c + 16
+    assert with_token.heads["gesture"][0].in_features == c
+    assert OmniHead(micro_config(saccade_motion_path=True, motion_width=4, saccade_token=False)).heads["saccade"][0].in_features == 16
+    both = OmniHead(micro_config(saccade_motion_path=True, motion_width=4, saccade_gaze_velocity=True, saccade_token=False))
+    assert both.heads["saccade"][0].in_features == 16 + 6
+    assert OmniHead(micro_config()).task_stems is None  # the paper's model has no extra path
+    with pytest.raises(ValueError, match="saccade"):
+        micro_config(saccade_motion_path=True, tasks=("gaze", "blink"))
+    with pytest.raises(ValueError, match="width"):
+        micro_config(saccade_motion_path=True, motion_width=0)
+
+
+def test_frame_motion_stem_sees_each_frame_with_its_neighbours_only():
+    from stygaze.models.omnihead import FrameMotionStem
+
+    torch.manual_seed(0)
+    stem = FrameMotionStem(width=4).eval()
+    still = torch.rand(1, 3, 1, 16, 16).expand(1, 3, 8, 16, 16).contiguous()
+    with torch.no_grad():
+        f_still = stem(still)
+        assert f_still.shape == (1, 8, 16)
+        assert torch.allclose(f_still, f_still[:, :1].expand_as(f_still), atol=1e-6)  # no motion: every frame alike, edges too
+        moved = still.clone()
+        moved[:, :, 5, 6:9, 6:9] += 0.3  # a change in frame 5 only
+        diff = (stem(moved) - f_still).abs().amax(-1)[0]
+    assert (diff[[4, 5, 6]] > 1e-4).all()  # frame 5 and the frames whose differences include it
+    assert torch.allclose(diff[[0, 1, 2, 3, 7]], torch.zeros(5), atol=1e-6)  # nobody else
+
+
+def test_saccade_motion_path_trains_without_the_encoder():
+    torch.manual_seed(1)
+    model = OmniHead(micro_config(saccade_motion_path=True, motion_width=4, saccade_token=False))
+    video = torch.randint(0, 256, (2, 8, 32, 32, 3), dtype=torch.uint8)
+    out = model(video)
+    assert out.saccade.shape == (2, 8, 2)
+    out.saccade.sum().backward()
+    assert all(p.grad.abs().sum() > 0 for p in model.task_stems.parameters())
+    assert all(p.grad is None for p in model.encoder.parameters())  # token off: the pixels reach the head by the stem only
+    frames = np.random.default_rng(1).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
+    pred = sliding_window_predict(model.eval(), frames, batch_size=4)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(frames[1:9][None]))  # frame 5 = centre (index 4) of [1, 9)
+    assert np.allclose(pred.saccade_prob[5], ref.saccade[0, 4].softmax(-1)[1].item(), atol=1e-5)
+
+
+def test_gesture_motion_path_mixes_frames_within_its_reach():
+    from stygaze.models.omnihead import FrameMotionStem
+
+    c = micro_config().out_dim
+    assert OmniHead(micro_config(gesture_motion_path=True, motion_width=4)).heads["gesture"][0].in_features == c + 8
+    alone = OmniHead(micro_config(gesture_motion_path=True, gesture_token=False, motion_width=4))
+    assert alone.heads["gesture"][0].in_features == 8 and alone.heads["saccade"][0].in_features == c
+    assert set(alone.task_stems) == {"gesture"}
+    with pytest.raises(ValueError, match="gesture_token"):
+        micro_config(gesture_token=False)
+    torch.manual_seed(3)
+    stem = FrameMotionStem(width=4, temporal=True).eval()
+    still = torch.rand(1, 3, 1, 16, 16).expand(1, 3, 24, 16, 16).contiguous()
+    moved = still.clone()
+    moved[:, :, 8, 4:8, 4:8] -= 0.4  # frame 8 changes
+    with torch.no_grad():
+        diff = (stem(moved) - stem(still)).abs().amax(-1)[0]
+    assert stem(still).shape == (1, 24, 8)
+    reach = np.flatnonzero(diff.numpy() > 1e-6)
+    assert reach.min() >= 1 and reach.max() <= 15 and {7, 8, 9} <= set(reach)  # ±1 (differences) + ±6 (convolutions)
+    assert len(reach) > 3  # the temporal convolutions spread it beyond the frame differences
+
+
+def test_sliding_window_runs_the_motion_paths_once_per_video_with_the_same_result():
+    from stygaze.models.omnihead import _video_motion_features
+
+    torch.manual_seed(4)
+    cfg = micro_config(num_frames=16, saccade_motion_path=True, gesture_motion_path=True, saccade_token=False, gesture_token=False, motion_width=4)
+    model = OmniHead(cfg).eval()
+    frames = np.random.default_rng(4).integers(0, 256, (23, 32, 32, 3), dtype=np.uint8)
+    with torch.no_grad():
+        whole = model.motion_features(torch.from_numpy(frames)[None])
+        chunked = _video_motion_features(model, frames, "cpu", chunk=5)  # 5-frame chunks with ±7 frames of overlap
+    assert set(chunked) == {"saccade", "gesture"}
+    for task in chunked:
+        assert torch.allclose(chunked[task], whole[task][0], atol=1e-5), task
+    pred = sliding_window_predict(model, frames, batch_size=4)
+    padded = np.concatenate([np.repeat(frames[:1], 8, 0), frames, np.repeat(frames[-1:], 16, 0)])
+    for t in (0, 5, 22):  # the window of frame t is padded[t : t + 16], its centre index 8
+        with torch.no_grad():
+            out = model(torch.from_numpy(padded[t : t + 16][None]))  # the stems on the window alone
+        assert np.allclose(pred.saccade_prob[t], out.saccade[0, 8].softmax(-1)[1].item(), atol=1e-5)
+        assert np.allclose(pred.gesture_prob[t], out.gesture[0, 8].softmax(-1).numpy(), atol=1e-5)

@@ -314,6 +314,8 @@ def test_finetune_config_errors(base_run):
         load_train_config(None, train_only=["pupil"], init_from=str(base_run))
     with pytest.raises(DataError, match="threshold_metric"):
         load_train_config(None, threshold_metric="auc")
+    with pytest.raises(DataError, match="keep"):
+        load_train_config(None, keep="first")
     cfg = load_train_config(None, train_only="saccade", init_from=str(base_run), model_overrides={"saccade_gaze_velocity": True})
     assert cfg.train_only == ("saccade",)
     mcfg = cfg.model_config()  # the checkpoint's architecture, not the tiny preset
@@ -327,9 +329,56 @@ def test_shipped_finetune_config_is_valid():
 
     from stygaze.train.omnihead import load_train_config
 
+    from stygaze.checkpoint import read_checkpoint
+
     repo = Path(__file__).resolve().parents[3]
-    cfg = load_train_config(repo / "configs" / "omnihead_tiny_saccade.yaml")
     base = load_train_config(repo / "configs" / "omnihead_tiny.yaml")
-    assert cfg.train_only == ("saccade",) and cfg.init_from
-    for k in ("segment_frames", "train_segments", "val_segments", "gesture_focus", "supersample", "seed", "randomize"):
-        assert getattr(cfg, k) == getattr(base, k), k  # same render cache as the base run
+    shipped = read_checkpoint(repo / "stygaze" / "assets" / "omnihead", model_type="omnihead").config
+    for stage, task in (("saccade", "saccade"), ("gesture", "gesture")):
+        cfg = load_train_config(repo / "configs" / f"omnihead_tiny_{stage}.yaml")
+        assert cfg.train_only == (task,) and cfg.init_from
+        for k in ("segment_frames", "train_segments", "val_segments", "gesture_focus", "supersample", "seed", "randomize"):
+            assert getattr(cfg, k) == getattr(base, k), k  # same render cache as the base run
+        for k, v in cfg.model_overrides.items():
+            assert shipped[k] == v, k  # the two stages describe the shipped checkpoint
+    assert "gesture_motion_path" in load_train_config(repo / "configs" / "omnihead_tiny_gesture.yaml").model_overrides
+
+
+def test_motion_path_is_new_and_trains_with_the_saccade_head(base_run):
+    import torch
+
+    from stygaze.checkpoint import read_checkpoint
+    from stygaze.errors import CheckpointError
+    from stygaze.models.omnihead import OmniHead, OmniHeadConfig
+    from stygaze.train.omnihead import freeze_except, load_init_weights
+
+    model = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_motion_path": True, "motion_width": 4, "saccade_token": False}))
+    with pytest.raises(CheckpointError, match="only train_only heads"):
+        load_init_weights(model, base_run)  # the stem is not in the base and nothing trains it
+    info = load_init_weights(model, base_run, train_only=("saccade",))
+    assert "heads.saccade.0.weight" in info["reinitialised"]
+    assert {k for k in info["reinitialised"] if k.startswith("task_stems.")} == {k for k in model.state_dict() if k.startswith("task_stems.")}
+    n = freeze_except(model, ("saccade",))
+    assert n == sum(p.numel() for p in model.heads["saccade"].parameters()) + sum(p.numel() for p in model.task_stems.parameters())
+    base = read_checkpoint(base_run).state_dict
+    assert torch.equal(model.state_dict()["heads.gaze.0.weight"], base["heads.gaze.0.weight"])  # the rest comes from the base
+
+
+def test_gesture_motion_path_finetune_keeps_the_last_epoch(corpus, base_run, tmp_path):
+    import torch
+
+    from stygaze.checkpoint import read_checkpoint
+    from stygaze.train.omnihead import OmniHeadTrainConfig, train_omnihead
+
+    cfg = OmniHeadTrainConfig(
+        init_from=str(base_run), train_only=["gesture"], model_overrides={"gesture_motion_path": True, "gesture_token": False, "motion_width": 4},
+        segment_frames=12, train_segments=3, val_segments=2, clips_per_segment=2, batch_size=3, epochs=2, supersample=1, lr=1e-2, warmup_steps=1,
+        keep="last", balance=0.5,
+    )
+    res = train_omnihead(corpus, tmp_path / "ft", cfg, progress=False, renderer=fake_renderer())
+    assert res.epochs == 2 and set(k for k in res.history[0] if k.startswith("train_") and k != "train_loss") == {"train_gesture"}
+    new, base = read_checkpoint(tmp_path / "ft" / "best"), read_checkpoint(base_run).state_dict
+    assert new.meta["epoch"] == 2  # the final epoch, whatever the validation loss did
+    assert any(k.startswith("task_stems.gesture.") for k in new.state_dict)
+    assert torch.equal(new.state_dict["binary_thresholds"], base["binary_thresholds"])  # no binary head trained: thresholds kept
+    assert torch.equal(new.state_dict["heads.saccade.0.weight"], base["heads.saccade.0.weight"])

@@ -677,6 +677,8 @@ class FrameMotionStem(nn.Module):
             else None
         )
         self.out_dim = 2 * c if temporal else 4 * c
+        # frames on each side that one output frame depends on: 1 (frame differences) + the temporal convolutions' reach
+        self.reach = 1 + sum(m.dilation[0] * (m.kernel_size[0] - 1) // 2 for m in (self.temporal or ()) if isinstance(m, nn.Conv1d))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: normalised (B, 3, L, H, W) → (B, L, out_dim)."""
@@ -983,24 +985,23 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
     model.eval()
     try:
         with torch.no_grad():
-            # the motion paths are per frame (± MOTION_REACH frames): once over the whole video, not once per window
+            # the motion paths depend on a few frames around each frame: run once over the whole video, not once per window
             motion = _video_motion_features(model, padded, device)
-        for i in range(0, len(starts), batch_size):
-            chunk = starts[i : i + batch_size]
-            spans = [(a - off + centre, a - off + centre + length) for a in chunk]
-            batch = np.stack([padded[s0:s1] for s0, s1 in spans])
-            given = {task: torch.stack([f[s0:s1] for s0, s1 in spans]) for task, f in motion.items()} if motion else None
-            with torch.no_grad():
+            for i in range(0, len(starts), batch_size):
+                chunk = starts[i : i + batch_size]
+                spans = [(a - off + centre, a - off + centre + length) for a in chunk]
+                batch = np.stack([padded[s0:s1] for s0, s1 in spans])
+                given = {task: torch.stack([f[s0:s1] for s0, s1 in spans]) for task, f in motion.items()} if motion else None
                 out = model(torch.from_numpy(np.ascontiguousarray(batch)).to(device), motion_features=given)
-            feats.append(out.clip_features.float().cpu().numpy())
-            dyn.append(out.clip_dynamics.float().cpu().numpy())
-            for task in ("gesture", "blink", "saccade", "gaze"):
-                y = out.task(task)
-                if y is None:
-                    continue
-                if task != "gaze":
-                    y = y.softmax(-1)
-                keep.setdefault(task, []).append(y[:, off : off + stride].float().cpu().numpy())
+                feats.append(out.clip_features.float().cpu().numpy())
+                dyn.append(out.clip_dynamics.float().cpu().numpy())
+                for task in ("gesture", "blink", "saccade", "gaze"):
+                    y = out.task(task)
+                    if y is None:
+                        continue
+                    if task != "gaze":
+                        y = y.softmax(-1)
+                    keep.setdefault(task, []).append(y[:, off : off + stride].float().cpu().numpy())
     finally:
         model.train(was_training)
     res = FramePredictions(clip_features=np.concatenate(feats, 0), clip_dynamics=np.concatenate(dyn, 0))
@@ -1019,24 +1020,20 @@ def sliding_window_predict(model: OmniHead, frames: Any, batch_size: int = 16, s
     return res
 
 
-MOTION_REACH = 7
-"""Frames on each side that a motion path's feature of one frame depends on (1 of frame differences
-+ 6 of the gesture path's temporal convolutions; the saccade path's is 1)."""
-
-
 def _video_motion_features(model: OmniHead, frames: Any, device: Any, chunk: int = 128) -> dict[str, torch.Tensor]:
     """:meth:`OmniHead.motion_features` of a whole (T, H, W, 3) uint8 video, in chunks of ``chunk``
-    frames with :data:`MOTION_REACH` frames of overlap on each side (so the result equals one pass
-    over the whole video): ``{task: (T, D)}``."""
+    frames overlapping by the stems' :attr:`FrameMotionStem.reach` on each side (so the result
+    equals one pass over the whole video): ``{task: (T, D)}``."""
     import numpy as np
 
     if model.task_stems is None:
         return {}
+    reach = max(stem.reach for stem in model.task_stems.values())
     t_total = len(frames)
     parts: dict[str, list[torch.Tensor]] = {}
     for a in range(0, t_total, chunk):
         b = min(a + chunk, t_total)
-        lo, hi = max(0, a - MOTION_REACH), min(t_total, b + MOTION_REACH)
+        lo, hi = max(0, a - reach), min(t_total, b + reach)
         clip = torch.from_numpy(np.ascontiguousarray(frames[lo:hi]))[None].to(device)
         for task, f in model.motion_features(clip).items():
             parts.setdefault(task, []).append(f[0, a - lo : b - lo])

@@ -508,6 +508,7 @@ def test_gesture_motion_path_mixes_frames_within_its_reach():
     assert stem(still).shape == (1, 24, 8)
     reach = np.flatnonzero(diff.numpy() > 1e-6)
     assert reach.min() >= 1 and reach.max() <= 15 and {7, 8, 9} <= set(reach)  # ±1 (differences) + ±6 (convolutions)
+    assert stem.reach == 7 and FrameMotionStem(width=4).reach == 1  # what sliding-window chunking overlaps by
     assert len(reach) > 3  # the temporal convolutions spread it beyond the frame differences
 
 

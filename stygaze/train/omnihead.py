@@ -762,6 +762,7 @@ def train_omnihead(
     from stygaze.train.distributed import init_distributed
 
     t0 = time.monotonic()
+    mcfg = cfg.model_config()  # reads init_from: a missing or broken checkpoint fails before RUN is created
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     if cfg.num_threads > 0:
@@ -770,7 +771,6 @@ def train_omnihead(
     device = ctx.device
     progress = progress and ctx.is_main
     set_seed(cfg.seed)
-    mcfg = cfg.model_config()
     splits = corpus_splits(corpus, cfg.val_sessions, cfg.test_sessions, cfg.seed)
     if cfg.segment_frames < mcfg.num_frames:
         raise DataError(f"segment_frames ({cfg.segment_frames}) must be ≥ the clip length {mcfg.num_frames}")

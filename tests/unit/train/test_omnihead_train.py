@@ -382,3 +382,13 @@ def test_gesture_motion_path_finetune_keeps_the_last_epoch(corpus, base_run, tmp
     assert any(k.startswith("task_stems.gesture.") for k in new.state_dict)
     assert torch.equal(new.state_dict["binary_thresholds"], base["binary_thresholds"])  # no binary head trained: thresholds kept
     assert torch.equal(new.state_dict["heads.saccade.0.weight"], base["heads.saccade.0.weight"])
+
+
+def test_missing_init_from_fails_before_the_run_folder_exists(corpus, tmp_path):
+    from stygaze.errors import CheckpointError
+    from stygaze.train.omnihead import OmniHeadTrainConfig, train_omnihead
+
+    cfg = OmniHeadTrainConfig(init_from=str(tmp_path / "nowhere"), train_only=["gesture"], segment_frames=12, train_segments=3, val_segments=2, epochs=1)
+    with pytest.raises(CheckpointError, match="not found"):
+        train_omnihead(corpus, tmp_path / "run", cfg, progress=False, renderer=fake_renderer())
+    assert not (tmp_path / "run").exists()  # no empty run folder left behind

@@ -38,7 +38,7 @@ test: setup
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 bench: setup
-	$(BIN)/python eval/bench_metrics.py
+	$(BIN)/python scripts/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -1,13 +1,48 @@
 """stygaze: speech-driven, style-controllable gaze and head motion, and metrics for it.
 
-The motion contract lives in :mod:`stygaze.motion` (``Motion``: (T, 7) degrees at 25 fps),
-constants in :mod:`stygaze.audio` (``SAMPLE_RATE``, ``FPS``).
+::
+
+    from stygaze import Motion, StyGazeTalk, HeadCVAE
+    motion = StyGazeTalk.from_pretrained().generate("talk.wav")   # Motion (T, 7) degrees, 25 fps
+
+The motion contract lives in :mod:`stygaze.motion`, constants in :mod:`stygaze.audio`
+(``SAMPLE_RATE``, ``FPS``). The model classes are imported on first use, so
+``import stygaze`` stays light (no torch until a model is touched).
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.2.0"
 
 from stygaze.audio import FPS, SAMPLE_RATE
 from stygaze.errors import StygazeError
 from stygaze.motion import CHANNELS, Motion
 
-__all__ = ["CHANNELS", "FPS", "SAMPLE_RATE", "Motion", "StygazeError", "__version__"]
+_LAZY = {
+    "StyGazeTalk": "stygaze.stygazetalk.pipeline",
+    "StyleVector": "stygaze.stygazetalk.pipeline",
+    "HeadCVAE": "stygaze.cvae.model",
+    "OmniHead": "stygaze.omnihead.model",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from stygaze.cvae.model import HeadCVAE
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.stygazetalk.pipeline import StyGazeTalk, StyleVector
+
+__all__ = ["CHANNELS", "FPS", "SAMPLE_RATE", "HeadCVAE", "Motion", "OmniHead", "StyGazeTalk", "StyleVector", "StygazeError", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'stygaze' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -194,12 +194,12 @@ def _one_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------------------
 def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, seed: int | None = None,
                     head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool = False) -> Worker:
-    """Load :class:`~stygaze.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
+    """Load :class:`~stygaze.stygazetalk.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
 
     Use ``functools.partial(pipeline_worker, model, style, ...)`` as :func:`run_batch`'s
     ``worker_factory`` (partials of module functions can be sent to worker processes).
     """
-    from stygaze.pipeline import StyGazeTalk
+    from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     pipe = StyGazeTalk.from_pretrained(model, device=device)
 

@@ -31,6 +31,21 @@ FORMAT_VERSION = 1
 
 C = TypeVar("C")
 
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+"""The built-in checkpoints shipped inside the package, one folder per model family."""
+
+
+def builtin_dir(family: str) -> Path:
+    """Folder of the built-in ``family`` checkpoint (``stygazetalk``, ``cvae``, ``omnihead``).
+
+    Raises:
+        CheckpointError: the folder is missing (a broken install).
+    """
+    path = ASSETS_DIR / family
+    if not (path / CONFIG_NAME).exists():
+        raise CheckpointError(f"the built-in {family} model is missing from {path}: reinstall stygaze, or pass a checkpoint folder")
+    return path
+
 
 @dataclasses.dataclass
 class CheckpointInfo:

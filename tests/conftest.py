@@ -26,3 +26,12 @@ def _single_thread_torch():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def speechlike_audio():
+    """20 s of syllable-like noise bursts (4 Hz) with pauses, as (S,) float32 16 kHz."""
+    rng = np.random.default_rng(5)
+    t = np.arange(20 * 16000) / 16000
+    env = (np.sin(2 * np.pi * 4 * t) > 0) * ((t % 8) < 5)
+    return (rng.standard_normal(t.size) * 0.3 * env + rng.standard_normal(t.size) * 1e-3).astype(np.float32)

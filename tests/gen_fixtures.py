@@ -73,8 +73,8 @@ def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim
     """A randomly initialised tiny StyGazeTalkModel with non-trivial outputs."""
     import torch
 
-    from stygaze.models.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel
-    from stygaze.models.style_encoder import StyleEncoderConfig
+    from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel
+    from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
 
     torch.manual_seed(seed)
     se = StyleEncoderConfig(style_dim=style_dim, d_model=16, num_layers=1, num_heads=2, ff_dim=16, window=40, min_frames=20, dropout=0.0) if style_dim else None

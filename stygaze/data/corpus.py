@@ -345,7 +345,7 @@ def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: Cor
     Args:
         path: the session folder (must not exist).
         audio: ``(S,)`` float32 16 kHz in [-1, 1].
-        result: a :class:`~stygaze.data.synth.SynthResult`.
+        result: a :class:`~stygaze.data.synhage.synth.SynthResult`.
         meta: extra JSON-serialisable information for ``style.json`` (speaker, seed, ...).
     """
     from stygaze.audio import save_audio
@@ -419,7 +419,7 @@ def synth_corpus(
 ) -> SynthCorpusSummary:
     """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
 
-    Each session draws its own :class:`~stygaze.data.synth.SynthStyle` and speaker from
+    Each session draws its own :class:`~stygaze.data.synhage.synth.SynthStyle` and speaker from
     ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
     from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
     in a seeded order; a random ``minutes`` excerpt of longer files).
@@ -432,8 +432,8 @@ def synth_corpus(
 
     from tqdm import tqdm
 
-    from stygaze.data import speech as sp
-    from stygaze.data.synth import synthesize
+    from stygaze.data.synhage import speech as sp
+    from stygaze.data.synhage.synth import synthesize
     from stygaze.io import atomic_path
 
     layout = layout or CorpusLayout()
@@ -496,7 +496,7 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
     """Re-synthesize a SynHAGE session **without the simulated tracker noise**.
 
     :func:`synth_corpus` draws session ``i``'s motion from :func:`session_seeds` and adds
-    frame-level tracker noise from its own stream, so running :func:`~stygaze.data.synth.synthesize` again on the stored audio
+    frame-level tracker noise from its own stream, so running :func:`~stygaze.data.synhage.synth.synthesize` again on the stored audio
     with both ``tracker_noise_*`` set to 0 gives the same session as a perfect eye tracker
     would have recorded it (everything else identical). Useful to judge generated motion
     against the physiology rather than the measurement: a 1° I-DT finds ≈ 0.9 fixation
@@ -507,7 +507,7 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
             ``stygaze data synth``) or its files are missing.
     """
     from stygaze.audio import load_audio
-    from stygaze.data.synth import SynthConfig, synthesize
+    from stygaze.data.synhage.synth import SynthConfig, synthesize
 
     layout = layout or CorpusLayout()
     d = Path(session_dir)

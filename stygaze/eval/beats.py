@@ -77,7 +77,7 @@ def audio_beats(samples: np.ndarray, sr: int, fps: float = FPS) -> np.ndarray:
     if sr == SAMPLE_RATE and hop == HOP and y.size >= 4 * HOP:
         # stygaze's own rate: the numpy port of the same librosa computation (tested equal
         # to librosa), which avoids librosa's 10-20 s numba compilation in every process
-        from stygaze.data import rhythm
+        from stygaze.features import rhythm
 
         onset = rhythm.onset_strength(y)
         if not np.any(onset > 0):

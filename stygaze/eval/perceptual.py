@@ -214,7 +214,7 @@ class PerceptualReport:
 
 def default_renderer(size: int) -> Callable[[Any], np.ndarray]:
     """A renderer ``Motion → (T, size, size, 3) uint8`` with the training camera (front, head crop)."""
-    from stygaze.train.omnihead import render_clip_frames
+    from stygaze.omnihead.train import render_clip_frames
 
     def _render(motion: Any) -> np.ndarray:
         return render_clip_frames(motion, size=size)
@@ -224,7 +224,7 @@ def default_renderer(size: int) -> Callable[[Any], np.ndarray]:
 
 def recognise(model: Any, frames: np.ndarray, stride: int = 1, batch_size: int = 16) -> RecognizedVideo:
     """Run the recognizer over a (T, H, W, 3) uint8 video (sliding window, centre frame kept)."""
-    from stygaze.models.omnihead import sliding_window_predict
+    from stygaze.omnihead.model import sliding_window_predict
 
     pred = sliding_window_predict(model, frames, batch_size=batch_size, stride=stride)
     return RecognizedVideo(
@@ -275,12 +275,12 @@ def perceptual_report(
 
     Args:
         pred_motions, gt_motions: lists of :class:`~stygaze.motion.Motion` (25 fps).
-        model: an :class:`~stygaze.models.omnihead.OmniHead` (default: the shipped tiny recognizer).
+        model: an :class:`~stygaze.omnihead.model.OmniHead` (default: the shipped tiny recognizer).
         renderer: ``Motion → (T, S, S, 3) uint8`` at the model's input size (default: the
             procedural head with the training camera).
         stride: frames kept per window (1 = the exact centre-frame protocol; 4 is 4× faster).
     """
-    from stygaze.models.omnihead import load_omnihead
+    from stygaze.omnihead.model import load_omnihead
 
     model = model if model is not None else load_omnihead()
     rp = recognise_motions(model, pred_motions, renderer, stride, progress)
@@ -300,7 +300,7 @@ def perceptual_eval_pairs(pairs: Sequence[Any], recognizer: Any = None, stride: 
         stride: frames kept per recognizer window (1 = exact centre-frame protocol).
         size: render size (default: the recognizer's input size).
     """
-    from stygaze.models.omnihead import load_omnihead
+    from stygaze.omnihead.model import load_omnihead
     from stygaze.motion import Motion
 
     model = load_omnihead(recognizer)

@@ -1,1 +1,1 @@
-"""stygaze.models."""
+"""Deprecated: the models moved to :mod:`stygaze.stygazetalk`, :mod:`stygaze.cvae` and :mod:`stygaze.omnihead`."""

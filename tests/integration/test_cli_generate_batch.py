@@ -25,7 +25,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def tiny_model(tmp_path_factory) -> Path:
     import torch
 
-    from stygaze.models.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel
+    from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel
 
     torch.manual_seed(0)
     model = StyGazeTalkModel(StyGazeTalkConfig(GeneratorConfig(d=8, style_dim=0, hidden=16, num_layers=1, M=8, N=4)))

@@ -1,4 +1,4 @@
-"""eval/reproduce_tables.py end to end at ``--scale tiny``: tables, style analysis, reproducibility.
+"""scripts/reproduce_tables.py end to end at ``--scale tiny``: tables, style analysis, reproducibility.
 
 The two full runs happen in one process (``main(argv)``) so librosa's beat tracker and numba
 compile once; each run trains every row from scratch in its own runs folder.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "eval"))
+sys.path.insert(0, str(REPO / "scripts"))
 
 import reproduce_tables  # noqa: E402
 
@@ -63,7 +63,7 @@ def test_tiny_run_twice_same_numbers(corpus, tmp_path):
 def test_missing_corpus_is_one_line_exit_2(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "eval" / "reproduce_tables.py"), "--scale", "tiny", "--data", str(tmp_path / "nope"), "--out", str(out)],
+        [sys.executable, str(REPO / "scripts" / "reproduce_tables.py"), "--scale", "tiny", "--data", str(tmp_path / "nope"), "--out", str(out)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

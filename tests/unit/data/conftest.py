@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stygaze.data.corpus import Corpus, synth_corpus
-from stygaze.data.synth import SynthStyle, synthesize
+from stygaze.data.synhage.synth import SynthStyle, synthesize
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +25,3 @@ def corpus_results(small_corpus):
         style = SynthStyle.from_dict(s.load_style()["style"])
         out.append((audio, synthesize(audio, style=style, seed=100 + i, return_internal=True)))
     return out
-
-
-@pytest.fixture(scope="session")
-def speechlike_audio():
-    """20 s of syllable-like noise bursts (4 Hz) with pauses, as (S,) float32 16 kHz."""
-    rng = np.random.default_rng(5)
-    t = np.arange(20 * 16000) / 16000
-    env = (np.sin(2 * np.pi * 4 * t) > 0) * ((t % 8) < 5)
-    return (rng.standard_normal(t.size) * 0.3 * env + rng.standard_normal(t.size) * 1e-3).astype(np.float32)

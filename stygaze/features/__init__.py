@@ -1,0 +1,1 @@
+"""Audio features shared by the models, the corpus and the metrics: mel filterbank, rhythm/beats."""

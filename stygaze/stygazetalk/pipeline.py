@@ -1,0 +1,548 @@
+"""The public generation API: speech (+ style) -> gaze and head :class:`~stygaze.motion.Motion`.
+
+::
+
+    from stygaze.stygazetalk.pipeline import StyGazeTalk
+    model = StyGazeTalk.from_pretrained()                  # the built-in model, no download
+    motion = model.generate("talk.wav", style="ref.npz")   # Motion (T, 7) degrees at 25 fps
+    style = model.extract_style(Motion.load("ref.npz"))    # StyleVector; style.save("style.npz")
+    mix = model.interpolate_style(style_a, style_b, 0.3)   # 70 % a, 30 % b
+    stream = model.stream(style=style)
+    for chunk in microphone_chunks:                        # (S,) float arrays at 16 kHz
+        frames = stream.push(chunk)                        # (n, 7) degrees, possibly n = 0
+    frames = stream.flush()                                # the rest, at end of speech
+
+**Style.** ``style`` may be a :class:`StyleVector`, a path to a ``.npz`` holding either a
+saved style vector (``style`` + ``encoder_id``) or a motion clip (the style is extracted,
+≥ 2 s of valid frames), a :class:`Motion`, or None: the *neutral style*, the normalised
+mean of the training sessions' styles stored in the checkpoint. A vector saved by a
+different style encoder is refused with :class:`~stygaze.errors.StyleError`.
+
+**Amplitude controls.** ``head_scale`` and ``gaze_scale`` multiply the head (pitch, yaw,
+roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
+after generation; 1.0 leaves the motion unchanged, 0 freezes the part at the mean pose.
+
+**Saccade stage.** ``saccades=True`` (CLI ``--saccades``) passes the generated gaze through
+:class:`~stygaze.stygazetalk.saccades.SaccadeStage`: world-gaze fixations (the eyes counter-rotate
+head motion) and main-sequence saccades instead of the regressor's smooth drift; head and
+vergence are untouched, it is causal (a stream gives the same frames) and seeded by
+``seed``. Applied before the amplitude scales. Off by default (the paper's model).
+
+**Seed.** Every result is reproducible. ``seed=None`` starts from the neutral (mean) pose;
+an integer draws the starting pose (the first past window) from N(0, 0.5²) in normalised
+units with that seed. Models with a latent (``latent_dim > 0``, e.g. the built-in one) also
+draw one latent vector per step from their conditional prior, from ``(seed, step)``
+(``seed=None`` counts as 0), scaled by ``temperature`` (0 = the prior means; default: the
+model's ``GeneratorConfig.temperature``).
+
+**Audio.** A path is read with :func:`stygaze.audio.load_audio` (any rate, stereo mixed to
+mono, per-clip normalisation); an array is taken at ``sr`` (default 16 kHz). Silence is
+valid input: the model produces its idle motion. Audio shorter than half a frame (20 ms)
+is refused.
+
+**Streaming** (mel audio encoder): each pushed chunk yields every motion frame that is now
+determined. Frame ``t`` needs audio up to frame ``t + M - 1`` and frames come N at a time,
+so the delay between hearing audio frame ``t`` and emitting motion frame ``t`` is at most
+``N + M - 1`` frames plus the mel window's 12 ms look-ahead (``latency_frames``; the
+built-in model: M = 20, N = 10 -> 29 frames = 1.16 s). With ``normalize=False`` on both
+sides a stream's output equals :meth:`StyGazeTalk.generate`'s; with ``normalize=True`` the
+stream normalises by the running mean/std of the audio received so far (the offline call
+by the whole clip's), so the two differ slightly. A model with a beat channel
+(``beat_feature``, the built-in one) computes its beats causally in a stream
+(:class:`~stygaze.features.rhythm.OnlineBeats`): the stream then equals
+``generate(..., online_beats=True)``, not the default ``generate`` (whole-clip beats).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
+from stygaze.checkpoint import ASSETS_DIR, builtin_dir
+from stygaze.errors import AudioError, CheckpointError, StyleError
+from stygaze.features.rhythm import OnlineBeats
+from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
+from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
+
+BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
+"""The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
+
+
+@dataclass
+class StyleVector:
+    """A style embedding ``style (d_s,)`` (unit length) and the id of the encoder that made it."""
+
+    style: np.ndarray
+    encoder_id: str
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``.npz`` with ``style`` and ``encoder_id`` atomically."""
+        from stygaze.io import atomic_path
+
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, style=self.style.astype(np.float32), encoder_id=np.asarray(self.encoder_id))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> StyleVector:
+        """Read a saved style vector. StyleError if the file is not one."""
+        path = Path(path)
+        contents = _read_npz(path)
+        if "style" not in contents or "encoder_id" not in contents:
+            raise StyleError(f"{path} is not a style vector file (needs 'style' and 'encoder_id'; make one with stygaze extract-style)")
+        return cls._from_contents(contents, path)
+
+    @classmethod
+    def _from_contents(cls, contents: dict, path) -> StyleVector:
+        style = np.asarray(contents["style"], dtype=np.float32).reshape(-1)
+        if style.size == 0 or not np.isfinite(style).all():
+            raise StyleError(f"{path}: the style vector is empty or contains NaN/inf")
+        return cls(style, str(contents["encoder_id"]))
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Run the autoregressive steps on one intra-op thread.
+
+    Each step is a handful of tiny matrix products (batch 1); extra OpenMP threads only
+    add synchronisation, and on a busy machine spinning threads make a step up to 100x
+    slower. The caller's thread count is restored afterwards.
+    """
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
+def _read_npz(path: Path) -> dict:
+    if not path.exists():
+        raise StyleError(f"style file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except Exception as exc:
+        raise StyleError(f"cannot read style file {path}: not a valid .npz ({type(exc).__name__})") from exc
+
+
+class StyGazeTalk:
+    """A loaded StyGazeTalk model (generator + frozen style encoder) ready to generate."""
+
+    def __init__(self, model: StyGazeTalkModel, meta: dict | None = None, source: str = ""):
+        self.model = model.eval()
+        self.meta = meta or {}
+        self.source = source
+        self.config = model.config.generator
+
+    # --- loading -------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> StyGazeTalk:
+        """Load a model folder; ``None`` = the built-in model shipped in the package.
+
+        ``path`` may be a ``stygazetalk`` checkpoint folder or a training run folder (its
+        ``best/`` is used).
+
+        Raises:
+            CheckpointError: missing, corrupt or incompatible checkpoint.
+        """
+        if path is None:
+            path = builtin_dir("stygazetalk")
+        path = Path(path)
+        if path.is_dir() and not (path / "config.json").exists() and (path / "best" / "config.json").exists():
+            path = path / "best"
+        model, meta = StyGazeTalkModel.load(path)
+        return cls(model.to(device), meta, str(path))
+
+    @property
+    def latency_frames(self) -> int:
+        """Worst-case streaming delay in frames (N + M - 1)."""
+        return self.config.latency_frames
+
+    @property
+    def style_encoder_id(self) -> str | None:
+        se = self.model.style_encoder
+        return se.encoder_id if se is not None else None
+
+    # --- style ---------------------------------------------------------------------------
+    def extract_style(self, motion: Motion | np.ndarray | str | os.PathLike) -> StyleVector:
+        """A motion clip (≥ ``min_frames`` valid frames, 2 s by default) -> its :class:`StyleVector`.
+
+        Raises:
+            StyleError: the model has no style encoder, the clip is too short or mostly NaN.
+        """
+        se = self.model.style_encoder
+        if se is None:
+            raise StyleError("this model has no style encoder (a Base model): it cannot use or extract styles")
+        if isinstance(motion, (str, os.PathLike)):
+            motion = Motion.load(motion)
+        data = motion.resample(25).data if isinstance(motion, Motion) else np.asarray(motion, dtype=np.float32)
+        if data.ndim != 2 or data.shape[1] != se.config.motion_dim:
+            raise StyleError(f"style clip must be (T, {se.config.motion_dim}) motion, got shape {data.shape}")
+        if np.isinf(data).any():
+            raise StyleError("style clip contains infinite values")
+        return StyleVector(se.encode_clip(data), se.encoder_id)
+
+    def resolve_style(self, style) -> torch.Tensor | None:
+        """Any accepted style argument -> ``(1, d_s)`` tensor (None = the neutral style)."""
+        gen = self.model.generator
+        if self.config.style_dim == 0:
+            if style is not None:
+                raise StyleError("this model has no style input (a Base model): drop the style argument")
+            return None
+        if style is None:
+            return gen.default_style[None]
+        if isinstance(style, (str, os.PathLike)):
+            path = Path(style)
+            contents = _read_npz(path)
+            if "style" in contents:
+                style = StyleVector._from_contents(contents, path)
+                if "encoder_id" not in contents:
+                    raise StyleError(f"{path} has a style vector without 'encoder_id': re-extract it with stygaze extract-style")
+            elif "motion" in contents:
+                style = self.extract_style(Motion.load(path))
+            else:
+                raise StyleError(f"{path} holds neither a style vector ('style') nor a motion clip ('motion')")
+        elif isinstance(style, (Motion, np.ndarray)) and not (isinstance(style, np.ndarray) and style.ndim == 1):
+            style = self.extract_style(style)
+        elif isinstance(style, np.ndarray):
+            style = StyleVector(style.astype(np.float32), self.style_encoder_id or "")
+        if not isinstance(style, StyleVector):
+            raise StyleError(f"unsupported style argument of type {type(style).__name__}")
+        if style.encoder_id != self.style_encoder_id:
+            raise StyleError(
+                f"style vector was made by encoder {style.encoder_id!r}, this model uses {self.style_encoder_id!r}: "
+                "extract the style again from a motion clip with this model (stygaze extract-style --model ...)"
+            )
+        if style.style.shape != (self.config.style_dim,):
+            raise StyleError(f"style vector has shape {style.style.shape}, this model expects ({self.config.style_dim},)")
+        if not np.isfinite(style.style).all():
+            raise StyleError("style vector contains NaN or infinite values")
+        return torch.from_numpy(style.style.astype(np.float32))[None].to(gen.motion_mean.device)
+
+    def interpolate_style(self, a, b, alpha: float) -> StyleVector:
+        """``(1 - alpha) * a + alpha * b``, renormalised to unit length (alpha in [0, 1])."""
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise StyleError(f"interpolation weight must be in [0, 1], got {alpha}")
+        sa, sb = self.resolve_style(a), self.resolve_style(b)
+        if sa is None:
+            raise StyleError("this model has no style input (a Base model)")
+        mix = F.normalize((1 - float(alpha)) * sa + float(alpha) * sb, dim=-1)[0]
+        return StyleVector(mix.cpu().numpy().astype(np.float32), self.style_encoder_id or "")
+
+    @property
+    def neutral_style(self) -> StyleVector | None:
+        """The default style: normalised mean style of the training sessions."""
+        if self.config.style_dim == 0:
+            return None
+        return StyleVector(self.model.generator.default_style.cpu().numpy().copy(), self.style_encoder_id or "")
+
+    # --- generation ----------------------------------------------------------------------
+    def _audio(self, audio, sr: int | None, normalize: bool) -> np.ndarray:
+        if isinstance(audio, (str, os.PathLike)):
+            samples = load_audio(audio, normalize=normalize)
+        else:
+            if isinstance(audio, torch.Tensor):
+                audio = audio.detach().cpu().numpy()
+            samples = prepare_audio(np.asarray(audio), SAMPLE_RATE if sr is None else sr, normalize=normalize)
+        if num_frames(len(samples)) < 1:
+            raise AudioError(f"audio is {len(samples) / SAMPLE_RATE * 1000:.0f} ms long: at least 20 ms (half a motion frame) is needed")
+        return samples
+
+    def _noise(self, seed: int | None, temperature: float | None) -> NoiseSource | None:
+        c = self.config
+        if c.latent_dim == 0:
+            return None
+        temperature = c.temperature if temperature is None else float(temperature)
+        if not np.isfinite(temperature) or temperature < 0:
+            raise StyleError(f"temperature must be a finite number >= 0, got {temperature}")
+        return NoiseSource(0 if seed is None else seed, c.latent_dim, temperature)
+
+    def _initial_past(self, seed: int | None) -> torch.Tensor:
+        c = self.config
+        device = self.model.generator.motion_mean.device
+        if seed is None:
+            return torch.zeros(1, c.M, c.motion_dim, device=device)
+        rng = np.random.default_rng(seed)
+        pose = rng.normal(0.0, 0.5, size=(1, 1, c.motion_dim)).astype(np.float32)
+        return torch.from_numpy(np.repeat(pose, c.M, axis=1)).to(device)
+
+    def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stage=None) -> np.ndarray:
+        """``(T, 7)`` normalised -> degrees, through the saccade stage (if any), then the amplitude scales."""
+        gen = self.model.generator
+        out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
+        if stage is not None:
+            out = stage.process(out)
+        mean = gen.motion_mean.cpu().numpy()
+        for chans, scale in ((list(HEAD_CHANNELS), head_scale), (list(GAZE_CHANNELS), gaze_scale)):
+            if scale != 1.0:
+                out[:, chans] = mean[chans] + (out[:, chans] - mean[chans]) * float(scale)
+        return out
+
+    @staticmethod
+    def _saccade_stage(saccades, seed: int | None):
+        """None/False -> no stage; True -> the default :class:`SaccadeStage`; a config -> that one."""
+        from stygaze.stygazetalk.saccades import SaccadeStage, SaccadeStageConfig
+
+        if saccades is None or saccades is False:
+            return None
+        if saccades is True:
+            saccades = SaccadeStageConfig()
+        if not isinstance(saccades, SaccadeStageConfig):
+            raise StyleError(f"saccades must be True, False or a SaccadeStageConfig, got {type(saccades).__name__}")
+        try:
+            return SaccadeStage(saccades, fps=FPS, seed=seed)
+        except ValueError as exc:
+            raise StyleError(str(exc)) from exc
+
+    @staticmethod
+    def _check_scales(head_scale: float, gaze_scale: float) -> None:
+        for name, v in (("head_scale", head_scale), ("gaze_scale", gaze_scale)):
+            if not np.isfinite(v) or v < 0:
+                raise StyleError(f"{name} must be a finite number >= 0, got {v}")
+
+    @torch.no_grad()
+    def generate(
+        self,
+        audio,
+        sr: int | None = None,
+        style=None,
+        seed: int | None = None,
+        head_scale: float = 1.0,
+        gaze_scale: float = 1.0,
+        *,
+        normalize: bool = True,
+        temperature: float | None = None,
+        saccades=False,
+        online_beats: bool = False,
+    ) -> Motion:
+        """Speech -> gaze and head motion.
+
+        Args:
+            audio: a path (any format :func:`~stygaze.audio.load_audio` reads) or samples
+                ``(S,)``/``(S, C)`` at ``sr``.
+            sr: sample rate of an array (default 16 kHz); ignored for paths.
+            style: see the module docstring (None = the neutral style).
+            seed: None = start from the mean pose; int = a reproducible random start pose.
+            head_scale, gaze_scale: amplitude of head / eye motion around the mean pose.
+            normalize: per-clip zero-mean unit-variance audio normalisation.
+            temperature: scale of the latent draws (models with a latent only; None = the
+                model's ``temperature``, chosen on the validation split).
+            saccades: pass the gaze through the saccade stage
+                (:mod:`stygaze.stygazetalk.saccades`): fixations held in world coordinates and
+                main-sequence saccades instead of the regressor's smooth drift. True = the
+                default :class:`~stygaze.stygazetalk.saccades.SaccadeStageConfig`, or give one.
+            online_beats: models with a beat channel (``beat_feature``) only: use the causal
+                beat tracker a stream uses (:class:`~stygaze.features.rhythm.OnlineBeats`) instead
+                of the whole clip's beats, so the result equals :meth:`stream`'s output.
+
+        Returns:
+            :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees.
+        """
+        self._check_scales(head_scale, gaze_scale)
+        stage = self._saccade_stage(saccades, seed)
+        noise = self._noise(seed, temperature)
+        style_t = self.resolve_style(style)
+        samples = self._audio(audio, sr, normalize)
+        gen = self.model.generator
+        feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
+        with _one_thread():
+            pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
+        return Motion(self._to_degrees(pred, head_scale, gaze_scale, stage))
+
+    def stream(
+        self,
+        style=None,
+        seed: int | None = None,
+        head_scale: float = 1.0,
+        gaze_scale: float = 1.0,
+        *,
+        sr: int = SAMPLE_RATE,
+        normalize: bool = True,
+        temperature: float | None = None,
+        saccades=False,
+    ) -> MotionStream:
+        """A :class:`MotionStream`: push audio chunks, receive motion frames (degrees).
+
+        Arguments as :meth:`generate`; the saccade stage is causal, so it adds no latency.
+        """
+        self._check_scales(head_scale, gaze_scale)
+        stage = self._saccade_stage(saccades, seed)
+        from stygaze.stygazetalk.audio_encoder import MelEncoder
+
+        if not isinstance(self.model.generator.audio, MelEncoder):
+            raise CheckpointError("streaming needs a model with the 'mel' audio encoder (wav2vec2 attends to the whole chunk)")
+        noise = self._noise(seed, temperature)
+        stream = MotionStream(self, self.resolve_style(style), self._initial_past(seed), head_scale, gaze_scale, sr, normalize)
+        stream.noise = noise
+        stream.stage = stage
+        return stream
+
+
+class MotionStream:
+    """Incremental generation. ``push(chunk)`` and ``flush()`` return ``(n, 7)`` degree frames.
+
+    Frames come out in order, exactly once; ``frames_out`` counts them. After ``flush()``
+    the total equals ``round(S / 640)`` for ``S`` samples pushed (as :meth:`StyGazeTalk.generate`).
+    """
+
+    def __init__(self, owner: StyGazeTalk, style, past, head_scale, gaze_scale, sr, normalize):
+        self.owner = owner
+        self.gen = owner.model.generator
+        self.enc = self.gen.audio
+        self.style, self.past = style, past
+        self.head_scale, self.gaze_scale = head_scale, gaze_scale
+        self.sr, self.normalize = int(sr), normalize
+        c = self.enc.config
+        self._buf = torch.zeros(self.enc.left_pad)  # padded signal not yet consumed (starts at frame -1's window)
+        self._buf_start_frame = -1  # frame whose window starts at _buf[0]
+        self._samples = 0
+        self._sum = 0.0
+        self._sumsq = 0.0
+        self._prev_logmel = None
+        self._feats: list[torch.Tensor] = []
+        self._feat_count = 0
+        self._feat_offset = 0  # frame index of self._feats[0]'s first row
+        self._steps = 0
+        self.frames_out = 0
+        self._closed = False
+        self._n_fft = c.n_fft
+        self.noise: NoiseSource | None = None
+        self.stage = None  # SaccadeStage or None
+        gc = self.gen.config
+        # beat-channel models: the causal tracker on the encoder's onset column (see OnlineBeats)
+        self._beats = OnlineBeats(gc.M, gc.N, gc.beat_context) if gc.beat_feature else None
+        self._beat = np.zeros(0, np.float32)  # decided beat-channel values of frames [_beat_offset, ...)
+        self._beat_offset = 0
+
+    @property
+    def latency_frames(self) -> int:
+        return self.owner.latency_frames
+
+    def _norm(self, x: np.ndarray) -> torch.Tensor:
+        if not self.normalize:
+            return torch.from_numpy(x)
+        n = self._samples
+        mean = self._sum / n
+        std = float(np.sqrt(max(self._sumsq / n - mean**2, 0.0)))
+        if std < 1e-4:
+            return torch.zeros(len(x))
+        return torch.from_numpy(((x - mean) / std).astype(np.float32))
+
+    def push(self, chunk) -> np.ndarray:
+        """Add audio ``(S,)`` (or ``(S, C)``) at the stream's ``sr``; returns newly determined frames."""
+        if self._closed:
+            raise AudioError("this stream was flushed: start a new one with StyGazeTalk.stream()")
+        chunk = np.asarray(chunk)
+        if chunk.size == 0:
+            return np.zeros((0, 7), np.float32)
+        x = prepare_audio(chunk, self.sr, normalize=False, name="audio chunk")
+        self._samples += len(x)
+        self._sum += float(x.astype(np.float64).sum())
+        self._sumsq += float((x.astype(np.float64) ** 2).sum())
+        self._buf = torch.cat([self._buf, self._norm(x)])
+        with _one_thread():
+            self._featurize(final=False)
+            return self._generate(final=False)
+
+    def flush(self) -> np.ndarray:
+        """End of audio: pad with silence as the offline call does and return the remaining frames."""
+        if self._closed:
+            return np.zeros((0, 7), np.float32)
+        if self._samples == 0:
+            raise AudioError("no audio was pushed to the stream")
+        self._closed = True
+        total = num_frames(self._samples)
+        if total < 1:
+            raise AudioError("audio is shorter than 20 ms (half a motion frame)")
+        self._total = total
+        self._buf = torch.cat([self._buf, torch.zeros(self._n_fft + 2 * HOP)])
+        with _one_thread():
+            self._featurize(final=True)
+            return self._generate(final=True)
+
+    def _featurize(self, final: bool) -> None:
+        """Compute features for every frame whose whole window is in the buffer."""
+        n_fft = self._n_fft
+        avail = (len(self._buf) - n_fft) // HOP + 1  # whole windows in the buffer, from _buf_start_frame
+        if final:
+            avail = min(avail, self._total - self._buf_start_frame)
+        if avail <= 0:
+            return
+        if self._buf_start_frame == -1:
+            _, self._prev_logmel = self.enc.frames_features(self._buf, 1, None)
+            self._buf = self._buf[HOP:]
+            self._buf_start_frame = 0
+            avail -= 1
+            if avail <= 0:
+                return
+        if final:
+            avail = min(avail, self._total - self._buf_start_frame)
+        if avail <= 0:
+            return
+        feats, self._prev_logmel = self.enc.frames_features(self._buf, avail, self._prev_logmel)
+        self._feats.append(feats)
+        self._feat_count += avail
+        if self._beats is not None:
+            self._beat = np.concatenate([self._beat, self._beats.update(feats[:, self.enc.onset_column].numpy())])
+        self._buf = self._buf[avail * HOP :]
+        self._buf_start_frame += avail
+
+    def _features(self, a: int, b: int) -> torch.Tensor:
+        if len(self._feats) > 1:
+            self._feats = [torch.cat(self._feats)]
+        f = self._feats[0][a - self._feat_offset : b - self._feat_offset]
+        if self._beats is None:
+            return f
+        return torch.cat([f, torch.from_numpy(self._beat[a - self._beat_offset : b - self._beat_offset])[:, None]], dim=1)
+
+    @torch.no_grad()
+    def _generate(self, final: bool) -> np.ndarray:
+        c = self.owner.config
+        outs = []
+        if self._beats is not None and final:  # the last, partial block
+            self._beat = np.concatenate([self._beat, self._beats.update(np.zeros(0, np.float32), final=True)])
+        while True:
+            t = self._steps * c.N
+            if final:
+                if t >= self._total:
+                    break
+                a = self._features(t, min(t + c.M, self._feat_count))
+                if a.shape[0] < c.M:  # past the end: repeat the last frame, as rollout does
+                    last = a[-1:] if a.shape[0] else self._features(self._feat_count - 1, self._feat_count)
+                    a = torch.cat([a, last.expand(c.M - a.shape[0], -1)])
+            else:
+                if t + c.M > self._feat_count:
+                    break
+                a = self._features(t, t + c.M)
+            eps = self.noise.draw(self._steps, 1) if self.noise is not None else None
+            pred = self.gen(a[None].to(self.gen.motion_mean.device), self.past, self.style, noise=eps).motion  # (1, N, 7)
+            self.past = torch.cat([self.past, pred], dim=1)[:, -c.M :]
+            n = c.N if not final else min(c.N, self._total - t)
+            outs.append(pred[0, :n])
+            self._steps += 1
+        # drop features no later step needs
+        keep_from = self._steps * c.N
+        if self._feats and keep_from - self._feat_offset > 4 * c.M:
+            allf = torch.cat(self._feats)
+            drop = min(keep_from, self._feat_count - 1) - self._feat_offset
+            self._feats = [allf[drop:]]
+            self._feat_offset += drop
+            self._beat = self._beat[self._feat_offset - self._beat_offset :]
+            self._beat_offset = self._feat_offset
+        if not outs:
+            return np.zeros((0, 7), np.float32)
+        frames = self.owner._to_degrees(torch.cat(outs), self.head_scale, self.gaze_scale, self.stage)
+        self.frames_out += len(frames)
+        return frames

@@ -1,0 +1,419 @@
+"""Stage 2: the motion generator (``stygaze train generator``), style encoder frozen.
+
+Data: the ``train``/``val`` sessions of a corpus folder (``audio.wav`` + ``motion.npz``).
+Audio features are computed once per session by the (fixed) audio feature extractor, and
+the frozen style encoder turns every session into window styles (``window`` frames, hop
+``window/2``). A training sample is a segment starting at frame ``t``:
+
+- past motion ``[t-M, t)`` (frames before 0 are the neutral pose, as at inference),
+- audio features ``[t, t+(K-1)N+M)`` and targets ``[t, t+KN)`` for ``K = rollout_steps``,
+- the style of a random window of the same session (val: the session's mean style).
+
+The generator is unrolled ``K`` steps feeding back its own predictions (with gradients),
+so it learns to recover from its own errors as in the autoregressive rollout at inference;
+the loss is the mean over steps of ``lambda*MSE + (1-lambda)*velocity``. Gaussian noise
+(``past_noise`` in normalised units) on the ground-truth past adds robustness.
+
+Run folder: ``RUN/last`` (resumable), ``RUN/best`` (a ``stygazetalk`` checkpoint with the
+generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``; lowest
+validation loss), ``RUN/final`` (the same for the last epoch, written when the run finishes),
+``RUN/log.jsonl``, ``RUN/run_config.json`` (the full config used). Window sampling is
+seeded by ``(seed, epoch)`` and torch's RNG is saved, so a resumed run continues exactly
+like an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stygaze.errors import DataError
+from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel, motion_stats
+from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
+from stygaze.stygazetalk.train_style import Session, StyleTrainConfig, load_split, load_yaml_sections, section
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GeneratorTrainConfig:
+    """Optimisation settings of stage 2."""
+
+    batch_size: int = 64
+    windows_per_epoch: int = 4096
+    val_windows: int = 512
+    rollout_steps: int = 3  # K: steps unrolled on the model's own predictions
+    past_noise: float = 0.05  # std of noise on the ground-truth past (normalised units)
+    start_prob: float = 0.1  # share of segments that start at the clip start (neutral past)
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    max_epochs: int = 40
+    patience: int = 6
+    max_minutes: float = 0.0  # 0 = no wall-clock limit
+    grad_clip: float = 1.0
+    seed: int = 0
+    threads: int = 0
+    style_encoder: str = ""  # path to the stage-1 checkpoint (RUN/best); CLI --style-encoder wins
+
+
+@dataclass
+class GeneratorRunConfig:
+    """Everything a YAML config holds for both stages."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    style_encoder: StyleEncoderConfig = field(default_factory=StyleEncoderConfig)
+    style_train: StyleTrainConfig = field(default_factory=StyleTrainConfig)
+    generator_train: GeneratorTrainConfig = field(default_factory=GeneratorTrainConfig)
+
+
+def load_generator_run_config(path: str | Path) -> GeneratorRunConfig:
+    data = load_yaml_sections(path)
+    known = {"generator", "style_encoder", "style_train", "generator_train", "name", "description"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise DataError(f"{path}: unknown sections {unknown} (known: {sorted(known)})")
+    cfg = GeneratorRunConfig(
+        generator=section(data, "generator", GeneratorConfig, str(path)),
+        style_encoder=section(data, "style_encoder", StyleEncoderConfig, str(path)),
+        style_train=section(data, "style_train", StyleTrainConfig, str(path)),
+        generator_train=section(data, "generator_train", GeneratorTrainConfig, str(path)),
+    )
+    if cfg.generator.style_dim and cfg.generator.style_dim != cfg.style_encoder.style_dim:
+        raise DataError(f"{path}: generator.style_dim {cfg.generator.style_dim} != style_encoder.style_dim {cfg.style_encoder.style_dim}")
+    return cfg
+
+
+# --------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Prepared:
+    feats: torch.Tensor  # (T, F) raw audio features
+    motion: torch.Tensor  # (T, 7) normalised; NaN kept
+    valid: np.ndarray  # (T,) frame has no NaN
+    styles: torch.Tensor  # (K, d_s) window styles (K >= 1) or (1, 0)
+    style_mean: torch.Tensor  # (d_s,)
+
+
+class SegmentSampler:
+    """Training/validation segments for the K-step unrolled loss.
+
+    ``batch(starts)`` returns ``audio (B, (K-1)N+M, F)``, ``past (B, M, 7)``,
+    ``target (B, KN, 7)`` (normalised) and ``style (B, d_s)``.
+    """
+
+    def __init__(self, prepared: list[_Prepared], M: int, N: int, K: int):
+        self.data, self.M, self.N, self.K = prepared, M, N, K
+        self.span = K * N
+        self.audio_len = (K - 1) * N + M
+        self.data = [p for p in prepared if len(p.motion) >= self.span + 1]
+        if not self.data:
+            raise DataError(f"no session is long enough for training segments of {self.span + 1} frames")
+
+    def _ok(self, p: _Prepared, t: int) -> bool:
+        return bool(p.valid[max(0, t - self.M) : t + self.span].all())
+
+    def random_starts(self, n: int, rng: np.random.Generator, start_prob: float) -> list[tuple[int, int]]:
+        out = []
+        while len(out) < n:
+            i = int(rng.integers(len(self.data)))
+            T = len(self.data[i].motion)
+            hi = T - self.span
+            t = int(rng.integers(0, min(self.M, hi + 1))) if rng.random() < start_prob else int(rng.integers(0, hi + 1))
+            if self._ok(self.data[i], t):
+                out.append((i, t))
+            elif not self.data[i].valid.any():
+                raise DataError("a training session has no valid frames")
+        return out
+
+    def even_starts(self, n: int) -> list[tuple[int, int]]:
+        """Deterministic, evenly spread segments (validation)."""
+        per = max(1, -(-n // len(self.data)))
+        out = []
+        for i, p in enumerate(self.data):
+            hi = len(p.motion) - self.span
+            for t in np.linspace(0, hi, per).astype(int):
+                if self._ok(p, int(t)):
+                    out.append((i, int(t)))
+        return out[:n] if len(out) >= n else out
+
+    def batch(self, starts, rng: np.random.Generator | None, noise: float = 0.0, style_mode: str = "window"):
+        audio, past, target, style = [], [], [], []
+        for i, t in starts:
+            p = self.data[i]
+            T = len(p.motion)
+            a = p.feats[t : min(t + self.audio_len, T)]
+            if a.shape[0] < self.audio_len:  # past the end: repeat the last frame (as rollout does)
+                a = torch.cat([a, a[-1:].expand(self.audio_len - a.shape[0], -1)])
+            audio.append(a)
+            pm = torch.zeros(self.M, p.motion.shape[1])
+            lo = max(0, t - self.M)
+            pm[self.M - (t - lo) :] = p.motion[lo:t]
+            past.append(pm)
+            target.append(p.motion[t : t + self.span])
+            if style_mode == "window" and rng is not None:
+                style.append(p.styles[int(rng.integers(len(p.styles)))])
+            else:
+                style.append(p.style_mean)
+        past_t = torch.stack(past)
+        if noise > 0 and rng is not None:
+            past_t = past_t + noise * torch.from_numpy(rng.standard_normal(past_t.shape).astype(np.float32))
+        return torch.stack(audio), past_t, torch.stack(target), torch.stack(style)
+
+
+def unrolled_loss(model: StyGazeTalkModel, audio, past, target, style, K: int) -> tuple[torch.Tensor, float, float]:
+    """Mean over K steps of the generator loss, feeding back its own predictions."""
+    gen = model.generator
+    M, N = gen.config.M, gen.config.N
+    losses, mses, vels = [], 0.0, 0.0
+    for k in range(K):
+        out = gen(audio[:, k * N : k * N + M], past, style, target[:, k * N : (k + 1) * N])
+        losses.append(out.loss)
+        mses += out.mse
+        vels += out.vel
+        past = torch.cat([past, out.motion], dim=1)[:, -M:]
+    return torch.stack(losses).mean(), mses / K, vels / K
+
+
+# --------------------------------------------------------------------------------------
+# builders (separate so a distributed wrapper can slot in between)
+# --------------------------------------------------------------------------------------
+def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | Path | None) -> StyGazeTalkModel:
+    """The full model with the pretrained style encoder's weights (frozen) loaded in."""
+    from stygaze.checkpoint import load_state_strict
+    from stygaze.stygazetalk.train_style import load_style_encoder
+
+    gc = config.generator
+    if gc.audio_encoder == "wav2vec2" and not gc.audio_encoder_kwargs.get("freeze", True):
+        raise DataError(
+            "stygaze train computes audio features once per session, so it cannot fine-tune the wav2vec2 backbone: "
+            "set generator.audio_encoder_kwargs.freeze: true"
+        )
+    se_config = None
+    se = None
+    if gc.style_dim > 0:
+        if not style_encoder_path:
+            raise DataError(
+                "this config uses a style encoder: train it first (stygaze train style --config ... --out RUN_STYLE) "
+                "and pass --style-encoder RUN_STYLE/best"
+            )
+        se = load_style_encoder(style_encoder_path)
+        se_config = se.config
+        if se_config.style_dim != gc.style_dim:
+            raise DataError(f"style encoder {style_encoder_path} makes {se_config.style_dim}-d styles, the generator expects {gc.style_dim}")
+    model = StyGazeTalkModel(StyGazeTalkConfig(gc, se_config))
+    if se is not None:
+        load_state_strict(model.style_encoder, se.state_dict(), where=str(style_encoder_path))
+    return model
+
+
+def prepare_sessions(
+    model: StyGazeTalkModel, sessions: list[Session], progress: bool = False, data_dir: str | Path | None = None
+) -> list[_Prepared]:
+    """Audio features, normalised motion and window styles for every session.
+
+    With ``data_dir`` the features precomputed by ``stygaze data features`` are used
+    (memory-mapped) when they are up to date; otherwise they are computed here.
+    """
+    from tqdm import tqdm
+
+    from stygaze.stygazetalk.feature_cache import session_features
+    from stygaze.errors import StyleError
+
+    gen = model.generator
+    out = []
+    for s in tqdm(sessions, desc="features", disable=not progress, leave=False):
+        feats = session_features(Path(data_dir) / s.name, gen.audio, s.audio) if data_dir else gen.audio.features(s.audio)
+        feats = gen.with_beat_channel(feats, s.audio)  # the global tracker's beats, as generate() uses
+        T = min(len(feats), len(s.motion))
+        motion = torch.from_numpy(s.motion[:T].astype(np.float32))
+        valid = np.isfinite(s.motion[:T]).all(axis=1)
+        if model.style_encoder is not None:
+            try:
+                with torch.no_grad():
+                    wins = torch.from_numpy(model.style_encoder.clip_windows(s.motion[:T]))
+                    styles = torch.cat([model.style_encoder(wins[i : i + 64]) for i in range(0, len(wins), 64)])
+            except StyleError:
+                continue  # too short or too many NaNs for a style: skip the session
+            mean = torch.nn.functional.normalize(styles.mean(dim=0), dim=0)
+        else:
+            styles, mean = torch.zeros(1, 0), torch.zeros(0)
+        out.append(_Prepared(feats[:T], motion, valid, styles, mean))
+    return out
+
+
+def normalize_prepared(model: StyGazeTalkModel, prepared: list[_Prepared], train: bool) -> None:
+    """Set the normalisation buffers from the training data (``train=True``) and apply them."""
+    gen = model.generator
+    if train:
+        mean, std = motion_stats([p.motion.numpy() for p in prepared])
+        gen.set_normalization(mean, std)
+        feats = torch.cat([p.feats[:, : gen.audio.feature_dim] for p in prepared])  # not the beat channel
+        gen.audio.feat_mean.copy_(feats.mean(dim=0))
+        gen.audio.feat_std.copy_(feats.std(dim=0).clamp_min(1e-3))
+        if model.style_encoder is not None:
+            styles = torch.stack([p.style_mean for p in prepared])
+            gen.default_style.copy_(torch.nn.functional.normalize(styles.mean(dim=0), dim=0))
+    for p in prepared:
+        p.motion = gen.normalize(p.motion)
+
+
+def build_generator_optimizer(model: StyGazeTalkModel, tc: GeneratorTrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.generator.parameters() if p.requires_grad]
+    return torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay)
+
+
+@torch.no_grad()
+def evaluate_generator(model: StyGazeTalkModel, sampler: SegmentSampler, starts, batch_size: int) -> dict[str, float]:
+    model.eval()
+    total, mse, vel, n = 0.0, 0.0, 0.0, 0
+    for i in range(0, len(starts), batch_size):
+        chunk = starts[i : i + batch_size]
+        batch = sampler.batch(chunk, None, 0.0, style_mode="mean")
+        audio, past, target, style = (t.to(model.generator.motion_mean.device) for t in batch)
+        loss, m, v = unrolled_loss(model, audio, past, target, style, sampler.K)
+        total += float(loss) * len(chunk)
+        mse += m * len(chunk)
+        vel += v * len(chunk)
+        n += len(chunk)
+    return {"val_loss": total / n, "val_mse": mse / n, "val_vel": vel / n}
+
+
+# --------------------------------------------------------------------------------------
+# the loop
+# --------------------------------------------------------------------------------------
+def fit_generator(
+    run_dir: Path,
+    model: StyGazeTalkModel,
+    optimizer: torch.optim.Optimizer,
+    sampler: SegmentSampler,
+    val_sampler: SegmentSampler,
+    config: GeneratorRunConfig,
+    *,
+    progress: bool = True,
+    meta: dict | None = None,
+    dist: Any = None,
+) -> dict[str, Any]:
+    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``.
+
+    ``dist`` (a :class:`~stygaze.training.distributed.DistributedContext`) runs data-parallel:
+    every step draws the global batch (``batch_size × world_size`` segments) from the
+    ``(seed, epoch)`` RNG on every process, each process trains on its slice, DDP averages
+    the gradients, and only rank 0 writes; without it this is the single-process loop.
+    """
+    from tqdm import tqdm
+
+    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
+    from stygaze.training.distributed import DistributedContext
+
+    ctx = dist or DistributedContext()
+    tc = config.generator_train
+    stopper = EarlyStopping(patience=tc.patience)
+    epoch = 0
+    if has_training_state(run_dir):
+        counters = load_training_state(run_dir, model, optimizer)
+        epoch = int(counters["epoch"])
+        stopper.load(counters["early_stopping"])
+        log.info("resuming %s at epoch %d", run_dir, epoch)
+    ctx.reseed_other_ranks(tc.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
+    step_fn = ctx.wrap_loss(model, lambda m, a, p, t, s: unrolled_loss(m, a, p, t, s, sampler.K))
+    val_starts = val_sampler.even_starts(tc.val_windows)
+    val_mine = val_starts[ctx.rank :: ctx.world_size]  # validation is sharded too, then reduced
+    global_batch = ctx.effective_batch_size(tc.batch_size)
+    start = time.monotonic()
+    counters: dict[str, Any] = {"epoch": epoch}
+    steps = max(1, tc.windows_per_epoch // global_batch)
+    while epoch < tc.max_epochs and not stopper.should_stop:
+        model.train()
+        rng = np.random.default_rng([tc.seed, epoch])
+        total = 0.0
+        bar = tqdm(range(steps), desc=f"generator epoch {epoch + 1}", disable=not (progress and ctx.is_main), leave=False)
+        for _ in bar:
+            starts = sampler.random_starts(global_batch, rng, tc.start_prob)
+            audio, past, target, style = ctx.shard(*sampler.batch(starts, rng, tc.past_noise))
+            loss, _, _ = step_fn(audio, past, target, style)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if tc.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.generator.parameters(), tc.grad_clip)
+            optimizer.step()
+            total += loss.item()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        local = evaluate_generator(model, val_sampler, val_mine, tc.batch_size) if val_mine else {}
+        metrics = ctx.mean_metrics(local, len(val_mine), ("val_loss", "val_mse", "val_vel"))
+        epoch += 1
+        improved = stopper.step(metrics["val_loss"])
+        if improved and ctx.is_main:
+            model.save(run_dir / "best", meta={**(meta or {}), "epoch": epoch, **metrics})
+        elapsed = time.monotonic() - start
+        timed_out = ctx.broadcast_flag(tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes)
+        done = epoch >= tc.max_epochs or stopper.should_stop
+        counters = {"epoch": epoch, "early_stopping": stopper.state(), "done": bool(done)}
+        train_loss = ctx.mean(total, steps)  # mean over all processes' steps
+        if not ctx.is_main:  # only rank 0 writes
+            if timed_out:
+                break
+            continue
+        save_training_state(run_dir, model, optimizer, counters)
+        record = {"epoch": epoch, "train_loss": train_loss, **metrics, "best": improved, "seconds": round(elapsed, 1)}
+        if ctx.is_distributed:
+            record["world_size"] = ctx.world_size
+        append_log(run_dir, record)
+        if progress:
+            tqdm.write(f"generator epoch {epoch}: train {record['train_loss']:.4f} val {metrics['val_loss']:.4f}")
+        if timed_out:
+            log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
+            break
+    if ctx.is_main and counters.get("done"):
+        # the last epoch as a complete model: for a latent model the validation loss (posterior
+        # reconstruction) says little about sampled motion, so the built-in model ships this one
+        model.save(run_dir / "final", meta={**(meta or {}), "epoch": epoch, "final": True})
+    ctx.barrier()  # every rank returns after rank 0 has written RUN/best, RUN/last (and RUN/final)
+    return counters
+
+
+def train_generator(
+    config: GeneratorRunConfig,
+    data_dir: str | Path,
+    run_dir: str | Path,
+    *,
+    style_encoder: str | Path | None = None,
+    progress: bool = True,
+) -> Path:
+    """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
+    from stygaze.training.state import set_seed
+    from stygaze.training.distributed import init_distributed
+
+    tc = config.generator_train
+    if tc.threads > 0:
+        torch.set_num_threads(tc.threads)
+    ctx = init_distributed()  # torchrun -> DDP (see stygaze.training.distributed); else single process
+    progress = progress and ctx.is_main
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_seed(tc.seed)
+    model = build_generator_model(config, style_encoder or tc.style_encoder or None)
+    train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir)
+    val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir)
+    if not train or not val:
+        raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
+    normalize_prepared(model, train, train=True)
+    normalize_prepared(model, val, train=False)
+    gc = config.generator
+    sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps)
+    val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps)
+    model.to(ctx.device)
+    optimizer = build_generator_optimizer(model, tc)
+    if ctx.is_main:
+        (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}
+    fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta, dist=ctx)
+    ctx.close()
+    return run_dir / "best"

@@ -1,0 +1,1 @@
+"""Shared training machinery: the training loop, resumable state, distributed helpers."""

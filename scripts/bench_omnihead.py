@@ -43,7 +43,9 @@ def main(argv=None) -> int:
 
     import torch
 
-    from stygaze.omnihead.model import OmniHead, sliding_window_predict, swin_t_config
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.omnihead.inference import sliding_window_predict
+    from stygaze.omnihead.config import swin_t_config
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -73,9 +75,9 @@ def main(argv=None) -> int:
     sec_sw = timed(lambda: sliding_window_predict(tiny, frames, batch_size=16, stride=1), 1)
     res["tiny_cpu_sliding_window_frames_per_s"] = len(frames) / sec_sw
     opt = torch.optim.AdamW(tiny.parameters(), 1e-3)
-    from stygaze.omnihead.model import omnihead_loss
+    from stygaze.omnihead.loss import omnihead_loss
 
-    from stygaze.omnihead.model import LossConfig
+    from stygaze.omnihead.loss import LossConfig
 
     zeros = torch.zeros(args.batch, 16, dtype=torch.long)
     tgt = {"gesture": zeros, "blink": zeros, "saccade": zeros, "gaze": torch.tensor([0.0, 0.0, 1.0]).expand(args.batch, 16, 3)}

@@ -125,9 +125,11 @@ def main(argv=None) -> int:
     from stygaze.data.corpus import synth_corpus
     from stygaze.eval.perceptual import perceptual_report_from_recognized, recognise
     from stygaze.eval.recognition import angular_error_deg
-    from stygaze.omnihead.model import load_omnihead, sliding_window_predict
+    from stygaze.omnihead.model import load_omnihead
+    from stygaze.omnihead.inference import sliding_window_predict
     from stygaze.motion import Motion
-    from stygaze.omnihead.train import RandomizeConfig, camera_gaze, load_session_motion, motion_labels, render_clip_frames, sample_render_config
+    from stygaze.render.clips import RandomizeConfig, camera_gaze, render_clip_frames, sample_render_config
+    from stygaze.omnihead.clips import load_session_motion, motion_labels
 
     t_start = time.monotonic()
     model = None if args.render_only else load_omnihead(args.recognizer)
@@ -227,7 +229,7 @@ def main(argv=None) -> int:
     rec = res["recognizer"]
     rec["gesture"] = scores(pr["gesture"], gt["gesture"], labels=list(range(6)), gesture=True)
     from stygaze.eval.recognition import drop_short_events, frame_f1, pooled_event_f1, smooth_labels
-    from stygaze.omnihead.model import GESTURE_CLASSES
+    from stygaze.omnihead.config import GESTURE_CLASSES
 
     g_pred = np.concatenate([drop_short_events(smooth_labels(p, 11), 5) for p in pr["gesture"]])
     g_true = np.concatenate(gt["gesture"])

@@ -21,11 +21,16 @@ def _caller_stacklevel(old: str) -> int:
     return level
 
 
-def moved(old: str, new: str) -> None:
-    """Make module ``old`` an alias of ``new`` (same module object) and warn once on import."""
+def warn_moved(old: str, new: str) -> None:
+    """Warn (DeprecationWarning, attributed to the importing code) that module ``old`` moved to ``new``."""
     warnings.warn(
         f"{old} moved to {new}; the old path goes away in stygaze {REMOVED_IN}",
         DeprecationWarning,
         stacklevel=_caller_stacklevel(old),
     )
+
+
+def moved(old: str, new: str) -> None:
+    """Make module ``old`` an alias of ``new`` (the same module object) and warn on import."""
+    warn_moved(old, new)
     sys.modules[old] = importlib.import_module(new)

@@ -40,6 +40,12 @@ import numpy as np
 
 from stygaze.audio import FPS
 from stygaze.errors import MotionFormatError
+from stygaze.geometry import (  # noqa: F401  (re-exported)
+    angles_to_vector,
+    head_rotation_matrix,
+    matrix_to_angles,
+    vector_to_angles,
+)
 
 CHANNELS: tuple[str, ...] = (
     "head_pitch",
@@ -67,67 +73,6 @@ OPTIONAL_STATIC = ("shape",)
 # --------------------------------------------------------------------------------------
 # rotations (pure numpy, vectorised over leading axes)
 # --------------------------------------------------------------------------------------
-def _rot_x(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
-
-
-def _rot_y(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
-
-
-def _rot_z(a: np.ndarray) -> np.ndarray:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
-
-
-def head_rotation_matrix(pitch: np.ndarray, yaw: np.ndarray, roll: np.ndarray) -> np.ndarray:
-    """Head rotation matrices from angles in degrees.
-
-    Args:
-        pitch, yaw, roll: ``(...)`` degrees (pitch + up, yaw + left, roll + top to the left).
-
-    Returns:
-        ``(..., 3, 3)`` float64 ``R = R_y(yaw) R_x(-pitch) R_z(-roll)`` mapping head-frame
-        vectors to world-frame vectors.
-    """
-    p, y, r = (np.deg2rad(np.asarray(v, dtype=np.float64)) for v in (pitch, yaw, roll))
-    return _rot_y(y) @ _rot_x(-p) @ _rot_z(-r)
-
-
-def angles_to_vector(pitch: np.ndarray, yaw: np.ndarray) -> np.ndarray:
-    """Unit direction ``(..., 3)`` for (pitch, yaw) in degrees: ``(cos p sin y, sin p, cos p cos y)``."""
-    p = np.deg2rad(np.asarray(pitch, dtype=np.float64))
-    y = np.deg2rad(np.asarray(yaw, dtype=np.float64))
-    return np.stack([np.cos(p) * np.sin(y), np.sin(p), np.cos(p) * np.cos(y)], axis=-1)
-
-
-def vector_to_angles(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(pitch, yaw) in degrees of directions ``(..., 3)`` (need not be unit length)."""
-    v = np.asarray(v, dtype=np.float64)
-    n = np.linalg.norm(v, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pitch = np.rad2deg(np.arcsin(np.clip(v[..., 1] / n, -1.0, 1.0)))
-    yaw = np.rad2deg(np.arctan2(v[..., 0], v[..., 2]))
-    return pitch, yaw
-
-
-def matrix_to_angles(R: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inverse of :func:`head_rotation_matrix`: ``(..., 3, 3)`` → (pitch, yaw, roll) degrees.
-
-    Valid away from pitch = ±90° (gimbal lock), far outside human head motion.
-    """
-    R = np.asarray(R, dtype=np.float64)
-    # R = Ry(y) Rx(-p) Rz(-r); third column = R @ z = (cos p sin y, sin p, cos p cos y)
-    pitch = np.rad2deg(np.arcsin(np.clip(R[..., 1, 2], -1.0, 1.0)))
-    yaw = np.rad2deg(np.arctan2(R[..., 0, 2], R[..., 2, 2]))
-    # second row: R[1, :] = (-cos p sin r, cos p cos r, sin p)
-    roll = np.rad2deg(np.arctan2(-R[..., 1, 0], R[..., 1, 1]))
-    return pitch, yaw, roll
 
 
 # --------------------------------------------------------------------------------------

@@ -38,14 +38,8 @@ import numpy as np
 
 from stygaze.audio import FPS
 from stygaze.errors import MotionFormatError
-from stygaze.motion import (
-    CHANNELS,
-    Motion,
-    angles_to_vector,
-    head_rotation_matrix,
-    resample_linear,
-    vector_to_angles,
-)
+from stygaze.motion import CHANNELS, Motion, resample_linear
+from stygaze.geometry import angles_to_vector, head_rotation_matrix, vector_to_angles
 
 MIN_FRAMES = 25
 """Shortest gaze track accepted, in frames at 25 fps (1 s)."""

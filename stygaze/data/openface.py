@@ -30,7 +30,8 @@ import numpy as np
 
 from stygaze.audio import FPS
 from stygaze.errors import DataError
-from stygaze.motion import Motion, matrix_to_angles, vector_to_angles
+from stygaze.motion import Motion
+from stygaze.geometry import matrix_to_angles, vector_to_angles
 
 GAZE_COLUMNS = ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z")
 POSE_COLUMNS = ("pose_Rx", "pose_Ry", "pose_Rz")

@@ -214,7 +214,7 @@ class PerceptualReport:
 
 def default_renderer(size: int) -> Callable[[Any], np.ndarray]:
     """A renderer ``Motion → (T, size, size, 3) uint8`` with the training camera (front, head crop)."""
-    from stygaze.omnihead.train import render_clip_frames
+    from stygaze.render.clips import render_clip_frames
 
     def _render(motion: Any) -> np.ndarray:
         return render_clip_frames(motion, size=size)
@@ -224,7 +224,7 @@ def default_renderer(size: int) -> Callable[[Any], np.ndarray]:
 
 def recognise(model: Any, frames: np.ndarray, stride: int = 1, batch_size: int = 16) -> RecognizedVideo:
     """Run the recognizer over a (T, H, W, 3) uint8 video (sliding window, centre frame kept)."""
-    from stygaze.omnihead.model import sliding_window_predict
+    from stygaze.omnihead.inference import sliding_window_predict
 
     pred = sliding_window_predict(model, frames, batch_size=batch_size, stride=stride)
     return RecognizedVideo(

@@ -8,7 +8,7 @@ the procedural head under randomised camera, lighting and colours, and cached as
 gesture (6 classes), blink (eyelid closure ≥ 0.5), saccade (SynHAGE ``events["gaze"]``) and
 the 3D gaze direction in camera coordinates (``x`` = image right, ``y`` = up, ``z`` =
 towards the camera). SynHAGE has no affective labels, so those heads receive no gradient
-(multi-task masking, see :func:`stygaze.omnihead.model.omnihead_loss`).
+(multi-task masking, see :func:`stygaze.omnihead.loss.omnihead_loss`).
 
 Optimisation follows OmniHead App. F: AdamW (weight decay 1e-3) with cosine decay, task
 loss weights gaze 5 / blink 5 / gesture 2 / saccade 1 / affective 0.1, early stopping on the
@@ -37,38 +37,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 import numpy as np
 
 from stygaze.errors import DataError
+from stygaze.omnihead.clips import (
+    ClipSet,
+    Renderer,
+    _data_key,
+    build_segment_cache,
+    sample_clips,
+)
+from stygaze.render.clips import RandomizeConfig
 
 # ---------------------------------------------------------------------------------------------
 # configuration
-
-
-@dataclass
-class RandomizeConfig:
-    """Ranges (uniform) of the per-clip render randomisation.
-
-    Angles in degrees, lengths in metres, colours jittered by ±``color_jitter`` per channel.
-    """
-
-    azimuth_deg: tuple[float, float] = (-25.0, 25.0)
-    elevation_deg: tuple[float, float] = (-4.0, 14.0)
-    distance: tuple[float, float] = (0.34, 0.46)
-    target_jitter: float = 0.01
-    key_intensity: tuple[float, float] = (1.8, 4.5)
-    key_azimuth_deg: tuple[float, float] = (-70.0, 70.0)
-    fill_intensity: tuple[float, float] = (0.5, 1.8)
-    ambient: tuple[float, float] = (0.2, 0.5)
-    color_jitter: float = 0.10
-    hflip: float = 0.5
-
-    def __post_init__(self) -> None:
-        for k, v in asdict(self).items():
-            if isinstance(v, list):
-                setattr(self, k, tuple(float(x) for x in v))
 
 
 @dataclass
@@ -77,7 +60,7 @@ class OmniHeadTrainConfig:
 
     Attributes:
         model: architecture preset (``tiny`` or ``swin_t``); ``model_overrides`` changes
-            single :class:`~stygaze.omnihead.model.OmniHeadConfig` fields.
+            single :class:`~stygaze.omnihead.config.OmniHeadConfig` fields.
         segment_frames: frames per rendered segment; training clips of ``L`` frames are cut
             from segments at random offsets each epoch (several clips per render).
         train_segments, val_segments: rendered segments per split.
@@ -99,7 +82,7 @@ class OmniHeadTrainConfig:
             one of the five gestures, the class picked uniformly) instead of uniformly; the other
             clips are uniform. 0 = the plain uniform sampling.
         aux_weight: weight of the encoder-probe losses (needs ``model_overrides: {aux_probes:
-            true}``; see :class:`~stygaze.omnihead.model.OmniHeadConfig`); 0 = off.
+            true}``; see :class:`~stygaze.omnihead.config.OmniHeadConfig`); 0 = off.
         patience: early stopping on the validation loss (epochs).
         max_minutes: stop training (after the epoch that passes this wall time of the training
             loop; rendering the cache is not counted); 0 = no limit.
@@ -177,7 +160,7 @@ class OmniHeadTrainConfig:
         if self.keep not in ("best", "last"):
             raise DataError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.train_only is not None:
-            from stygaze.omnihead.model import TASKS
+            from stygaze.omnihead.config import TASKS
 
             self.train_only = tuple(str(t) for t in ([self.train_only] if isinstance(self.train_only, str) else self.train_only))
             unknown = [t for t in self.train_only if t not in TASKS]
@@ -189,9 +172,9 @@ class OmniHeadTrainConfig:
                 raise DataError("train_only keeps the encoder probes frozen: set aux_weight: 0")
 
     def model_config(self):
-        """The :class:`~stygaze.omnihead.model.OmniHeadConfig` to build: the preset, or the
+        """The :class:`~stygaze.omnihead.config.OmniHeadConfig` to build: the preset, or the
         ``init_from`` checkpoint's config, with ``model_overrides`` applied."""
-        from stygaze.omnihead.model import CONFIGS, OmniHeadConfig
+        from stygaze.omnihead.config import CONFIGS, OmniHeadConfig
 
         if self.init_from is None:
             return CONFIGS[self.model](**self.model_overrides)
@@ -269,310 +252,6 @@ def corpus_splits(corpus: str | os.PathLike, val: float = 0.15, test: float = 0.
     if not out["train"]:
         raise DataError(f"{path} lists no train session that has a motion.npz")
     return out
-
-
-@dataclass
-class FrameLabels:
-    """Per-frame labels of a motion: gesture/blink/saccade (T,) int64 (−1 = unlabelled)."""
-
-    gesture: np.ndarray
-    blink: np.ndarray
-    saccade: np.ndarray
-
-
-def load_session_motion(session: str | os.PathLike) -> Any:
-    """``session/motion.npz`` with its labelled events (``events.json`` of the corpus layout when the
-    npz carries none)."""
-    from stygaze.motion import Motion
-
-    session = Path(session)
-    motion = Motion.load(session / "motion.npz")
-    ev_path = session / "events.json"
-    if not motion.events and ev_path.exists():
-        try:
-            motion.events = json.loads(ev_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{ev_path} is not valid JSON ({type(exc).__name__})") from exc
-    return motion
-
-
-def motion_labels(motion: Any) -> FrameLabels:
-    """Labels from a SynHAGE motion's ``events`` (``gesture``, ``gaze``) and ``blink`` closure.
-
-    Frames without labels (no events, or a list of another length) get −1.
-    """
-    t = len(motion.data)
-    ev = motion.events or {}
-    missing = np.full(t, -1, np.int64)
-
-    def per_frame(key: str) -> np.ndarray:
-        v = ev.get(key)
-        if v is None or len(v) != t:
-            return missing.copy()
-        return np.asarray(v, np.int64)
-
-    if motion.blink is not None:
-        blink = (np.nan_to_num(np.asarray(motion.blink, np.float64), nan=0.0) >= 0.5).astype(np.int64)
-    elif ev.get("blink_frames") is not None and len(ev["blink_frames"]) == t:
-        blink = np.asarray(ev["blink_frames"], np.int64)
-    else:
-        blink = missing.copy()
-    return FrameLabels(gesture=per_frame("gesture"), blink=blink, saccade=per_frame("gaze"))
-
-
-def camera_rotation(camera: Any) -> np.ndarray:
-    """(3, 3) camera-to-world rotation (columns = image right, up, towards the camera)."""
-    from stygaze.render.backend import _direction, look_at
-
-    target = np.asarray(camera.target, float)
-    eye = target + camera.distance * _direction(camera.azimuth_deg, camera.elevation_deg)
-    return look_at(eye, target)[:3, :3]
-
-
-def camera_gaze(motion: Any, camera: Any | None = None) -> np.ndarray:
-    """(T, 3) unit world-gaze (mean eye) in camera coordinates (``x`` image right, ``y`` up, ``z`` to camera)."""
-    from stygaze.render.config import CameraConfig
-
-    r = camera_rotation(camera or CameraConfig())
-    g = motion.world_gaze_vectors("mean")
-    return (g @ r).astype(np.float32)  # R^T g per row
-
-
-def head_crop_camera(**overrides: Any) -> Any:
-    """The recognizer's reference camera: frontal, close (a head crop)."""
-    from stygaze.render.config import CameraConfig
-
-    values = dict(azimuth_deg=0.0, elevation_deg=4.0, distance=0.40, target=(0.0, 0.08, 0.0))
-    values.update(overrides)
-    return CameraConfig(**values)
-
-
-def sample_render_config(rng: np.random.Generator, size: int, rand: RandomizeConfig, supersample: int = 2) -> Any:
-    """A randomised :class:`~stygaze.render.config.RenderConfig` (camera, lights, colours)."""
-    from dataclasses import replace
-
-    from stygaze.render.config import HeadColors, LightConfig, RenderConfig
-
-    u = lambda r: float(rng.uniform(r[0], r[1]))  # noqa: E731
-    j = rand.target_jitter
-    camera = head_crop_camera(
-        azimuth_deg=u(rand.azimuth_deg),
-        elevation_deg=u(rand.elevation_deg),
-        distance=u(rand.distance),
-        target=(float(rng.uniform(-j, j)), 0.08 + float(rng.uniform(-j, j)), 0.0),
-    )
-    light = LightConfig(
-        key_intensity=u(rand.key_intensity),
-        key_azimuth_deg=u(rand.key_azimuth_deg),
-        fill_intensity=u(rand.fill_intensity),
-        ambient=u(rand.ambient),
-    )
-    base = HeadColors()
-    cj = rand.color_jitter
-
-    def jit(c):
-        return tuple(float(np.clip(v + rng.uniform(-cj, cj), 0.0, 1.0)) for v in c)
-
-    colors = replace(base, **{k: jit(getattr(base, k)) for k in ("skin", "lips", "hair", "brows", "iris", "shirt", "background")})
-    return RenderConfig(size=size, camera=camera, light=light, colors=colors, supersample=supersample)
-
-
-def render_clip_frames(motion: Any, size: int = 64, config: Any | None = None, supersample: int = 2) -> np.ndarray:
-    """Render a motion with the procedural head: (T, size, size, 3) uint8.
-
-    ``config`` (a :class:`~stygaze.render.config.RenderConfig`) defaults to
-    :func:`head_crop_camera` with the default lights and colours.
-    """
-    from stygaze.render.config import RenderConfig
-
-    cfg = config or RenderConfig(size=size, camera=head_crop_camera(), supersample=supersample)
-    try:
-        from stygaze.render import render_frames  # type: ignore[attr-defined]
-    except ImportError:
-        from stygaze.render.video import render_frames
-    return np.asarray(render_frames(motion, size=cfg.size, config=cfg), dtype=np.uint8)
-
-
-def _segment_starts(labels: FrameLabels, n: int, length: int, focus: float, rng: np.random.Generator) -> np.ndarray:
-    """``n`` segment starts; a share ``focus`` of them centred (±¼ segment) on a gesture frame."""
-    t = len(labels.gesture)
-    if t < length:
-        return np.zeros(0, np.int64)
-    starts = rng.integers(0, t - length + 1, n)
-    g = np.flatnonzero(labels.gesture > 0)
-    if len(g):
-        k = rng.random(n) < focus
-        centres = rng.choice(g, int(k.sum()))
-        jitter = rng.integers(-(length // 4), length // 4 + 1, len(centres))
-        starts[k] = np.clip(centres - length // 2 + jitter, 0, t - length)
-    return starts
-
-
-def _data_key(cfg: OmniHeadTrainConfig, sessions: list[Path], img_size: int) -> str:
-    blob = json.dumps(
-        {"v": 2, "r": asdict(cfg.randomize), "s": [p.name for p in sessions], "img": img_size, "T": cfg.segment_frames, "ss": cfg.supersample, "f": cfg.gesture_focus, "seed": cfg.seed},
-        sort_keys=True,
-    )
-    return hashlib.sha1(blob.encode()).hexdigest()[:10]
-
-
-Renderer = Callable[[Any, Any], np.ndarray]
-"""``(motion, RenderConfig) → (T, S, S, 3) uint8``; the default is :func:`render_clip_frames`."""
-
-
-def build_segment_cache(
-    out_dir: str | os.PathLike,
-    sessions: list[Path],
-    num_segments: int,
-    cfg: OmniHeadTrainConfig,
-    img_size: int,
-    seed: int,
-    chunk: int = 16,
-    renderer: Renderer | None = None,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Render (or reuse) ``num_segments`` labelled segments of ``cfg.segment_frames`` frames.
-
-    Each segment has its own random camera, lights, colours and mirror flip. Files per chunk:
-    ``out_dir/frames_<i>.npy`` (n, T, S, S, 3) uint8 and ``labels_<i>.npz``, written
-    atomically, so a rerun continues where an interrupted one stopped.
-
-    Returns:
-        ``frames``: list of (n, T, S, S, 3) uint8 arrays (memory-mapped); ``gesture``,
-        ``blink``, ``saccade`` (N, T) int64; ``gaze`` (N, T, 3) float32; ``flip`` (N,) bool.
-    """
-    from tqdm import tqdm
-
-    from stygaze.io import atomic_path
-
-    render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
-    length = cfg.segment_frames
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    motions = [load_session_motion(p) for p in sessions]
-    labels = [motion_labels(m) for m in motions]
-    lengths = np.array([max(0, len(m.data) - length + 1) for m in motions], np.float64)
-    if lengths.sum() <= 0:
-        raise DataError(f"every session in {sessions[0].parent} is shorter than {length} frames")
-    n_chunks = int(math.ceil(num_segments / chunk))
-    keys = ("gesture", "blink", "saccade", "gaze", "flip")
-    parts: dict[str, list] = {k: [] for k in ("frames",) + keys}
-    bar = tqdm(total=num_segments, desc=f"render {out.name}", disable=not progress, leave=False)
-    for c in range(n_chunks):
-        n = min(chunk, num_segments - c * chunk)
-        fpath, lpath = out / f"frames_{c:03d}.npy", out / f"labels_{c:03d}.npz"
-        if not (fpath.exists() and lpath.exists()):
-            rng = np.random.default_rng([seed, c])
-            sess = rng.choice(len(motions), n, p=lengths / lengths.sum())
-            frames = np.zeros((n, length, img_size, img_size, 3), np.uint8)
-            lab = {k: np.zeros((n, length), np.int64) for k in ("gesture", "blink", "saccade")}
-            gaze = np.zeros((n, length, 3), np.float32)
-            flip = rng.random(n) < cfg.randomize.hflip
-            starts = np.zeros(n, np.int64)
-            for i, s in enumerate(sess):
-                start = starts[i] = int(_segment_starts(labels[s], 1, length, cfg.gesture_focus, rng)[0])
-                seg = motions[s].slice(start, start + length)
-                rcfg = sample_render_config(rng, img_size, cfg.randomize, cfg.supersample)
-                img = np.asarray(render(seg, rcfg), np.uint8)
-                g = camera_gaze(seg, rcfg.camera)
-                if flip[i]:  # mirror image: gaze x flips; every label is left/right symmetric
-                    img = img[:, :, ::-1]
-                    g = g * np.array([-1.0, 1.0, 1.0], np.float32)
-                frames[i] = img
-                gaze[i] = g
-                for k in lab:
-                    lab[k][i] = getattr(labels[s], k)[start : start + length]
-                bar.update(1)
-            with atomic_path(lpath) as tmp:
-                np.savez(tmp, gaze=gaze, flip=flip, session=np.array([sessions[k].name for k in sess]), start=starts, **lab)
-            with atomic_path(fpath) as tmp:
-                np.save(tmp, frames)
-        else:
-            bar.update(n)
-        parts["frames"].append(np.load(fpath, mmap_mode="r"))
-        with np.load(lpath) as z:
-            for k in keys:
-                parts[k].append(z[k])
-    bar.close()
-    res: dict[str, Any] = {"frames": parts["frames"]}
-    for k in keys:
-        res[k] = np.concatenate(parts[k], 0)
-    return res
-
-
-class ClipSet:
-    """Clips of ``L`` frames cut from cached segments.
-
-    ``batch(idx, offsets)`` → (video (B, L, S, S, 3) uint8 tensor, targets dict of (B, L[, 3]) tensors).
-    """
-
-    def __init__(self, data: dict[str, Any], clip_len: int):
-        self.chunks = data["frames"]
-        self.bounds = np.cumsum([0] + [len(c) for c in self.chunks])
-        self.data = data
-        self.clip_len = int(clip_len)
-        self.segment_len = int(self.chunks[0].shape[1])
-        if self.segment_len < self.clip_len:
-            raise DataError(f"segments of {self.segment_len} frames are shorter than the {self.clip_len}-frame clips")
-
-    def __len__(self) -> int:
-        return int(self.bounds[-1])
-
-    @property
-    def max_offset(self) -> int:
-        return self.segment_len - self.clip_len
-
-    def fixed_offsets(self) -> list[tuple[int, int]]:
-        """Non-overlapping (segment, offset) pairs covering every segment (for validation)."""
-        offs = list(range(0, self.max_offset + 1, self.clip_len)) or [0]
-        return [(i, o) for i in range(len(self)) for o in offs]
-
-    def batch(self, items: list[tuple[int, int]], device: Any = "cpu") -> tuple[Any, dict[str, Any]]:
-        import torch
-
-        vids = []
-        for i, o in items:
-            c = int(np.searchsorted(self.bounds, i, side="right") - 1)
-            vids.append(np.asarray(self.chunks[c][i - self.bounds[c], o : o + self.clip_len]))
-        video = torch.from_numpy(np.stack(vids)).to(device)
-        targets = {}
-        for k in ("gesture", "blink", "saccade", "gaze"):
-            targets[k] = torch.from_numpy(np.stack([self.data[k][i, o : o + self.clip_len] for i, o in items])).to(device)
-        return video, targets
-
-
-def sample_clips(data: ClipSet, n: int, balance: float, rng: np.random.Generator, segments: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` training clips as (segment index (n,), frame offset (n,)).
-
-    Without balancing every segment appears equally often (``segments``, a permutation given by
-    the caller, or uniform draws) at a uniform offset. With ``balance`` > 0 that share of the
-    clips is instead centred (± ``L//2 − 2`` frames) on a positive frame of a rare class: blink,
-    or one of the gesture classes 1–5, the class chosen uniformly among those present, so a
-    class covering 0.5 % of the frames is seen as often as one covering 10 %.
-    """
-    seg = segments if segments is not None else rng.integers(0, len(data), n)
-    offs = rng.integers(0, data.max_offset + 1, n)
-    if balance <= 0:
-        return seg, offs
-    pools = []
-    blink = np.argwhere(data.data["blink"] > 0)
-    if len(blink):
-        pools.append(blink)
-    for c in range(1, 6):
-        g = np.argwhere(data.data["gesture"] == c)
-        if len(g):
-            pools.append(g)
-    if not pools:
-        return seg, offs
-    seg, offs = seg.copy(), offs.copy()
-    pick = np.flatnonzero(rng.random(n) < balance)
-    which = rng.integers(0, len(pools), len(pick))
-    half = max(0, data.clip_len // 2 - 2)
-    for i, w in zip(pick, which):
-        s, f = pools[w][rng.integers(0, len(pools[w]))]
-        seg[i] = s
-        offs[i] = int(np.clip(f - data.clip_len // 2 + rng.integers(-half, half + 1), 0, data.max_offset))
-    return seg, offs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,7 +335,7 @@ def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device:
     fixed, non-overlapping clips."""
     import torch
 
-    from stygaze.omnihead.model import omnihead_loss
+    from stygaze.omnihead.loss import omnihead_loss
 
     model.eval()
     items = data.fixed_offsets()
@@ -757,9 +436,17 @@ def train_omnihead(
     import torch
 
     from stygaze.checkpoint import save_checkpoint
-    from stygaze.omnihead.model import OmniHead, LossConfig, omnihead_loss
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
+    from stygaze.omnihead.loss import LossConfig, omnihead_loss
+    from stygaze.omnihead.model import OmniHead
     from stygaze.training.distributed import init_distributed
+    from stygaze.training.state import (
+        EarlyStopping,
+        append_log,
+        has_training_state,
+        load_training_state,
+        save_training_state,
+        set_seed,
+    )
 
     t0 = time.monotonic()
     mcfg = cfg.model_config()  # reads init_from: a missing or broken checkpoint fails before RUN is created

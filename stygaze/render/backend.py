@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 
+from stygaze.geometry import angles_to_vector, look_at  # noqa: F401  (look_at re-exported)
 from stygaze.render.config import CameraConfig, LightConfig, RenderConfig, RenderError
 from stygaze.render.heads import FrameGeometry, HeadModel, MeshPart
 
@@ -346,25 +347,6 @@ def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return n.astype(np.float32)
 
 
-def _direction(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
-    a, e = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
-    return np.array([np.cos(e) * np.sin(a), np.sin(e), np.cos(e) * np.cos(a)])
-
-
-def look_at(eye: np.ndarray, target: np.ndarray, up=(0.0, 1.0, 0.0)) -> np.ndarray:
-    """Camera/light pose ``(4, 4)``: its ``-z`` axis points from ``eye`` to ``target``."""
-    z = np.asarray(eye, float) - np.asarray(target, float)
-    z /= np.linalg.norm(z)
-    x = np.cross(up, z)
-    if np.linalg.norm(x) < 1e-8:
-        x = np.array([1.0, 0.0, 0.0])
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    m = np.eye(4)
-    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, eye
-    return m
-
-
 class _Group:
     """Parts drawn as one primitive: vertices posed on the CPU, roughness per vertex."""
 
@@ -470,7 +452,7 @@ class SceneRenderer:
         cam, li = cfg.camera, cfg.light
         target = np.asarray(cam.target, dtype=float)
         self._camera_node.camera.yfov = float(np.deg2rad(cam.yfov_deg))
-        eye = target + cam.distance * _direction(cam.azimuth_deg, cam.elevation_deg)
+        eye = target + cam.distance * angles_to_vector(cam.elevation_deg, cam.azimuth_deg)
         self.scene.set_pose(self._camera_node, look_at(eye, target))
         specs = (
             (li.key_intensity, li.key_azimuth_deg, li.key_elevation_deg),
@@ -480,7 +462,7 @@ class SceneRenderer:
         for node, (intensity, az, el) in zip(self._light_nodes, specs):
             node.light.intensity = float(max(intensity, 0.0))
             node.light.color = np.asarray(li.color, dtype=np.float64)
-            src = target + _direction(az + cam.azimuth_deg, el)
+            src = target + angles_to_vector(el, az + cam.azimuth_deg)
             self.scene.set_pose(node, look_at(src, target))
         self.scene.ambient_light = np.full(3, float(li.ambient))
 

@@ -32,8 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
+from stygaze.geometry import (
+    head_rotation_matrix,
+    rotvec,  # noqa: F401  (re-exported)
+)
 from stygaze.io import atomic_path
-from stygaze.motion import Motion, head_rotation_matrix
+from stygaze.motion import Motion
 from stygaze.render.config import RenderError
 from stygaze.render.heads import fill_nan
 
@@ -41,15 +45,6 @@ FORMATS = ("flame", "arkit", "bvh")
 """Export formats accepted by :func:`export_motion` and ``stygaze export --format``."""
 
 _SUFFIX = {"flame": ".npz", "arkit": ".csv", "bvh": ".bvh"}
-
-
-def rotvec(R: np.ndarray) -> np.ndarray:
-    """Axis-angle vectors ``(..., 3)`` in radians of rotation matrices ``(..., 3, 3)``."""
-    from scipy.spatial.transform import Rotation
-
-    R = np.asarray(R, dtype=np.float64)
-    flat = R.reshape(-1, 3, 3)
-    return Rotation.from_matrix(flat).as_rotvec().reshape(R.shape[:-2] + (3,))
 
 
 # --------------------------------------------------------------------------------------

@@ -41,9 +41,17 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.motion import Motion, head_rotation_matrix
+from stygaze.geometry import head_rotation_matrix, translation
+from stygaze.motion import Motion
 from stygaze.render.config import HeadColors, RenderError
-from stygaze.render.heads import FrameGeometry, HeadModel, MeshPart, _mix, _smoothstep, fill_nan, translation
+from stygaze.render.heads import (
+    FrameGeometry,
+    HeadModel,
+    MeshPart,
+    _mix,
+    _smoothstep,
+    fill_nan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +139,8 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
     return model
 
 
-def _rotvec(R: np.ndarray) -> np.ndarray:
-    from stygaze.render.exports import rotvec
+def rotvec(R: np.ndarray) -> np.ndarray:
+    from stygaze.geometry import rotvec
 
     return rotvec(R)
 
@@ -212,9 +220,9 @@ class FlameHead(HeadModel):
         d = m.data[start:stop].astype(np.float64)
         B = len(d)
         zeros = np.zeros((B, 3))
-        head = _rotvec(head_rotation_matrix(d[:, 0], d[:, 1], d[:, 2]))
-        left = _rotvec(head_rotation_matrix(d[:, 3], d[:, 4], np.zeros(B)))
-        right = _rotvec(head_rotation_matrix(d[:, 5], d[:, 6], np.zeros(B)))
+        head = rotvec(head_rotation_matrix(d[:, 0], d[:, 1], d[:, 2]))
+        left = rotvec(head_rotation_matrix(d[:, 3], d[:, 4], np.zeros(B)))
+        right = rotvec(head_rotation_matrix(d[:, 5], d[:, 6], np.zeros(B)))
         leye, reye = (left, right) if self._left_joint == 3 else (right, left)
         nb, ne = self.model.num_betas, self.model.num_expression_coeffs
         betas = np.zeros((B, nb))

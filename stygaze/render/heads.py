@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stygaze.motion import Motion, head_rotation_matrix
+from stygaze.geometry import head_rotation_matrix, rot_x, rotation4, translation  # noqa: F401  (re-exported)
+from stygaze.motion import Motion
 from stygaze.render.config import HeadColors
 
 
@@ -127,23 +128,6 @@ def _interp_nan(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # small geometry helpers
 # --------------------------------------------------------------------------------------
-def translation(v) -> np.ndarray:
-    m = np.eye(4)
-    m[:3, 3] = v
-    return m
-
-
-def rotation4(R: np.ndarray) -> np.ndarray:
-    m = np.eye(4)
-    m[:3, :3] = R
-    return m
-
-
-def rot_x_deg(a: float) -> np.ndarray:
-    """Right-handed rotation about ``x`` by ``a`` degrees (``a`` > 0 turns ``+z`` down, towards ``-y``)."""
-    r = np.deg2rad(a)
-    c, s = np.cos(r), np.sin(r)
-    return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
 
 
 def sphere_grid(n_lat: int, n_lon: int) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +383,7 @@ class ProceduralHead(HeadModel):
             # curl: the rim bends outwards, the back flatter
             v[:, 0] += 0.004 * (v[:, 2] / 0.018) ** 2
             v[:, 0] *= side
-            tilt = rot_x_deg(-12)
+            tilt = rot_x(np.deg2rad(-12))
             v = v @ tilt.T
             x = side * (r[0] * 0.93)
             v += np.array([x, c[1] - 0.008, c[2] - 0.006])
@@ -507,7 +491,7 @@ class ProceduralHead(HeadModel):
             open_deg = g.upper_lid_open_deg + g.lid_pitch_follow * float(np.clip(row[ip], -30, 30))
             closed_deg = g.lower_lid_deg + 2.0
             up = open_deg + blink * (closed_deg - open_deg)
-            poses[f"upper_lid_{side}"] = H @ c @ rotation4(rot_x_deg(-up))
+            poses[f"upper_lid_{side}"] = H @ c @ rotation4(rot_x(np.deg2rad(-up)))
             low = g.lower_lid_deg + 0.25 * float(np.clip(row[ip], -30, 0)) + 4.0 * blink
-            poses[f"lower_lid_{side}"] = H @ c @ rotation4(rot_x_deg(-low))
+            poses[f"lower_lid_{side}"] = H @ c @ rotation4(rot_x(np.deg2rad(-low)))
         return FrameGeometry(poses)

@@ -40,7 +40,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stygaze.motion import angles_to_vector, head_rotation_matrix, vector_to_angles
+from stygaze.geometry import (
+    angles_to_vector,
+    head_rotation_matrix,
+    slerp_unit,
+    vector_to_angles,
+)
 
 
 @dataclass
@@ -73,19 +78,6 @@ def _minjerk(u: float) -> float:
     if u <= 0.0:
         return 0.0
     return u * u * u * (10.0 - 15.0 * u + 6.0 * u * u)
-
-
-def _slerp(a: tuple, b: tuple, s: float) -> tuple:
-    """Spherical interpolation between unit vectors ``a`` and ``b`` (3-tuples)."""
-    dot = max(-1.0, min(1.0, a[0] * b[0] + a[1] * b[1] + a[2] * b[2]))
-    om = math.acos(dot)
-    if om < 1e-9:
-        return b
-    so = math.sin(om)
-    wa, wb = math.sin((1.0 - s) * om) / so, math.sin(s * om) / so
-    v = (wa * a[0] + wb * b[0], wa * a[1] + wb * b[1], wa * a[2] + wb * b[2])
-    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
-    return (v[0] / n, v[1] / n, v[2] / n)
 
 
 class SaccadeStage:
@@ -132,7 +124,7 @@ class SaccadeStage:
                 self._sacc, self._hold, self._age = None, b, el - dur
                 return b, False
             self._sacc = (a, b, el, dur)
-            return _slerp(a, b, _minjerk(el / dur)), False
+            return slerp_unit(a, b, _minjerk(el / dur)), False
         self._age += dt
         h = self._hold
         err = math.degrees(math.acos(max(-1.0, min(1.0, h[0] * g[0] + h[1] * g[1] + h[2] * g[2]))))
@@ -144,7 +136,7 @@ class SaccadeStage:
                 self._hold, self._age = g, el - dur
                 return g, False
             self._sacc = (h, g, el, dur)
-            return _slerp(h, g, _minjerk(el / dur)), False
+            return slerp_unit(h, g, _minjerk(el / dur)), False
         return h, True
 
     def _fixational(self, h: tuple, draws: np.ndarray, head: tuple) -> tuple:

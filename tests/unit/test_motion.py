@@ -7,16 +7,8 @@ import numpy as np
 import pytest
 
 from stygaze.errors import MotionFormatError
-from stygaze.motion import (
-    CHANNELS,
-    Motion,
-    angles_to_vector,
-    head_rotation_matrix,
-    matrix_to_angles,
-    resample_linear,
-    validate_motion_array,
-    vector_to_angles,
-)
+from stygaze.motion import CHANNELS, Motion, resample_linear, validate_motion_array
+from stygaze.geometry import angles_to_vector, head_rotation_matrix, matrix_to_angles, vector_to_angles
 
 
 def one_frame(hp=0.0, hy=0.0, hr=0.0, ep=0.0, ey=0.0):

@@ -49,7 +49,8 @@ import numpy as np
 
 from stygaze.audio import FPS, SAMPLE_RATE
 from stygaze.errors import AudioError, StyleError
-from stygaze.motion import Motion, angles_to_vector, head_rotation_matrix, vector_to_angles
+from stygaze.motion import Motion
+from stygaze.geometry import angles_to_vector, head_rotation_matrix, vector_to_angles
 
 GAZE_LABELS: tuple[str, ...] = ("fixation", "saccade")
 """Per-frame gaze labels in ``events["gaze"]`` (index = label id)."""

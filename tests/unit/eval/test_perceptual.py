@@ -89,7 +89,8 @@ def test_report_from_recognized(rng):
 
 def test_perceptual_report_end_to_end_with_model():
     """Render-free: a fake renderer and a micro recognizer; identical motion → distance 0."""
-    from stygaze.omnihead.model import OmniHead, OmniHeadConfig
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.omnihead.config import OmniHeadConfig
 
     torch.manual_seed(0)
     model = OmniHead(OmniHeadConfig(img_size=32, num_frames=8, embed_dim=16, depths=(1, 1), num_heads=(2, 2), window_size=(2, 4, 4), head_hidden=16, decoder_heads=2)).eval()

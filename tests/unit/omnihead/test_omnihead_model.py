@@ -6,21 +6,11 @@ import torch
 
 from stygaze.checkpoint import save_checkpoint
 from stygaze.errors import CheckpointError
-from stygaze.omnihead.model import (
-    TASK_DIMS,
-    LossConfig,
-    OmniHead,
-    OmniHeadConfig,
-    SwinBlock3D,
-    WindowAttention3D,
-    compute_shift_mask,
-    load_omnihead,
-    omnihead_loss,
-    sliding_window_predict,
-    swin_t_config,
-    window_partition,
-    window_reverse,
-)
+from stygaze.omnihead.config import TASK_DIMS, OmniHeadConfig, swin_t_config
+from stygaze.omnihead.loss import LossConfig, omnihead_loss
+from stygaze.omnihead.model import OmniHead, load_omnihead
+from stygaze.omnihead.video_swin import SwinBlock3D, WindowAttention3D, compute_shift_mask, window_partition, window_reverse
+from stygaze.omnihead.inference import sliding_window_predict
 
 
 def micro_config(**kw):
@@ -302,7 +292,7 @@ def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
     """Regression test of the shipped tiny checkpoint on real renders (procedural head, 64 px):
     a still head with one 5-frame blink, and a 2.5 Hz ±8° nod."""
     from stygaze.motion import Motion
-    from stygaze.omnihead.train import render_clip_frames
+    from stygaze.render.clips import render_clip_frames
 
     model = load_omnihead()
     blink = np.zeros(32, np.float32)
@@ -321,7 +311,7 @@ def test_shipped_recognizer_sees_a_rendered_saccade(amplitude):
     """The shipped saccade head (frame-rate motion path) on a still head whose eyes jump once
     between frames 19 and 20 (≈ 0.4–0.8 px of iris motion at 64 px): saccade there and nowhere else."""
     from stygaze.motion import Motion
-    from stygaze.omnihead.train import render_clip_frames
+    from stygaze.render.clips import render_clip_frames
 
     model = load_omnihead()
     eyes = np.zeros((40, 7), np.float32)
@@ -513,7 +503,7 @@ def test_gesture_motion_path_mixes_frames_within_its_reach():
 
 
 def test_sliding_window_runs_the_motion_paths_once_per_video_with_the_same_result():
-    from stygaze.omnihead.model import _video_motion_features
+    from stygaze.omnihead.inference import _video_motion_features
 
     torch.manual_seed(4)
     cfg = micro_config(num_frames=16, saccade_motion_path=True, gesture_motion_path=True, saccade_token=False, gesture_token=False, motion_width=4)

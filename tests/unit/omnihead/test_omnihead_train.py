@@ -49,7 +49,7 @@ def corpus(tmp_path_factory):
 
 
 def test_motion_labels_from_synhage_events(corpus):
-    from stygaze.omnihead.train import motion_labels
+    from stygaze.omnihead.clips import motion_labels
 
     m = Motion.load(corpus / "s0" / "motion.npz")
     lab = motion_labels(m)
@@ -61,7 +61,7 @@ def test_motion_labels_from_synhage_events(corpus):
 
 
 def test_events_json_of_the_corpus_layout(corpus, tmp_path):
-    from stygaze.omnihead.train import load_session_motion, motion_labels
+    from stygaze.omnihead.clips import load_session_motion, motion_labels
 
     m = Motion.load(corpus / "s1" / "motion.npz")
     sess = tmp_path / "sess"
@@ -76,7 +76,7 @@ def test_events_json_of_the_corpus_layout(corpus, tmp_path):
 
 
 def test_camera_gaze_frontal_and_rotated():
-    from stygaze.omnihead.train import camera_gaze
+    from stygaze.render.clips import camera_gaze
 
     m = Motion.zeros(3)
     m.data[:, 4] = m.data[:, 6] = 20.0  # eyes 20° to the subject's left
@@ -89,7 +89,8 @@ def test_camera_gaze_frontal_and_rotated():
 
 
 def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
-    from stygaze.omnihead.train import OmniHeadTrainConfig, build_segment_cache, list_sessions
+    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
+    from stygaze.omnihead.clips import build_segment_cache
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
     cfg.randomize.hflip = 0.5
@@ -105,7 +106,8 @@ def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
 
 
 def test_clipset_batches(corpus, tmp_path):
-    from stygaze.omnihead.train import ClipSet, OmniHeadTrainConfig, build_segment_cache, list_sessions
+    from stygaze.omnihead.clips import ClipSet, build_segment_cache
+    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
     data = build_segment_cache(tmp_path / "c", list_sessions(corpus), 3, cfg, 32, seed=2, renderer=fake_renderer(), progress=False)
@@ -117,7 +119,7 @@ def test_clipset_batches(corpus, tmp_path):
 
 
 def test_balanced_clip_sampling(tmp_path):
-    from stygaze.omnihead.train import ClipSet, sample_clips
+    from stygaze.omnihead.clips import ClipSet, sample_clips
 
     n_seg, seg_len = 40, 24
     gesture = np.zeros((n_seg, seg_len), np.int64)
@@ -214,7 +216,7 @@ def test_config_errors(tmp_path):
 
 def test_real_render_small(tmp_path):
     from stygaze.render.config import RenderConfig
-    from stygaze.omnihead.train import head_crop_camera, render_clip_frames
+    from stygaze.render.clips import head_crop_camera, render_clip_frames
 
     m = Motion.zeros(3)
     m.data[:, 4] = m.data[:, 6] = [-25.0, 0.0, 25.0]
@@ -272,7 +274,9 @@ def test_head_only_finetune_changes_only_the_saccade_head(corpus, base_run, tmp_
 def test_frozen_parts_get_no_gradient(base_run):
     import torch
 
-    from stygaze.omnihead.model import OmniHead, OmniHeadConfig, omnihead_loss
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.omnihead.config import OmniHeadConfig
+    from stygaze.omnihead.loss import omnihead_loss
     from stygaze.omnihead.train import freeze_except, load_init_weights
 
     model = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_gaze_velocity": True}))
@@ -292,7 +296,8 @@ def test_frozen_parts_get_no_gradient(base_run):
 
 def test_init_from_rejects_other_shapes_outside_the_trained_heads(base_run):
     from stygaze.errors import CheckpointError
-    from stygaze.omnihead.model import OmniHead, OmniHeadConfig
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.omnihead.config import OmniHeadConfig
     from stygaze.omnihead.train import load_init_weights
 
     widened = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_gaze_velocity": True}))
@@ -349,7 +354,8 @@ def test_motion_path_is_new_and_trains_with_the_saccade_head(base_run):
 
     from stygaze.checkpoint import read_checkpoint
     from stygaze.errors import CheckpointError
-    from stygaze.omnihead.model import OmniHead, OmniHeadConfig
+    from stygaze.omnihead.model import OmniHead
+    from stygaze.omnihead.config import OmniHeadConfig
     from stygaze.omnihead.train import freeze_except, load_init_weights
 
     model = OmniHead(OmniHeadConfig(**{**MICRO, "saccade_motion_path": True, "motion_width": 4, "saccade_token": False}))

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 
 from stygaze.motion import Motion
-from stygaze.render.backend import ensure_gl_platform, look_at, vertex_normals
+from stygaze.render.backend import ensure_gl_platform, vertex_normals
+from stygaze.geometry import look_at
 from stygaze.render.heads import sphere_grid
 from stygaze.render.video import render_frames
 

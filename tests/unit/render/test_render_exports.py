@@ -5,7 +5,8 @@ import csv
 import numpy as np
 import pytest
 
-from stygaze.motion import Motion, head_rotation_matrix, matrix_to_angles, vector_to_angles
+from stygaze.motion import Motion
+from stygaze.geometry import head_rotation_matrix, matrix_to_angles, vector_to_angles
 from stygaze.render.config import RenderError
 from stygaze.render.exports import ARKIT_COLUMNS, export_motion, flame_pose_params
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from stygaze.motion import Motion, angles_to_vector
+from stygaze.motion import Motion
+from stygaze.geometry import angles_to_vector
 from stygaze.render.heads import ProceduralHead, fill_nan
 
 

@@ -23,9 +23,8 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from stygaze.audio import FPS, SAMPLE_RATE
-
-HOP = SAMPLE_RATE // FPS  # one motion frame (640 samples)
+from stygaze.audio import FPS, HOP, SAMPLE_RATE
+from stygaze.features.mel import cached_mel_filterbank
 
 
 def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, chunk: int = 4096) -> np.ndarray:
@@ -49,7 +48,7 @@ def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, c
     n = 1 + (len(y) - n_fft) // HOP
     frames = as_strided(y, shape=(n, n_fft), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False)
     win = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
-    mel = _mel_filters(n_fft, n_mels).T  # (n_fft/2+1, n_mels)
+    mel = cached_mel_filterbank(SAMPLE_RATE, n_fft, n_mels, 0.0, SAMPLE_RATE / 2).T  # (n_fft/2+1, n_mels)
     S = np.empty((n, n_mels), np.float32)
     # one BLAS thread: the products are small, and idle OpenBLAS threads spin (on a 2-core box a
     # batch of 10 s files burnt twice the CPU time with the default pool)
@@ -61,43 +60,6 @@ def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, c
     S = np.maximum(S, S.max() - 80.0)
     flux = np.maximum(0.0, S[1:] - S[:-1]).mean(axis=1)
     return np.concatenate([np.zeros(1 + n_fft // (2 * HOP), np.float32), flux])[:n].astype(np.float32)
-
-
-_MEL_CACHE: dict[tuple[int, int], np.ndarray] = {}
-
-
-def _mel_filters(n_fft: int, n_mels: int) -> np.ndarray:
-    """``librosa.filters.mel(sr=16000, n_fft, n_mels, fmax=8000)`` (Slaney scale and norm), float32."""
-    key = (n_fft, n_mels)
-    if key not in _MEL_CACHE:
-        sr = SAMPLE_RATE
-        fftfreqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
-        mels = np.linspace(_hz_to_mel(0.0), _hz_to_mel(sr / 2.0), n_mels + 2)
-        mel_f = _mel_to_hz(mels)
-        fdiff = np.diff(mel_f)
-        ramps = mel_f[:, None] - fftfreqs[None, :]
-        lower = -ramps[:-2] / fdiff[:-1, None]
-        upper = ramps[2:] / fdiff[1:, None]
-        weights = np.maximum(0, np.minimum(lower, upper))
-        weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
-        _MEL_CACHE[key] = weights.astype(np.float32)
-    return _MEL_CACHE[key]
-
-
-def _hz_to_mel(f):
-    f = np.asarray(f, np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
-
-
-def _mel_to_hz(m):
-    m = np.asarray(m, np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
 
 
 def estimate_tempo(onset: np.ndarray, *, start_bpm: float = 120.0, std_bpm: float = 1.0, ac_size_s: float = 8.0,

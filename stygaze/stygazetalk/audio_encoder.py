@@ -41,6 +41,7 @@ from torch import nn
 
 from stygaze.audio import HOP, SAMPLE_RATE, num_frames
 from stygaze.errors import AudioError, CheckpointError
+from stygaze.features.mel import mel_filterbank
 
 AUDIO_ENCODERS = ("mel", "wav2vec2")
 DEFAULT_WAV2VEC2 = "facebook/wav2vec2-base-960h"
@@ -57,38 +58,6 @@ class MelConfig:
     f0_min: float = 60.0  # Hz, lowest pitch searched by the autocorrelation
     f0_max: float = 400.0  # Hz, highest pitch
     chunk_frames: int = 3000  # frames computed at once (120 s): bounds memory on long audio
-
-
-def _hz_to_mel(f: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale (linear below 1 kHz, logarithmic above), as librosa's default."""
-    f = np.asarray(f, dtype=np.float64)
-    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
-    mels = f / f_sp
-    return np.where(f >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, mels)
-
-
-def _mel_to_hz(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
-    f_sp, min_log_hz, logstep = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
-
-
-def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
-    """``(n_mels, n_fft//2 + 1)`` triangular filters, Slaney scale and area normalisation.
-
-    Equal to ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)``
-    (tested), without importing librosa (which costs seconds at start-up).
-    """
-    fft_freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
-    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0, np.minimum(lower, upper))
-    enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
-    return (weights * enorm[:, None]).astype(np.float32)
 
 
 def _check_samples(samples: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -118,7 +118,7 @@ def test_wav2vec2_missing_weights_names_the_fix(tmp_path):
 def test_mel_filterbank_matches_librosa():
     import librosa
 
-    from stygaze.stygazetalk.audio_encoder import mel_filterbank
+    from stygaze.features.mel import mel_filterbank
 
     ours = mel_filterbank(16000, 1024, 40, 60.0, 7600.0)
     ref = librosa.filters.mel(sr=16000, n_fft=1024, n_mels=40, fmin=60.0, fmax=7600.0)

@@ -312,7 +312,6 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _label_steps(
     xy: np.ndarray,
-    fps: float,
     saccadic: np.ndarray,
     speed: np.ndarray,
     min_fix: int,
@@ -353,10 +352,15 @@ def _label_steps(
     lone[:-1] &= ~joined
     pieces = sorted(pieces + [(i, i + 1) for i in np.flatnonzero(lone)])
     if merge_deg > 0 and len(pieces) > 1:
+        csum = np.concatenate([np.zeros((1, 2)), np.cumsum(np.where(valid[:, None], xy, 0.0), axis=0)])
+
+        def centre(a: int, b: int) -> np.ndarray:  # mean of samples [a, b), all valid
+            return (csum[b] - csum[a]) / (b - a)
+
         merged = [pieces[0]]
         for a, b in pieces[1:]:
             pa, pb = merged[-1]
-            close = np.hypot(*(xy[pa:pb].mean(axis=0) - xy[a:b].mean(axis=0))) < merge_deg
+            close = np.hypot(*(centre(pa, pb) - centre(a, b))) < merge_deg
             if close and a - pb <= merge_gap and valid[pb:a].all():
                 merged[-1] = (pa, b)
             else:
@@ -429,7 +433,7 @@ def detect_events(
             saccadic = (v[:, 0] / eta[0]) ** 2 + (v[:, 1] / eta[1]) ** 2 > 1.0
     min_fix = min_samples(det.min_fixation_ms, fps)
     merge_gap = int(math.floor(det.merge_gap_ms * fps / 1000.0 + 1e-9))
-    labels, fix, sac, steps = _label_steps(xy, fps, saccadic, speed, min_fix, det.max_velocity_deg_s, det.merge_deg, merge_gap)
+    labels, fix, sac, steps = _label_steps(xy, saccadic, speed, min_fix, det.max_velocity_deg_s, det.merge_deg, merge_gap)
     return GazeEvents(xy, float(fps), labels, fix, sac, steps, eta, velocity_based=True)
 
 

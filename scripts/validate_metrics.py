@@ -22,7 +22,8 @@ What it does:
    and sample picking for comparison); 25 fps labels are spread back to the native samples
    of each frame, so every row is scored against the very same coder labels. I-DT rows
    score saccades the way StyGazeTalk's Table IV reads them (every valid non-fixation
-   sample is a saccade).
+   sample is a saccade). Also the ``conversation`` preset's measures on the image
+   recordings from the native rate and from 25 fps.
 3. **Noise curves** on the image recordings at 25 fps: FixRatio (Table IV I-DT) and
    ``event_sim`` under added white noise (per axis), ``event_sim`` both for two different
    sets of recordings with the same noise on both sides, and for each recording against
@@ -210,6 +211,22 @@ def score_detectors(recs: list[dict]) -> dict:
     return rows
 
 
+def conversation_preset_rates(recs: list[dict]) -> dict:
+    """The ``conversation`` preset's measures on the image recordings, from the native rate
+    and from the 25 fps versions (how much the 25 fps → 90 Hz path moves them)."""
+    imgs = [r for r in recs if r["stimulus"] == "img"]
+    out = {}
+    for label, mode in (("native", None), ("25 fps average", "average"), ("25 fps picking", "linear")):
+        parts = []
+        for r in imgs:
+            xy, fps = r["xy"], r["fps"]
+            if mode is not None:
+                xy, fps = resample_frames(xy, fps, LOW_FPS, mode).astype(np.float64), LOW_FPS
+            parts.append(EventStats.from_events(detect_events(xy, fps, "conversation")))
+        out[label] = EventStats.pooled(parts).summary()
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # 3. noise curves
 # --------------------------------------------------------------------------------------
@@ -366,6 +383,15 @@ def markdown(res: dict) -> str:
         name, rate = key.split(" | ")
         L.append(f"| {name} | {rate} | " + " | ".join(f3(row[c]["mean"]) for c in cols) + " |")
     L.append("")
+    L.append("The `conversation` preset on the image recordings, from the native rate and from 25 fps (upsampled to 90 Hz):")
+    L.append("")
+    L.append("| source | fixations | fixation ms median [IQR] | shift deg median | share > 6° | p90 shift (deg) | shifts ≥ 2°/min | same direction |")
+    L.append("|---|---:|---|---:|---:|---:|---:|---:|")
+    for label, c in res["conversation_preset_rates"].items():
+        L.append(f"| {label} | {c['num_fixations']} | {c['fixation_median_ms']:.0f} [{c['fixation_q1_ms']:.0f}–{c['fixation_q3_ms']:.0f}] | "
+                 f"{c['shift_median_deg']:.2f} | {c['large_shift_share']:.3f} | {c['shift_p90_deg']:.1f} | {c['shifts_per_min']:.0f} | "
+                 f"{c['same_direction_share']:.3f} |")
+    L.append("")
     L.append("Noise (image recordings at 25 fps, white noise per axis added with a fixed seed):")
     L.append("")
     L.append("| noise (deg) | FixRatio | event_sim, two sets | event_sim, vs own clean |")
@@ -420,11 +446,12 @@ def main(argv=None) -> int:
     log("2. stygaze's detectors")
     recs = load_recordings(real, stored)
     rows = score_detectors(recs)
+    conv_rates = conversation_preset_rates(recs)
     log("3. noise curves")
     noise = noise_curves(recs, args.seed)
     log("4. real conversation figures")
     conv = conversation_figures(real)
-    res = {"paper": paper, "detectors": rows, "noise": noise, "conversation": conv,
+    res = {"paper": paper, "detectors": rows, "conversation_preset_rates": conv_rates, "noise": noise, "conversation": conv,
            "checks": checks(paper, rows, noise), "seconds": round(time.time() - t0, 1)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.json) as tmp:

@@ -355,6 +355,19 @@ def test_decoder_reports_frame_times_from_the_file_origin(media):
     assert abs(int(got[0][..., 0].mean()) - 128) < 10  # gray
 
 
+def test_decoder_keeps_variable_frame_rate_time_stamps(tmp_path):
+    if not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg and ffprobe")
+    # 30 frames at 30 fps, then every third frame: 10 fps
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=30", "-t", "2", "-vf", "select='lte(n\\,29)+not(mod(n\\,3))'",
+           "-vsync", "vfr", "-c:v", "libx264", "-pix_fmt", "yuv420p", tmp_path / "vfr.mp4")
+    info = V.probe_video(tmp_path / "vfr.mp4")
+    with V._decoder(info.path, (info.width, info.height)) as (frames, times, _):
+        n = sum(1 for _ in frames)
+    assert n == 40
+    np.testing.assert_allclose(np.diff(times) * 30, [1] * 30 + [3] * 9, atol=0.02)
+
+
 def test_extract_audio_is_16k_mono_from_the_file_origin(media, tmp_path):
     import soundfile as sf
 

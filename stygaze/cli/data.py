@@ -1,4 +1,5 @@
-"""``stygaze data synth|check|import-openface``: corpus generation, checking and import."""
+"""``stygaze data synth|check|import-openface``: corpus generation, checking and import
+(``features`` and ``import-video`` live in ``data_features.py`` / ``data_video.py``)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def register(sub, formatter) -> None:
     # subcommands that live in their own modules (``stygaze/cli/data_<name>.py``)
     from stygaze.cli import available_modules
 
-    for module in available_modules(("data_features",)):
+    for module in available_modules(("data_features", "data_video")):
         module.register(cmds, formatter)
 
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

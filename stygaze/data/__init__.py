@@ -8,5 +8,6 @@
 * :mod:`stygaze.data.corpus` — the on-disk layout, splits, the checker, the SynHAGE writer.
 * :mod:`stygaze.data.windows` — PyTorch datasets: training windows and style pairs.
 * :mod:`stygaze.data.openface` — OpenFace 2.x CSV import.
+* :mod:`stygaze.data.video` — talking-head video import (MediaPipe FaceMesh + iris).
 * :mod:`stygaze.stygazetalk.feature_cache` — cached audio-encoder features for a corpus.
 """

@@ -5,7 +5,7 @@ A clip = 16 frames. Usage::
     .venv/bin/python scripts/bench_omnihead.py --threads 1
 
 Writes ``scripts/results/omnihead_bench.json``. Timings are wall-clock medians after a warm-up
-and depend on the machine's load (the CPU figures in README were taken on a shared 2-core box).
+and depend on the machine's load (the CPU figures in docs/performance.md were taken on a 2-core machine).
 """
 
 from __future__ import annotations

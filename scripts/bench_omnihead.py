@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         print(f"swin_t GPU: {res['swin_t_gpu_clips_per_s']:.1f} clips/s", file=sys.stderr)
     else:
         res["swin_t_gpu_clips_per_s"] = None
-        res["gpu"] = "none available in this session"
+        res["gpu"] = "none (CUDA not available)"
         print("no GPU available: Swin-T GPU throughput not measured", file=sys.stderr)
 
     out = Path(args.out)

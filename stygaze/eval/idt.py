@@ -1,6 +1,6 @@
 """I-DT fixation identification (Salvucci & Goldberg 2000), compiled with numba.
 
-The algorithm, exactly as ``REFERENCE.md`` states it:
+The algorithm (Salvucci & Goldberg 2000), exactly as implemented:
 
 * Dispersion of a window: ``D = (max x − min x) + (max y − min y)`` (degrees), or with
   ``per_axis=True`` ``D = max(max x − min x, max y − min y)``, so that ``D ≤ threshold``

@@ -170,7 +170,7 @@ def tiny_config(**overrides: Any) -> OmniHeadConfig:
 
 
 def swin_t_config(**overrides: Any) -> OmniHeadConfig:
-    """Video Swin-T as in REFERENCE.md: patch (2,4,4), embed 96, depths (2,2,6,2), heads (3,6,12,24),
+    """Video Swin-T as in the Video Swin paper: patch (2,4,4), embed 96, depths (2,2,6,2), heads (3,6,12,24),
     window (8,7,7), 768-d, 16×224×224 input."""
     values: dict[str, Any] = dict(
         img_size=224,

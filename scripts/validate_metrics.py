@@ -61,6 +61,7 @@ from stygaze.eval.events import (  # noqa: E402
     compare_events,
     compare_tracks,
     detect_events,
+    fixation_table_stats,
 )
 from stygaze.io import atomic_path  # noqa: E402
 from stygaze.motion import resample_frames  # noqa: E402
@@ -278,30 +279,13 @@ def conversation_figures(real: Path) -> dict:
     import load_real as R
 
     d = R.conversation_fixations()
-    # a segment is a run of rows with one (participant, segment, label): segment numbers are
-    # per label, and the rows of a run are in time order (fix_idx 0, 1, 2, ...)
-    key = np.stack([d["participant"], d["segment"], np.unique(d["label"], return_inverse=True)[1]], axis=1)
-    new_run = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
-    assert np.all(d["fix_idx"][new_run] == 0) and np.all(np.diff(d["fix_idx"])[~new_run[1:]] == 1)
-    seg_id = np.cumsum(new_run) - 1
     out = {}
     for label in ("SPEAK", "LISTEN", "DIALOGUE", "all"):
-        sel = np.arange(len(seg_id)) if label == "all" else np.flatnonzero(d["label"] == label)
-        segs = seg_id[sel]
-        # observed time: the onset-to-onset intervals of consecutive fixations inside a
-        # segment, i.e. one fixation-plus-shift cycle per shift (the time before a segment's
-        # first fixation and after its last onset is not in the table); on a long clip this
-        # converges to the clip's length, what EventStats.from_events uses
-        first = np.r_[True, segs[1:] != segs[:-1]]
-        minutes = float(np.sum(d["onset_interval_ms"][sel][~first])) / 60000.0
-        st = EventStats.from_fixations(
-            d["duration_ms"][sel], np.stack([d["center_x_deg"][sel], d["center_y_deg"][sel]], axis=1), segs, minutes
-        )
+        st = fixation_table_stats(d, None if label == "all" else label)
         summ = st.summary()
-        summ["minutes"] = minutes
+        summ["minutes"] = st.minutes
         summ["shift_q1_deg"] = float(np.quantile(st.shift_deg, 0.25))
         summ["shift_q3_deg"] = float(np.quantile(st.shift_deg, 0.75))
-        summ["num_segments"] = int(len(np.unique(segs)))
         out[label] = summ
     return out
 

@@ -591,6 +591,36 @@ class EventStats:
         return {k: (v if isinstance(v, int) else _clean(v)) for k, v in out.items()}
 
 
+def fixation_table_stats(table: dict, label: str | None = None) -> EventStats:
+    """:class:`EventStats` of a fixation table in time order, e.g. real video calls.
+
+    ``table`` holds equal-length arrays per fixation: ``participant``, ``segment``, ``label``,
+    ``fix_idx`` (0, 1, 2, … within a segment), ``duration_ms``, ``onset_interval_ms`` (onset
+    minus the previous fixation's onset) and ``center_x_deg``/``center_y_deg`` (the layout of
+    Dembinsky et al. 2024's conversation fixations). A segment is a run of rows with one
+    (participant, segment, label); shifts never join two segments. Observed time is the sum of
+    the onset-to-onset intervals inside segments (one fixation-plus-shift cycle per shift),
+    which on a long clip converges to its length, what :meth:`EventStats.from_events` uses.
+
+    Args:
+        table: the arrays above.
+        label: keep only rows with this label (None = all rows).
+    """
+    lab = np.asarray(table["label"])
+    key = np.stack([np.asarray(table["participant"]), np.asarray(table["segment"]), np.unique(lab, return_inverse=True)[1]], axis=1)
+    new_run = np.r_[True, (key[1:] != key[:-1]).any(axis=1)]
+    fix_idx = np.asarray(table["fix_idx"])
+    if not (np.all(fix_idx[new_run] == 0) and np.all(np.diff(fix_idx)[~new_run[1:]] == 1)):
+        raise ValueError("fixation table rows are not in time order within their segments")
+    seg_id = np.cumsum(new_run) - 1
+    sel = np.arange(len(seg_id)) if label is None else np.flatnonzero(lab == label)
+    segs = seg_id[sel]
+    first = np.r_[True, segs[1:] != segs[:-1]]
+    minutes = float(np.sum(np.asarray(table["onset_interval_ms"], np.float64)[sel][~first])) / 60000.0
+    centers = np.stack([np.asarray(table["center_x_deg"])[sel], np.asarray(table["center_y_deg"])[sel]], axis=1)
+    return EventStats.from_fixations(np.asarray(table["duration_ms"])[sel], centers, segs, minutes)
+
+
 def _quantile(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q)) if len(x) else float("nan")
 

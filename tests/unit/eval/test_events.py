@@ -322,3 +322,27 @@ def test_shared_threshold_segments_both_tracks_alike(rng):
     pe, ge = compare_tracks(clean, noisy, 25.0)
     np.testing.assert_array_equal(pe.threshold, ge.threshold)
     assert (pe.threshold > adaptive_threshold(clean, 25.0)).all()
+
+
+def test_fixation_table_stats_keeps_segments_apart_and_counts_onset_intervals():
+    from stygaze.eval.events import fixation_table_stats
+
+    # two SPEAK segments of one participant and a LISTEN segment between them
+    table = {
+        "participant": np.array([1, 1, 1, 1, 1, 1]),
+        "segment": np.array([0, 0, 0, 0, 1, 1]),
+        "label": np.array(["SPEAK", "SPEAK", "LISTEN", "LISTEN", "SPEAK", "SPEAK"]),
+        "fix_idx": np.array([0, 1, 0, 1, 0, 1]),
+        "duration_ms": np.array([200.0, 300.0, 100.0, 100.0, 150.0, 250.0]),
+        "onset_interval_ms": np.array([0.0, 400.0, 0.0, 500.0, 0.0, 600.0]),
+        "center_x_deg": np.array([0.0, 3.0, 50.0, 50.0, 10.0, 10.0]),
+        "center_y_deg": np.array([0.0, 4.0, 0.0, 1.0, 0.0, 8.0]),
+    }
+    st = fixation_table_stats(table, "SPEAK")
+    np.testing.assert_allclose(st.fixation_ms, [200, 300, 150, 250])
+    np.testing.assert_allclose(np.sort(st.shift_deg), [5.0, 8.0])  # never 3,4 -> 10,0 across segments
+    assert st.minutes == (400.0 + 600.0) / 60000.0
+    assert fixation_table_stats(table).num_fixations == 6
+    table["fix_idx"] = np.array([0, 2, 0, 1, 0, 1])
+    with pytest.raises(ValueError, match="time order"):
+        fixation_table_stats(table)

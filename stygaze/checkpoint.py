@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stygaze.errors import CheckpointError
+from stygaze.io import atomic_dir
+from stygaze.version import __version__
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -70,9 +72,6 @@ def save_checkpoint(path: str | os.PathLike, model: Any, *, model_type: str, con
         meta: JSON-serialisable extras (audio encoder id, training summary, ...).
     """
     from safetensors.torch import save_file
-
-    from stygaze import __version__
-    from stygaze.io import atomic_dir
 
     cfg = asdict(config) if is_dataclass(config) else dict(config)
     payload = {

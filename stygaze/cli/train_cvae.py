@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stygaze.errors import DataError
+
 
 def register(sub, formatter) -> None:
     parser = sub.add_parser(
@@ -31,7 +33,6 @@ def _run(args) -> int:
 
     import torch
 
-    from stygaze.errors import DataError
     from stygaze.cvae.train import load_train_config, train_cvae
 
     if args.max_epochs is not None and args.max_epochs < 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stygaze.errors import DataError
+
 DESCRIPTION = """\
 Train the OmniHead behaviour recognizer (Video-Swin encoder + task-token decoder) on
 16-frame clips rendered from a SynHAGE corpus with randomised camera, lighting and colours.
@@ -19,7 +21,7 @@ examples:
 
 def register(sub, formatter) -> None:
     p = sub.add_parser("omnihead", help="train the OmniHead recognizer on rendered clips", description=DESCRIPTION, formatter_class=formatter)
-    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml); default: the tiny preset")
+    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml) (default: the tiny preset)")
     p.add_argument("--data", required=True, metavar="DIR", help="SynHAGE-layout corpus folder")
     p.add_argument("--out", "-o", required=True, metavar="RUN", help="run folder (created; resumed when RUN/last exists)")
     p.add_argument("--max-epochs", type=int, default=None, help="override the config's epochs")
@@ -34,7 +36,6 @@ def register(sub, formatter) -> None:
 def handle(args) -> int:
     import sys
 
-    from stygaze.errors import DataError
     from stygaze.omnihead.train import list_sessions, load_train_config, train_omnihead
 
     if args.max_epochs is not None and args.max_epochs < 1:

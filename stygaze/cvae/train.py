@@ -37,8 +37,20 @@ import numpy as np
 import torch
 
 from stygaze.audio import FPS
+from stygaze.checkpoint import save_checkpoint
 from stygaze.errors import CheckpointError, DataError
 from stygaze.cvae.model import MODEL_TYPE, CVAEConfig, HeadCVAE, kl_weight
+from stygaze.cvae.gaze import world_gaze_track
+from stygaze.motion import Motion
+from stygaze.training.distributed import init_distributed
+from stygaze.training.state import (
+    EarlyStopping,
+    append_log,
+    has_training_state,
+    load_training_state,
+    save_training_state,
+    set_seed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +156,6 @@ def read_splits(data_dir: str | Path) -> dict[str, list[str]]:
 
 def load_tracks(data_dir: str | Path, split: str) -> list[Track]:
     """Head and world-gaze tracks of a split's sessions (resampled to 25 fps)."""
-    from stygaze.motion import Motion
-    from stygaze.cvae.pipeline import world_gaze_track
-
     data_dir = Path(data_dir)
     names = read_splits(data_dir).get(split, [])
     tracks = []
@@ -318,10 +327,6 @@ def train_cvae(
         DataError: bad corpus. CheckpointError: ``RUN/last`` made with another config.
     """
     from tqdm.auto import tqdm
-
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
-    from stygaze.training.distributed import init_distributed
 
     ctx = init_distributed()  # torchrun -> DDP (see stygaze.training.distributed); else single process
     progress = progress and ctx.is_main

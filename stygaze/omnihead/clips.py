@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stygaze.errors import DataError
+from stygaze.io import atomic_path
+from stygaze.motion import Motion
 from stygaze.render.clips import camera_gaze, render_clip_frames, sample_render_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,8 +33,6 @@ class FrameLabels:
 def load_session_motion(session: str | os.PathLike) -> Any:
     """``session/motion.npz`` with its labelled events (``events.json`` of the corpus layout when the
     npz carries none)."""
-    from stygaze.motion import Motion
-
     session = Path(session)
     motion = Motion.load(session / "motion.npz")
     ev_path = session / "events.json"
@@ -117,8 +117,6 @@ def build_segment_cache(
         ``blink``, ``saccade`` (N, T) int64; ``gaze`` (N, T, 3) float32; ``flip`` (N,) bool.
     """
     from tqdm import tqdm
-
-    from stygaze.io import atomic_path
 
     render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
     length = cfg.segment_frames

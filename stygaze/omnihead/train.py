@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from stygaze.errors import DataError
+from stygaze.checkpoint import WEIGHTS_NAME, load_state_strict, read_checkpoint, save_checkpoint
+from stygaze.errors import CheckpointError, DataError
 from stygaze.omnihead.clips import (
     ClipSet,
     Renderer,
@@ -48,7 +49,16 @@ from stygaze.omnihead.clips import (
     build_segment_cache,
     sample_clips,
 )
+from stygaze.omnihead.config import CONFIGS, TASKS, OmniHeadConfig
 from stygaze.render.clips import RandomizeConfig
+from stygaze.training.state import (
+    EarlyStopping,
+    append_log,
+    has_training_state,
+    load_training_state,
+    save_training_state,
+    set_seed,
+)
 
 # ---------------------------------------------------------------------------------------------
 # configuration
@@ -160,8 +170,6 @@ class OmniHeadTrainConfig:
         if self.keep not in ("best", "last"):
             raise DataError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.train_only is not None:
-            from stygaze.omnihead.config import TASKS
-
             self.train_only = tuple(str(t) for t in ([self.train_only] if isinstance(self.train_only, str) else self.train_only))
             unknown = [t for t in self.train_only if t not in TASKS]
             if not self.train_only or unknown:
@@ -174,11 +182,8 @@ class OmniHeadTrainConfig:
     def model_config(self):
         """The :class:`~stygaze.omnihead.config.OmniHeadConfig` to build: the preset, or the
         ``init_from`` checkpoint's config, with ``model_overrides`` applied."""
-        from stygaze.omnihead.config import CONFIGS, OmniHeadConfig
-
         if self.init_from is None:
             return CONFIGS[self.model](**self.model_overrides)
-        from stygaze.checkpoint import read_checkpoint
 
         base = read_checkpoint(self.init_from, model_type="omnihead").config
         try:
@@ -272,9 +277,6 @@ def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str
     Returns:
         ``{"path", "sha1" (of the weights file), "reinitialised": [tensor names]}`` for the run's meta.
     """
-    from stygaze.checkpoint import WEIGHTS_NAME, load_state_strict, read_checkpoint
-    from stygaze.errors import CheckpointError
-
     info = read_checkpoint(path, model_type="omnihead")
     fresh = _head_prefixes(train_only)
     own = model.state_dict()
@@ -407,7 +409,6 @@ def finalize_best(
 ) -> dict[str, float]:
     """Calibrate the decision thresholds (of ``tasks``; see :func:`calibrate_binary_thresholds`) of
     the checkpoint in ``best_dir`` on ``val`` and save it again; the meta keeps every threshold."""
-    from stygaze.checkpoint import read_checkpoint, save_checkpoint
     from stygaze.omnihead.model import load_omnihead
 
     info = read_checkpoint(best_dir, model_type="omnihead")
@@ -435,18 +436,9 @@ def train_omnihead(
     """
     import torch
 
-    from stygaze.checkpoint import save_checkpoint
     from stygaze.omnihead.loss import LossConfig, omnihead_loss
     from stygaze.omnihead.model import OmniHead
     from stygaze.training.distributed import init_distributed
-    from stygaze.training.state import (
-        EarlyStopping,
-        append_log,
-        has_training_state,
-        load_training_state,
-        save_training_state,
-        set_seed,
-    )
 
     t0 = time.monotonic()
     mcfg = cfg.model_config()  # reads init_from: a missing or broken checkpoint fails before RUN is created

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.geometry import head_rotation_matrix, translation
+from stygaze.geometry import head_rotation_matrix, rotvec, translation
 from stygaze.motion import Motion
 from stygaze.render.config import HeadColors, RenderError
 from stygaze.render.heads import (
@@ -140,8 +140,6 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
 
 
 def rotvec(R: np.ndarray) -> np.ndarray:
-    from stygaze.geometry import rotvec
-
     return rotvec(R)
 
 

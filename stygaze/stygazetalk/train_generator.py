@@ -34,10 +34,28 @@ from typing import Any
 import numpy as np
 import torch
 
-from stygaze.errors import DataError
+from stygaze.checkpoint import load_state_strict
+from stygaze.errors import DataError, StyleError
+from stygaze.stygazetalk.feature_cache import session_features
 from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel, motion_stats
 from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
-from stygaze.stygazetalk.train_style import Session, StyleTrainConfig, load_split, load_yaml_sections, section
+from stygaze.stygazetalk.train_style import (
+    Session,
+    StyleTrainConfig,
+    load_split,
+    load_style_encoder,
+    load_yaml_sections,
+    section,
+)
+from stygaze.training.distributed import DistributedContext, init_distributed
+from stygaze.training.state import (
+    EarlyStopping,
+    append_log,
+    has_training_state,
+    load_training_state,
+    save_training_state,
+    set_seed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +205,6 @@ def unrolled_loss(model: StyGazeTalkModel, audio, past, target, style, K: int) -
 # --------------------------------------------------------------------------------------
 def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | Path | None) -> StyGazeTalkModel:
     """The full model with the pretrained style encoder's weights (frozen) loaded in."""
-    from stygaze.checkpoint import load_state_strict
-    from stygaze.stygazetalk.train_style import load_style_encoder
-
     gc = config.generator
     if gc.audio_encoder == "wav2vec2" and not gc.audio_encoder_kwargs.get("freeze", True):
         raise DataError(
@@ -223,9 +238,6 @@ def prepare_sessions(
     (memory-mapped) when they are up to date; otherwise they are computed here.
     """
     from tqdm import tqdm
-
-    from stygaze.stygazetalk.feature_cache import session_features
-    from stygaze.errors import StyleError
 
     gen = model.generator
     out = []
@@ -310,9 +322,6 @@ def fit_generator(
     """
     from tqdm import tqdm
 
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
-    from stygaze.training.distributed import DistributedContext
-
     ctx = dist or DistributedContext()
     tc = config.generator_train
     stopper = EarlyStopping(patience=tc.patience)
@@ -388,9 +397,6 @@ def train_generator(
     progress: bool = True,
 ) -> Path:
     """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
-    from stygaze.training.state import set_seed
-    from stygaze.training.distributed import init_distributed
-
     tc = config.generator_train
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)

@@ -27,8 +27,21 @@ from typing import Any
 import numpy as np
 import torch
 
+from stygaze.audio import load_audio
+from stygaze.checkpoint import build_config, load_state_strict, read_checkpoint, save_checkpoint
 from stygaze.errors import DataError
+from stygaze.motion import Motion
+from stygaze.stygazetalk.generator import motion_stats
 from stygaze.stygazetalk.style_encoder import StyleEncoder, StyleEncoderConfig, nt_xent
+from stygaze.training.distributed import DistributedContext, init_distributed
+from stygaze.training.state import (
+    EarlyStopping,
+    append_log,
+    has_training_state,
+    load_training_state,
+    save_training_state,
+    set_seed,
+)
 
 log = logging.getLogger(__name__)
 SPLITS_FILE = "splits.json"
@@ -98,9 +111,6 @@ def load_split(data_dir: str | Path, split: str, *, with_audio: bool = False, li
     Raises:
         DataError: missing split, missing or unreadable session files.
     """
-    from stygaze.audio import load_audio
-    from stygaze.motion import Motion
-
     data_dir = Path(data_dir)
     names = read_splits(data_dir).get(split)
     if not names:
@@ -196,8 +206,6 @@ class StylePairSampler:
 # builders (separate so a distributed wrapper can slot in between)
 # --------------------------------------------------------------------------------------
 def build_style_model(config: StyleRunConfig, train_sessions: list[Session]) -> StyleEncoder:
-    from stygaze.stygazetalk.generator import motion_stats
-
     model = StyleEncoder(config.style_encoder)
     mean, std = motion_stats([s.motion for s in train_sessions])
     model.set_normalization(mean, std)
@@ -241,10 +249,6 @@ def fit_style(
     writes. Without it this is the single-process loop.
     """
     from tqdm import tqdm
-
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
-    from stygaze.training.distributed import DistributedContext
 
     ctx = dist or DistributedContext()
     tc = config.style_train
@@ -313,9 +317,6 @@ def train_style(
     progress: bool = True,
 ) -> Path:
     """Stage 1 end to end. Returns ``RUN/best``."""
-    from stygaze.training.state import set_seed
-    from stygaze.training.distributed import init_distributed
-
     tc = config.style_train
     if tc.threads > 0:
         torch.set_num_threads(tc.threads)
@@ -341,8 +342,6 @@ def train_style(
 
 def load_style_encoder(path: str | Path) -> StyleEncoder:
     """Rebuild a style encoder from its checkpoint folder (``RUN/best``)."""
-    from stygaze.checkpoint import build_config, load_state_strict, read_checkpoint
-
     info = read_checkpoint(path, model_type="style_encoder")
     model = StyleEncoder(build_config(StyleEncoderConfig, info.config, where=str(path)))
     load_state_strict(model, info.state_dict, where=str(path))

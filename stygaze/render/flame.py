@@ -139,10 +139,6 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
     return model
 
 
-def rotvec(R: np.ndarray) -> np.ndarray:
-    return rotvec(R)
-
-
 class FlameHead(HeadModel):
     """The motion on a FLAME mesh (see the module docstring).
 

@@ -60,13 +60,10 @@ def generate_heads(
 ) -> HeadSamples:
     """Sample ``num_samples`` head tracks for the gaze of ``gaze_motion`` (see the module docstring).
 
-    Args:
-        gaze_motion: a :class:`Motion`; only its world gaze is used.
-        model: a :class:`~stygaze.cvae.model.HeadCVAE` (None → the built-in checkpoint).
-        num_samples: K ≥ 1.
-        seed: seed of the sampling noise (same seed → identical samples).
-        max_gap: longest NaN gap bridged, frames at 25 fps.
-        temperature: prior noise scale (0 → one deterministic track, repeated K times).
+    ``model`` is a :class:`~stygaze.cvae.model.HeadCVAE` (None → the built-in checkpoint); the
+    other arguments, the result and the errors are those of
+    :func:`~stygaze.cvae.gaze.heads_for_gaze` (K = ``num_samples`` ≥ 1, ``seed`` of the
+    sampling noise, ``max_gap`` frames at 25 fps bridged, ``temperature`` of the prior noise).
 
     Raises:
         MotionFormatError: too short, all NaN, or a NaN gap longer than ``max_gap``.

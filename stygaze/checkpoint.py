@@ -22,7 +22,10 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stygaze.errors import CheckpointError
+from stygaze.config import from_dict
+from stygaze.errors import CheckpointError, ConfigError
+from stygaze.io import atomic_dir
+from stygaze.version import __version__
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -70,9 +73,6 @@ def save_checkpoint(path: str | os.PathLike, model: Any, *, model_type: str, con
         meta: JSON-serialisable extras (audio encoder id, training summary, ...).
     """
     from safetensors.torch import save_file
-
-    from stygaze import __version__
-    from stygaze.io import atomic_dir
 
     cfg = asdict(config) if is_dataclass(config) else dict(config)
     payload = {
@@ -144,8 +144,6 @@ def build_config(config_cls: type[C], values: dict[str, Any], *, where: str = "c
             out of the field's declared range (e.g. ``d: 3000000``, ``M: 0``): refused before
             any tensor is allocated.
     """
-    from stygaze.config import from_dict
-    from stygaze.errors import ConfigError
 
     try:
         return from_dict(config_cls, values, where=where)

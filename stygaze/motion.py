@@ -46,6 +46,7 @@ from stygaze.geometry import (  # noqa: F401  (re-exported)
     matrix_to_angles,
     vector_to_angles,
 )
+from stygaze.io import atomic_path
 
 CHANNELS: tuple[str, ...] = (
     "head_pitch",
@@ -280,8 +281,6 @@ class Motion:
     # --- I/O -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ``.npz`` file atomically (temp file, then rename). Returns the path."""
-        from stygaze.io import atomic_path
-
         path = Path(path)
         arrays: dict[str, np.ndarray] = {
             "motion": self.data.astype(np.float32),

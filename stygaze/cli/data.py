@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sys
 
+from stygaze.cli import available_modules
+from stygaze.errors import DataError
+
 
 def _number(text: str, flag: str, kind=float, positive: bool = True):
     """Parse a flag's value; bad values are a one-line DataError (exit 2), not argparse usage."""
-    from stygaze.errors import DataError
-
     try:
         value = kind(text)
     except (TypeError, ValueError):
@@ -76,8 +77,6 @@ def register(sub, formatter) -> None:
     p.set_defaults(func=_import_openface)
 
     # subcommands that live in their own modules (``stygaze/cli/data_<name>.py``)
-    from stygaze.cli import available_modules
-
     for module in available_modules(("data_features", "data_video")):
         module.register(cmds, formatter)
 

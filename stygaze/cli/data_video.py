@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from stygaze.cli.data import _number
+from stygaze.errors import DataError
+
 DESCRIPTION = """\
 Turn talking-head videos into sessions of a stygaze corpus: CORPUS/<video name>/ with
 audio.wav (16 kHz mono), motion.npz (head pitch/yaw/roll, eye-in-head angles of both eyes
@@ -51,9 +54,13 @@ def register(cmds, formatter) -> None:
 def handle(args) -> int:
     from pathlib import Path
 
-    from stygaze.cli.data import _number
-    from stygaze.data.video import VideoImportConfig, find_videos, import_video, import_videos, update_splits
-    from stygaze.errors import DataError
+    from stygaze.data.video import (
+        VideoImportConfig,
+        find_videos,
+        import_video,
+        import_videos,
+        update_splits,
+    )
 
     config = VideoImportConfig(
         max_faces=_number(args.max_faces, "--max-faces", int),

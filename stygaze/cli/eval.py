@@ -15,6 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from stygaze.errors import StygazeError
+from stygaze.io import atomic_path
+from stygaze.motion import Motion
+
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 DESCRIPTION = """\
@@ -81,8 +85,6 @@ def register(sub, formatter) -> None:
 
 
 def _check_output(path: Path | None, label: str) -> None:
-    from stygaze.errors import StygazeError
-
     if path is None:
         return
     if path.is_dir():
@@ -99,10 +101,8 @@ def _check_output(path: Path | None, label: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from stygaze.errors import StygazeError
     from stygaze.eval.files import evaluate_pairs, pair_paths
     from stygaze.eval.report import format_tables
-    from stygaze.io import atomic_path
 
     if not args.dispersion > 0 or not args.min_duration > 0:
         raise StygazeError("--dispersion and --min-duration must be positive")
@@ -136,7 +136,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from stygaze.eval.plot import plot_pair
         from stygaze.eval.report import align_pair
-        from stygaze.motion import Motion
 
         first = pairs[0]
         pred, gt = align_pair(Motion.load(first.pred), Motion.load(first.gt), name=first.name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stygaze.motion import Motion
+
 DESCRIPTION = """\
 Export a motion file to a format avatar tools read:
 
@@ -25,7 +27,6 @@ def register(sub, formatter) -> None:
 
 
 def run(args) -> int:
-    from stygaze.motion import Motion
     from stygaze.render.config import RenderError
     from stygaze.render.exports import FORMATS, export_motion
 

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from stygaze.audio import load_audio
+from stygaze.cli import available_modules
+from stygaze.errors import AudioError, StygazeError, StyleError
+
 DESCRIPTION = """\
 Generate coordinated gaze and head motion (7 channels, degrees, 25 fps) from speech.
 
@@ -72,8 +76,6 @@ def register(sub, formatter) -> None:
 
 def _extra_modes() -> list:
     """Optional generation modes living in their own modules (``add_options``, ``wanted``, ``handle``)."""
-    from stygaze.cli import available_modules
-
     return available_modules(("generate_cvae",))
 
 
@@ -86,9 +88,6 @@ def make_generator(model: str | None, saccades: bool = False) -> Callable:
     """Return ``fn(audio_path, style, seed, head_scale, gaze_scale) -> Motion``."""
     if model == "procedural":
         def procedural(audio_path, style, seed, head_scale, gaze_scale):
-            from stygaze.audio import load_audio
-            from stygaze.errors import StygazeError
-
             try:
                 from stygaze.data.synhage.synth import procedural_generate
             except ImportError as exc:
@@ -117,8 +116,6 @@ def run_job(job: GenerateJob, generate: Callable, args) -> Path:
     motion = generate(job.audio, args.style, args.seed, args.head_scale, args.gaze_scale)
     motion.save(job.out)  # atomic
     if job.render is not None:
-        from stygaze.errors import StygazeError
-
         try:
             from stygaze.render import render_video
         except ImportError as exc:
@@ -131,7 +128,6 @@ def handle(args) -> int:
     import sys
 
     from stygaze.batch import is_batch_spec
-    from stygaze.errors import AudioError, StyleError
 
     for mode in _extra_modes():
         if mode.wanted(args):
@@ -172,7 +168,6 @@ def handle_batch(args) -> int:
     from functools import partial
 
     from stygaze.batch import run_cli_batch
-    from stygaze.errors import StygazeError, StyleError
 
     if args.render:
         raise StygazeError("--render renders one file: drop it in batch mode and render the outputs with stygaze render")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from stygaze.cli.train_style import FORCE_RESUME_HELP
+from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
+from stygaze.errors import DataError
 
 
 def register(sub, formatter) -> None:
@@ -33,15 +34,12 @@ def _run(args) -> int:
 
     import torch
 
-    from stygaze.cli.train_style import check_budget_flags
-    from stygaze.cvae.train import CVAETrainConfig, train_cvae
     from stygaze.config import load_config
+    from stygaze.cvae.train import CVAETrainConfig, train_cvae
 
     check_budget_flags(args)
     if args.threads is not None:
         if args.threads < 1:
-            from stygaze.errors import DataError
-
             raise DataError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     cfg = load_config(CVAETrainConfig, args.config, overrides={"seed": args.seed})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stygaze.cli.train_style import add_common, overrides
+
 DESCRIPTION = """\
 Train the motion generator on a corpus with a frozen, pretrained style encoder.
 
@@ -19,8 +21,6 @@ example (the built-in model):
 
 
 def register(sub, formatter) -> None:
-    from stygaze.cli.train_style import add_common
-
     p = sub.add_parser("generator", help="train the motion generator", description=DESCRIPTION, formatter_class=formatter)
     add_common(p)
     p.add_argument("--style-encoder", default=None, help="stage-1 checkpoint (RUN_STYLE/best); not needed for Base configs")
@@ -30,8 +30,10 @@ def register(sub, formatter) -> None:
 def handle(args) -> int:
     import sys
 
-    from stygaze.cli.train_style import overrides
-    from stygaze.stygazetalk.train_generator import load_generator_run_config, train_generator
+    from stygaze.stygazetalk.train_generator import (
+        load_generator_run_config,
+        train_generator,
+    )
 
     config = load_generator_run_config(args.config, overrides={"generator_train": overrides(args)})
     best = train_generator(

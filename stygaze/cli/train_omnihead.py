@@ -18,12 +18,12 @@ examples:
 """
 
 
-from stygaze.cli.train_style import FORCE_RESUME_HELP
+from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
 
 
 def register(sub, formatter) -> None:
     p = sub.add_parser("omnihead", help="train the OmniHead recognizer on rendered clips", description=DESCRIPTION, formatter_class=formatter)
-    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml); default: the tiny preset")
+    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml) (default: the tiny preset)")
     p.add_argument("--data", required=True, metavar="DIR", help="SynHAGE-layout corpus folder")
     p.add_argument("--out", "-o", required=True, metavar="RUN", help="run folder (created; resumed when RUN/last exists)")
     p.add_argument("--max-epochs", type=int, default=None, help="override the config's epochs")
@@ -39,7 +39,6 @@ def register(sub, formatter) -> None:
 def handle(args) -> int:
     import sys
 
-    from stygaze.cli.train_style import check_budget_flags
     from stygaze.data.corpus import list_sessions
     from stygaze.omnihead.train import load_train_config, train_omnihead
 

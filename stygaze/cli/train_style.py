@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stygaze.errors import DataError
+
 DESCRIPTION = """\
 Pretrain the style encoder with NT-Xent on a corpus (two windows of a session = positive pair).
 
@@ -33,7 +35,6 @@ def add_common(p) -> None:
 
 def check_budget_flags(args) -> None:
     """``--max-epochs`` ≥ 1 and ``--max-minutes`` > 0 when given (one-line errors naming the flag)."""
-    from stygaze.errors import DataError
 
     if args.max_epochs is not None and args.max_epochs < 1:
         raise DataError(f"--max-epochs must be at least 1, got {args.max_epochs}")

@@ -33,11 +33,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from stygaze.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, from_dict, load_config, option
+from stygaze.audio import FPS
+from stygaze.checkpoint import save_checkpoint
+from stygaze.config import (
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    from_dict,
+    load_config,
+    option,
+)
 from stygaze.cvae.model import MODEL_TYPE, CVAEConfig, HeadCVAE, kl_weight
+from stygaze.cvae.pipeline import world_gaze_track
 from stygaze.data import windows
 from stygaze.data.corpus import Corpus
 from stygaze.errors import DataError
+from stygaze.training.distributed import init_distributed
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import set_seed
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +126,6 @@ class Track:
 def load_tracks(data_dir: str | Path, split: str) -> list[Track]:
     """Head and world-gaze tracks of a split's sessions (resampled to 25 fps); a split that
     ``splits.json`` does not list has no tracks."""
-    from stygaze.audio import FPS
-    from stygaze.cvae.pipeline import world_gaze_track
 
     tracks = []
     for session in Corpus(data_dir).sessions(split, required=False):
@@ -252,10 +265,6 @@ def train_cvae(
     Raises:
         DataError: bad corpus. CheckpointError: ``RUN/last`` made with another config or corpus.
     """
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.training.distributed import init_distributed
-    from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
-    from stygaze.training.state import set_seed
 
     ctx = init_distributed()  # torchrun -> DDP (see stygaze.training.distributed); else single process
     with run_folder(run_dir, ctx.is_main) as run_dir:

@@ -33,8 +33,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stygaze.audio import FPS, SAMPLE_RATE
+from stygaze.audio import FPS, SAMPLE_RATE, load_audio, read_audio, save_audio
+from stygaze.data.synhage import speech as sp
+from stygaze.data.synhage.synth import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
+from stygaze.io import atomic_dir, atomic_path
+from stygaze.motion import Motion
 
 if TYPE_CHECKING:  # pragma: no cover
     from stygaze.motion import Motion
@@ -106,7 +110,6 @@ class Session:
         Raises:
             MotionFormatError: unreadable motion file. DataError: ``events.json`` is not JSON.
         """
-        from stygaze.motion import Motion
 
         motion = Motion.load(self.motion_path)
         if events and not motion.events:
@@ -117,8 +120,6 @@ class Session:
 
     def load_audio(self, normalize: bool = True) -> np.ndarray:
         """``(S,)`` float32 16 kHz mono (per-clip normalised by default)."""
-        from stygaze.audio import load_audio
-
         return load_audio(self.audio_path, normalize=normalize)
 
     def load_style(self) -> dict | None:
@@ -356,8 +357,6 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
     """Problems of one session folder and its motion duration in seconds (0 if unreadable)."""
     import soundfile as sf
 
-    from stygaze.motion import Motion
-
     lay = session.layout
     problems: list[Problem] = []
     seconds = 0.0
@@ -393,8 +392,6 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
             audio_s = info.frames / info.samplerate
         except Exception:
             try:
-                from stygaze.audio import read_audio
-
                 x, sr = read_audio(session.audio_path)
                 audio_s = len(x) / sr
             except StygazeError as exc:
@@ -481,10 +478,6 @@ def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: Cor
         result: a :class:`~stygaze.data.synhage.synth.SynthResult`.
         meta: extra JSON-serialisable information for ``style.json`` (speaker, seed, ...).
     """
-    from stygaze.audio import save_audio
-    from stygaze.io import atomic_dir
-    from stygaze.motion import Motion
-
     layout = layout or CorpusLayout()
     style = result.style
     style_doc = {
@@ -565,10 +558,6 @@ def synth_corpus(
 
     from tqdm import tqdm
 
-    from stygaze.data.synhage import speech as sp
-    from stygaze.data.synhage.synth import synthesize
-    from stygaze.io import atomic_path
-
     layout = layout or CorpusLayout()
     if not isinstance(sessions, (int, np.integer)) or sessions < 1:
         raise DataError(f"--sessions must be a positive integer, got {sessions!r}")
@@ -639,9 +628,6 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
         DataError: the session has no ``corpus_seed``/``session_index`` (not made by
             ``stygaze data synth``) or its files are missing.
     """
-    from stygaze.audio import load_audio
-    from stygaze.data.synhage.synth import SynthConfig, synthesize
-
     layout = layout or CorpusLayout()
     d = Path(session_dir)
     meta = _read_json(d / layout.style) if (d / layout.style).exists() else {}

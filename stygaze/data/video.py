@@ -77,8 +77,10 @@ from pathlib import Path
 import numpy as np
 
 from stygaze.audio import FPS, SAMPLE_RATE, num_frames
+from stygaze.data.corpus import Corpus, _default_permissions, _read_json, make_splits
 from stygaze.data.openface import CAM_TO_STYGAZE, _fill_short_gaps, resample_to_fps
-from stygaze.errors import DataError
+from stygaze.errors import DataError, StygazeError
+from stygaze.io import atomic_dir, atomic_path, find_ffmpeg
 from stygaze.motion import Motion, matrix_to_angles
 
 # --------------------------------------------------------------------------------------
@@ -430,12 +432,10 @@ def series_to_motion(series: FaceSeries, times: np.ndarray, num_out: int, max_ga
 # ffmpeg / ffprobe
 # --------------------------------------------------------------------------------------
 def _ffmpeg() -> str:
-    from stygaze.render.video import find_ffmpeg
-
-    try:
-        return find_ffmpeg()
-    except Exception as exc:  # RenderError: same message, but a data command
-        raise DataError(str(exc)) from None
+    exe = find_ffmpeg()
+    if exe is None:
+        raise DataError("no ffmpeg found: install ffmpeg (apt-get install ffmpeg) or `pip install imageio-ffmpeg`")
+    return exe
 
 
 def _ffprobe() -> str:
@@ -815,7 +815,6 @@ def import_video(
         DataError: the session exists, the file is not a readable video, has no video
             stream, no audio track, or no face in any frame; MediaPipe is missing.
     """
-    from stygaze.io import atomic_dir
 
     config = config or VideoImportConfig()
     video, corpus = Path(video), Path(corpus)
@@ -917,8 +916,6 @@ def update_splits(corpus: str | os.PathLike, seed: int = 0) -> tuple[dict[str, l
     Returns:
         the splits written and ``"drawn"`` or ``"extended"``.
     """
-    from stygaze.data.corpus import Corpus, _default_permissions, _read_json, make_splits
-    from stygaze.io import atomic_path
 
     corpus = Path(corpus)
     names = [s.name for s in Corpus(corpus).sessions()]
@@ -970,7 +967,6 @@ def import_videos(
         DataError: no videos found, ``corpus`` is one of the inputs or not a folder,
             two inputs would give the same session name, MediaPipe is not installed.
     """
-    from stygaze.errors import StygazeError
 
     config = config or VideoImportConfig()
     corpus = Path(corpus)

@@ -18,11 +18,37 @@ are imported inside the functions that need them.
 
 from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
 from stygaze.eval.compensation import compensation_stats, vor_gain
-from stygaze.eval.events import PRESETS, EventStats, compare_events, detect_events, event_sim, event_stats
-from stygaze.eval.frame import ALL, GAZE, HEAD, mae, motion_energy, motion_energy_error, vel_error
-from stygaze.eval.idt import events_to_mask, fixation_mask, idt_fixations, min_samples_for
+from stygaze.eval.events import (
+    PRESETS,
+    EventStats,
+    compare_events,
+    detect_events,
+    event_sim,
+    event_stats,
+)
+from stygaze.eval.frame import (
+    ALL,
+    GAZE,
+    HEAD,
+    mae,
+    motion_energy,
+    motion_energy_error,
+    vel_error,
+)
+from stygaze.eval.idt import (
+    events_to_mask,
+    fixation_mask,
+    idt_fixations,
+    min_samples_for,
+)
 from stygaze.eval.patterns import comp_score, fix_ratio, sim_score
-from stygaze.eval.recognition import angular_error_deg, ccc, event_f1, event_scores, frame_f1
+from stygaze.eval.recognition import (
+    angular_error_deg,
+    ccc,
+    event_f1,
+    event_scores,
+    frame_f1,
+)
 from stygaze.eval.report import EvalAccumulator, evaluate_pair, format_tables
 from stygaze.eval.style import style_error
 

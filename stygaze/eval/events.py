@@ -55,6 +55,7 @@ from typing import Union
 import numpy as np
 
 from stygaze.eval.idt import idt_fixations
+from stygaze.motion import resample_frames
 
 OTHER, FIXATION, SACCADE = 0, 1, 2
 """Sample labels (Andersson et al. 2017 coding for fixation and saccade)."""
@@ -404,7 +405,6 @@ def detect_events(
         :class:`GazeEvents` at the rate the detector ran at (``detector.fps`` for a
         resampling I-DT, else ``fps``).
     """
-    from stygaze.motion import resample_frames
 
     det = get_detector(detector)
     xy = _check_track(xy, fps)

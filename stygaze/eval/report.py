@@ -36,7 +36,13 @@ from stygaze.audio import FPS, SAMPLE_RATE
 from stygaze.errors import AudioError, MotionFormatError
 from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
 from stygaze.eval.compensation import CompensationStats, compensation_stats
-from stygaze.eval.events import EventStats, compare_events, compare_tracks, event_stats, get_detector
+from stygaze.eval.events import (
+    EventStats,
+    compare_events,
+    compare_tracks,
+    event_stats,
+    get_detector,
+)
 from stygaze.eval.frame import GROUPS, mae, motion_energy_error, vel_error
 from stygaze.eval.patterns import comp_scores, fixation_stats, gaze_signal, sim_score
 from stygaze.motion import Motion

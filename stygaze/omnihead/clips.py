@@ -16,6 +16,7 @@ import numpy as np
 from stygaze.data.corpus import Session
 from stygaze.data.windows import centred_start, focused_starts
 from stygaze.errors import DataError
+from stygaze.io import atomic_path
 from stygaze.render.clips import camera_gaze, render_clip_frames, sample_render_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,8 +97,6 @@ def build_segment_cache(
         ``blink``, ``saccade`` (N, T) int64; ``gaze`` (N, T, 3) float32; ``flip`` (N,) bool.
     """
     from tqdm import tqdm
-
-    from stygaze.io import atomic_path
 
     render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
     length = cfg.segment_frames

@@ -64,6 +64,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stygaze.checkpoint import (
+    build_config,
+    builtin_dir,
+    load_state_strict,
+    read_checkpoint,
+)
+from stygaze.errors import CheckpointError
 from stygaze.omnihead.config import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -331,14 +338,6 @@ class OmniHead(nn.Module):
 
 def load_omnihead(path: Any = None, map_location: str = "cpu") -> OmniHead:
     """Load an OmniHead checkpoint folder (default: the tiny recognizer shipped in the package)."""
-
-    from stygaze.checkpoint import (
-        build_config,
-        builtin_dir,
-        load_state_strict,
-        read_checkpoint,
-    )
-    from stygaze.errors import CheckpointError
 
     if path is None:
         path = builtin_dir("omnihead")

@@ -41,8 +41,26 @@ from typing import Any
 
 import numpy as np
 
-from stygaze.config import COUNT, DROPOUT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, THREADS, from_dict, load_config, option
-from stygaze.errors import DataError
+from stygaze.checkpoint import (
+    WEIGHTS_NAME,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import (
+    COUNT,
+    DROPOUT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    THREADS,
+    from_dict,
+    load_config,
+    option,
+)
+from stygaze.data.corpus import Corpus, fingerprint
+from stygaze.errors import CheckpointError, DataError
 from stygaze.omnihead.clips import (
     ClipSet,
     Renderer,
@@ -50,8 +68,12 @@ from stygaze.omnihead.clips import (
     build_segment_cache,
     sample_clips,
 )
-from stygaze.omnihead.config import TASKS
+from stygaze.omnihead.config import CONFIGS, TASKS, OmniHeadConfig
 from stygaze.render.clips import RandomizeConfig
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import (
+    set_seed,
+)
 
 # ---------------------------------------------------------------------------------------------
 # configuration
@@ -160,12 +182,10 @@ class OmniHeadTrainConfig:
     def model_config(self):
         """The :class:`~stygaze.omnihead.config.OmniHeadConfig` to build: the preset, or the
         ``init_from`` checkpoint's config, with ``model_overrides`` applied (validated)."""
-        from stygaze.omnihead.config import CONFIGS, OmniHeadConfig
 
         if self.init_from is None:
             base = asdict(CONFIGS[self.model]())
         else:
-            from stygaze.checkpoint import read_checkpoint
 
             base = read_checkpoint(self.init_from, model_type="omnihead").config
         where = "model_overrides" if self.init_from is None else f"init_from {self.init_from}: model_overrides"
@@ -196,9 +216,6 @@ def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str
     Returns:
         ``{"path", "sha1" (of the weights file), "reinitialised": [tensor names]}`` for the run's meta.
     """
-    from stygaze.checkpoint import WEIGHTS_NAME, load_state_strict, read_checkpoint
-    from stygaze.errors import CheckpointError
-
     info = read_checkpoint(path, model_type="omnihead")
     fresh = _head_prefixes(train_only)
     own = model.state_dict()
@@ -319,7 +336,6 @@ def finalize_best(
 ) -> dict[str, float]:
     """Calibrate the decision thresholds (of ``tasks``; see :func:`calibrate_binary_thresholds`) of
     the checkpoint in ``best_dir`` on ``val`` and save it again; the meta keeps every threshold."""
-    from stygaze.checkpoint import read_checkpoint, save_checkpoint
     from stygaze.omnihead.model import load_omnihead
 
     info = read_checkpoint(best_dir, model_type="omnihead")
@@ -352,13 +368,9 @@ def train_omnihead(
     """
     import torch
 
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.data.corpus import Corpus, fingerprint
     from stygaze.omnihead.loss import LossConfig, omnihead_loss
     from stygaze.omnihead.model import OmniHead
     from stygaze.training.distributed import init_distributed
-    from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
-    from stygaze.training.state import set_seed
 
     t0 = time.monotonic()
     mcfg = cfg.model_config()  # reads init_from: a missing or broken checkpoint fails before RUN is created

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.geometry import head_rotation_matrix, translation
+from stygaze.geometry import head_rotation_matrix, rotvec, translation
 from stygaze.motion import Motion
 from stygaze.render.config import HeadColors, RenderError
 from stygaze.render.heads import (
@@ -137,12 +137,6 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
             if line.strip():
                 log.info("smplx: %s", line.strip())
     return model
-
-
-def rotvec(R: np.ndarray) -> np.ndarray:
-    from stygaze.geometry import rotvec
-
-    return rotvec(R)
 
 
 class FlameHead(HeadModel):

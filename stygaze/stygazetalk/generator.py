@@ -41,10 +41,32 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stygaze.config import DEPTH, DROPOUT, FRACTION, FRAMES, HEADS, LATENT, NON_NEGATIVE, WIDTH, option
-from stygaze.stygazetalk.audio_encoder import make_audio_encoder
-from stygaze.stygazetalk.style_encoder import sinusoidal_encoding
+from stygaze.checkpoint import (
+    build_config,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import (
+    DEPTH,
+    DROPOUT,
+    FRACTION,
+    FRAMES,
+    HEADS,
+    LATENT,
+    NON_NEGATIVE,
+    WIDTH,
+    option,
+)
+from stygaze.errors import CheckpointError
+from stygaze.features import rhythm
 from stygaze.motion import NUM_CHANNELS
+from stygaze.stygazetalk.audio_encoder import make_audio_encoder
+from stygaze.stygazetalk.style_encoder import (
+    StyleEncoder,
+    StyleEncoderConfig,
+    sinusoidal_encoding,
+)
 
 
 @dataclass
@@ -250,8 +272,6 @@ class MotionGenerator(nn.Module):
         ``online_beats`` the causal approximation a stream computes
         (:class:`stygaze.features.rhythm.OnlineBeats` on the encoder's onset column).
         """
-        from stygaze.features import rhythm
-
         c = self.config
         if not c.beat_feature:
             return feats
@@ -348,10 +368,6 @@ class StyGazeTalkConfig:
 
     @classmethod
     def from_dict(cls, values: dict, where: str = "checkpoint") -> "StyGazeTalkConfig":
-        from stygaze.checkpoint import build_config
-        from stygaze.errors import CheckpointError
-        from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
-
         if not isinstance(values.get("generator"), dict):
             raise CheckpointError(f"{where}: config has no 'generator' section")
         gen = build_config(GeneratorConfig, values["generator"], where=where)
@@ -366,7 +382,6 @@ class StyGazeTalkModel(nn.Module):
 
     def __init__(self, config: StyGazeTalkConfig):
         super().__init__()
-        from stygaze.stygazetalk.style_encoder import StyleEncoder
 
         self.config = config
         self.generator = MotionGenerator(config.generator)
@@ -390,8 +405,6 @@ class StyGazeTalkModel(nn.Module):
 
     def save(self, path, meta: dict | None = None):
         """Write one checkpoint folder (safetensors + JSON) with both parts."""
-        from stygaze.checkpoint import save_checkpoint
-
         meta = dict(meta or {})
         meta["audio_encoder_id"] = self.generator.audio_encoder_id
         if self.style_encoder is not None:
@@ -401,9 +414,6 @@ class StyGazeTalkModel(nn.Module):
     @classmethod
     def load(cls, path) -> tuple["StyGazeTalkModel", dict]:
         """Rebuild from a checkpoint folder; returns ``(model, meta)``. CheckpointError on any problem."""
-        from stygaze.checkpoint import load_state_strict, read_checkpoint
-        from stygaze.errors import CheckpointError
-
         info = read_checkpoint(path, model_type=cls.MODEL_TYPE)
         config = StyGazeTalkConfig.from_dict(info.config, where=str(path))
         try:

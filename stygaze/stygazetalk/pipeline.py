@@ -68,8 +68,11 @@ from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, num_frames, prepare
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
 from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.features.rhythm import OnlineBeats
+from stygaze.io import atomic_path
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
+from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
+from stygaze.stygazetalk.saccades import SaccadeStage, SaccadeStageConfig
 
 BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 """The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
@@ -84,8 +87,6 @@ class StyleVector:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``.npz`` with ``style`` and ``encoder_id`` atomically."""
-        from stygaze.io import atomic_path
-
         path = Path(path)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
@@ -293,8 +294,6 @@ class StyGazeTalk:
     @staticmethod
     def _saccade_stage(saccades, seed: int | None):
         """None/False -> no stage; True -> the default :class:`SaccadeStage`; a config -> that one."""
-        from stygaze.stygazetalk.saccades import SaccadeStage, SaccadeStageConfig
-
         if saccades is None or saccades is False:
             return None
         if saccades is True:
@@ -379,7 +378,6 @@ class StyGazeTalk:
         """
         self._check_scales(head_scale, gaze_scale)
         stage = self._saccade_stage(saccades, seed)
-        from stygaze.stygazetalk.audio_encoder import MelEncoder
 
         if not isinstance(self.model.generator.audio, MelEncoder):
             raise CheckpointError("streaming needs a model with the 'mel' audio encoder (wav2vec2 attends to the whole chunk)")
@@ -388,6 +386,23 @@ class StyGazeTalk:
         stream.noise = noise
         stream.stage = stage
         return stream
+
+
+def pipeline_worker(model: str | os.PathLike | None = None, style=None, seed: int | None = None,
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool = False):
+    """Load :class:`StyGazeTalk` once; return ``work(item)`` that generates ``item.audio`` and saves ``item.out``.
+
+    The worker factory for :func:`stygaze.batch.run_batch`: pass
+    ``functools.partial(pipeline_worker, model, style, ...)`` (partials of module functions
+    can be sent to worker processes). ``item`` is a :class:`stygaze.batch.BatchItem`.
+    """
+    pipe = StyGazeTalk.from_pretrained(model, device=device)
+
+    def work(item) -> None:
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
+        motion.save(item.out)  # atomic
+
+    return work
 
 
 class MotionStream:

@@ -32,13 +32,32 @@ from typing import Any
 import numpy as np
 import torch
 
-from stygaze.config import COUNT, FRACTION, NON_NEGATIVE, POSITIVE, SEED, THREADS, load_config, option
-from stygaze.data.corpus import LoadedSession, load_split
+from stygaze.checkpoint import load_state_strict
+from stygaze.config import (
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    THREADS,
+    load_config,
+    option,
+)
+from stygaze.data.corpus import Corpus, LoadedSession, load_split
 from stygaze.data.windows import even_segment_starts, random_segment_starts
-from stygaze.errors import DataError
-from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel, motion_stats
+from stygaze.errors import ConfigError, DataError, StyleError
+from stygaze.stygazetalk.feature_cache import session_features
+from stygaze.stygazetalk.generator import (
+    GeneratorConfig,
+    StyGazeTalkConfig,
+    StyGazeTalkModel,
+    motion_stats,
+)
 from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
-from stygaze.stygazetalk.train_style import StyleTrainConfig
+from stygaze.stygazetalk.train_style import StyleTrainConfig, load_style_encoder
+from stygaze.training.distributed import DistributedContext, init_distributed
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import set_seed
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +96,6 @@ class GeneratorRunConfig:
 def load_generator_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -> GeneratorRunConfig:
     """A StyGazeTalk YAML config (all four sections; ``name``/``description`` allowed), validated
     (:func:`stygaze.config.load_config`)."""
-    from stygaze.errors import ConfigError
 
     cfg = load_config(GeneratorRunConfig, path, overrides=overrides, ignore=("name", "description"))
     if cfg.generator.style_dim and cfg.generator.style_dim != cfg.style_encoder.style_dim:
@@ -164,9 +182,6 @@ def unrolled_loss(model: StyGazeTalkModel, audio, past, target, style, K: int) -
 # --------------------------------------------------------------------------------------
 def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | Path | None) -> StyGazeTalkModel:
     """The full model with the pretrained style encoder's weights (frozen) loaded in."""
-    from stygaze.checkpoint import load_state_strict
-    from stygaze.stygazetalk.train_style import load_style_encoder
-
     gc = config.generator
     if gc.audio_encoder == "wav2vec2" and not gc.audio_encoder_kwargs.get("freeze", True):
         raise DataError(
@@ -200,9 +215,6 @@ def prepare_sessions(
     (memory-mapped) when they are up to date; otherwise they are computed here.
     """
     from tqdm import tqdm
-
-    from stygaze.stygazetalk.feature_cache import session_features
-    from stygaze.errors import StyleError
 
     gen = model.generator
     out = []
@@ -289,8 +301,6 @@ def fit_generator(
     ``(seed, epoch)`` RNG on every process, each process trains on its slice, DDP averages
     the gradients, and only rank 0 writes; without it this is the single-process loop.
     """
-    from stygaze.training.distributed import DistributedContext
-    from stygaze.training.loop import Budget, TrainSpec, fit
 
     ctx = dist or DistributedContext()
     tc = config.generator_train
@@ -343,10 +353,6 @@ def train_generator(
     force_resume: bool = False,
 ) -> Path:
     """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
-    from stygaze.data.corpus import Corpus
-    from stygaze.training.distributed import init_distributed
-    from stygaze.training.loop import run_folder
-    from stygaze.training.state import set_seed
 
     tc = config.generator_train
     if tc.threads:

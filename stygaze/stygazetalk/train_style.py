@@ -23,11 +23,31 @@ from typing import Any
 import numpy as np
 import torch
 
-from stygaze.config import COUNT, NON_NEGATIVE, POSITIVE, SEED, THREADS, load_config, option
-from stygaze.data.corpus import LoadedSession, load_split
+from stygaze.checkpoint import (
+    build_config,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import (
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    THREADS,
+    load_config,
+    option,
+)
+from stygaze.data.corpus import Corpus, LoadedSession, load_split
 from stygaze.data.windows import random_window_start, valid_frames
 from stygaze.errors import DataError
+from stygaze.stygazetalk.generator import motion_stats
 from stygaze.stygazetalk.style_encoder import StyleEncoder, StyleEncoderConfig, nt_xent
+from stygaze.training.distributed import DistributedContext, init_distributed
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import (
+    set_seed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +122,6 @@ class StylePairSampler:
 # builders (separate so a distributed wrapper can slot in between)
 # --------------------------------------------------------------------------------------
 def build_style_model(config: StyleRunConfig, train_sessions: list[LoadedSession]) -> StyleEncoder:
-    from stygaze.stygazetalk.generator import motion_stats
 
     model = StyleEncoder(config.style_encoder)
     mean, std = motion_stats([s.motion for s in train_sessions])
@@ -149,9 +168,6 @@ def fit_style(
     every process, each embeds its slice, the embeddings are gathered (with gradients) so NT-Xent
     sees every negative of the global batch, DDP averages the gradients, and only rank 0 writes.
     """
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.training.distributed import DistributedContext
-    from stygaze.training.loop import Budget, TrainSpec, fit
 
     ctx = dist or DistributedContext()
     tc = config.style_train
@@ -191,10 +207,6 @@ def train_style(
     force_resume: bool = False,
 ) -> Path:
     """Stage 1 end to end. Returns ``RUN/best``."""
-    from stygaze.data.corpus import Corpus
-    from stygaze.training.distributed import init_distributed
-    from stygaze.training.loop import run_folder
-    from stygaze.training.state import set_seed
 
     tc = config.style_train
     if tc.threads:
@@ -219,8 +231,6 @@ def train_style(
 
 def load_style_encoder(path: str | Path) -> StyleEncoder:
     """Rebuild a style encoder from its checkpoint folder (``RUN/best``)."""
-    from stygaze.checkpoint import build_config, load_state_strict, read_checkpoint
-
     info = read_checkpoint(path, model_type="style_encoder")
     model = StyleEncoder(build_config(StyleEncoderConfig, info.config, where=str(path)))
     load_state_strict(model, info.state_dict, where=str(path))

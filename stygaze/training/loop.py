@@ -48,6 +48,15 @@ from pathlib import Path
 from typing import Any
 
 from stygaze.errors import CheckpointError, DataError
+from stygaze.io import atomic_path
+from stygaze.training.state import (
+    EarlyStopping,
+    append_log,
+    has_training_state,
+    load_training_state,
+    read_training_counters,
+    save_training_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +236,6 @@ def _check_resume(run_dir: Path, counters: dict[str, Any], identity: dict[str, A
 
 def _write_run_config(run_dir: Path, record: dict[str, Any], forced: bool) -> None:
     """``RUN/run_config.json``: this call's config; a forced resume appends the previous one to ``history``."""
-    from stygaze.io import atomic_path
 
     path = run_dir / RUN_CONFIG
     history: list[Any] = []
@@ -262,7 +270,6 @@ def run_folder(run_dir: str | os.PathLike, is_main: bool = True) -> Iterator[Pat
         yield run_dir
     except BaseException:
         if is_main and not existed and run_dir.is_dir():
-            from stygaze.training.state import has_training_state
 
             if not has_training_state(run_dir):
                 for name in (RUN_CONFIG, "log.jsonl"):
@@ -313,7 +320,6 @@ def fit(
     from tqdm import tqdm
 
     from stygaze.training.distributed import DistributedContext
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, read_training_counters, save_training_state
 
     ctx = dist or DistributedContext()
     run_dir = Path(run_dir)

@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from stygaze.checkpoint import load_state_strict
 from stygaze.errors import CheckpointError
+from stygaze.io import atomic_dir
 
 STATE_WEIGHTS = "model.safetensors"
 STATE_OPTIM = "optimizer.safetensors"
@@ -75,8 +77,6 @@ def save_training_state(
     import torch
     from safetensors.torch import save_file
 
-    from stygaze.io import atomic_dir
-
     run_dir = Path(run_dir)
     opt_tensors, opt_skeleton = _flatten_optimizer(optimizer.state_dict())
     model_state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
@@ -97,8 +97,6 @@ def load_training_state(run_dir: str | os.PathLike, model: Any, optimizer: Any, 
     """Restore ``RUN/last`` into ``model``/``optimizer``/``scheduler``; returns the counters."""
     import torch
     from safetensors.torch import load_file
-
-    from stygaze.checkpoint import load_state_strict
 
     last = Path(run_dir) / "last"
     if not (last / STATE_JSON).exists():

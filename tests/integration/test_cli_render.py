@@ -47,6 +47,7 @@ def files(tmp_path_factory):
     return d
 
 
+@pytest.mark.gl
 def test_render_with_audio_in_sync(files, tmp_path):
     out = tmp_path / "out.mp4"
     r = cli("render", files / "gt.npz", "--audio", files / "talk.wav", "-o", out, "--size", 64)
@@ -55,6 +56,7 @@ def test_render_with_audio_in_sync(files, tmp_path):
     assert abs(duration(out, "a:0") - duration(out, "v:0")) <= 1 / 25
 
 
+@pytest.mark.gl
 def test_render_grid_with_labels(files, tmp_path):
     out = tmp_path / "grid.mp4"
     r = cli("render", files / "gt.npz", files / "a.npz", "--labels", "GT,A", "-o", out, "--size", 64,
@@ -65,6 +67,8 @@ def test_render_grid_with_labels(files, tmp_path):
     assert int(probe.strip()) == 128
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_render_flame_head_from_env(files, tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "render"))
     from render_helpers import write_tiny_flame  # a tiny FLAME-format model the test writes

@@ -217,6 +217,7 @@ def test_config_errors(tmp_path):
     assert cfg.binary_class_weights == (1.0, 2.0) and cfg.binary_smoothing == 0.0 and cfg.gesture_smoothing == 0.15
 
 
+@pytest.mark.gl
 def test_real_render_small(tmp_path):
     from stygaze.render.config import RenderConfig
     from stygaze.render.clips import head_crop_camera, render_clip_frames

@@ -78,7 +78,7 @@ def motion_stats(motion) -> dict[str, float]:
 def make_probes(data: Path, n: int, seconds: float, seed: int):
     """``n`` unseen SynHAGE sessions on test-split speech: ``[(style, audio (S,), Motion)]``."""
     from stygaze.audio import HOP, load_audio
-    from stygaze.data.synhage.synth import SynthStyle, synthesize
+    from stygaze.data.synhage import SynthStyle, synthesize
     from stygaze.stygazetalk.train_style import read_splits
 
     names = read_splits(data).get("test") or read_splits(data).get("val")

@@ -419,7 +419,7 @@ def synth_corpus(
 ) -> SynthCorpusSummary:
     """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
 
-    Each session draws its own :class:`~stygaze.data.synhage.synth.SynthStyle` and speaker from
+    Each session draws its own :class:`~stygaze.data.synhage.style.SynthStyle` and speaker from
     ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
     from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
     in a seeded order; a random ``minutes`` excerpt of longer files).
@@ -433,7 +433,7 @@ def synth_corpus(
     from tqdm import tqdm
 
     from stygaze.data.synhage import speech as sp
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
     from stygaze.io import atomic_path
 
     layout = layout or CorpusLayout()
@@ -507,7 +507,7 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
             ``stygaze data synth``) or its files are missing.
     """
     from stygaze.audio import load_audio
-    from stygaze.data.synhage.synth import SynthConfig, synthesize
+    from stygaze.data.synhage import SynthConfig, synthesize
 
     layout = layout or CorpusLayout()
     d = Path(session_dir)

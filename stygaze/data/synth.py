@@ -1,5 +1,5 @@
-"""Deprecated alias of :mod:`stygaze.data.synhage.synth` (removed in 0.3)."""
+"""Deprecated alias of :mod:`stygaze.data.synhage` (removed in 0.3)."""
 
 from stygaze._compat import moved
 
-moved(__name__, "stygaze.data.synhage.synth")
+moved(__name__, "stygaze.data.synhage")

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
 
     from stygaze.audio import SAMPLE_RATE, load_audio
     from stygaze.data.corpus import noise_free_motion
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.eval import EvalAccumulator
     from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
     from stygaze.stygazetalk.saccades import apply_saccade_stage

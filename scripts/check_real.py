@@ -126,7 +126,7 @@ def run(args) -> dict:
 
     from stygaze import StyGazeTalk
     from stygaze.audio import SAMPLE_RATE, load_audio
-    from stygaze.data.synhage import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.eval.beats import audio_beats
 
     torch.set_num_threads(args.threads)

@@ -19,7 +19,7 @@ need the wav2vec2 weights in the local Hugging Face cache):
   (``stygaze/assets/stygazetalk``, trained by ``configs/default.yaml`` on the same corpus's train
   split: SE-64-VEL + latent, larger than the small-scale rows), evaluated only; its temperature
   is chosen on val like SE-64-VEL+z's.
-* **Procedural**: the rule-based SynHAGE baseline (:func:`stygaze.data.synhage.synth.procedural_generate`,
+* **Procedural**: the rule-based SynHAGE baseline (:func:`stygaze.data.procedural.procedural_generate`,
   the default mid-range style, not the session's).
 * **Static gaze**: head of the best learned row (highest Sim), eye-in-head angles at zero — the
   paper's treatment of head-only baselines.
@@ -364,7 +364,7 @@ def generate_rows(best: dict, clips: list, rows: list[str], seed: int, val_clips
 
     Rows with a latent get the temperature chosen on ``val_clips`` (recorded in ``calibration``).
     """
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     preds: dict[str, list] = {}

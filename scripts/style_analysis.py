@@ -78,8 +78,8 @@ def motion_stats(motion) -> dict[str, float]:
 def make_probes(data: Path, n: int, seconds: float, seed: int):
     """``n`` unseen SynHAGE sessions on test-split speech: ``[(style, audio (S,), Motion)]``."""
     from stygaze.audio import HOP, load_audio
-    from stygaze.data.synhage.synth import SynthStyle, synthesize
     from stygaze.data.corpus import Corpus
+    from stygaze.data.synhage import SynthStyle, synthesize
 
     splits = Corpus(data).splits()
     names = splits.get("test") or splits.get("val")

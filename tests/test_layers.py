@@ -256,7 +256,6 @@ def test_no_import_cycles():
 NOT_YET_MOVED = {
     ("stygaze.data.synhage.speech", "stygaze.audio"),
     ("stygaze.data.synhage.synth", "stygaze.audio"),
-    ("stygaze.data.synhage.synth", "stygaze.features.rhythm"),
 }
 
 

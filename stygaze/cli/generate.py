@@ -89,9 +89,9 @@ def make_generator(model: str | None, saccades: bool = False) -> Callable:
     if model == "procedural":
         def procedural(audio_path, style, seed, head_scale, gaze_scale):
             try:
-                from stygaze.data.synhage.synth import procedural_generate
+                from stygaze.data.procedural import procedural_generate
             except ImportError as exc:
-                raise StygazeError("the procedural model (stygaze.data.synhage.synth) is not available in this installation") from exc
+                raise StygazeError("the procedural model (stygaze.data.procedural) is not available in this installation") from exc
             if style is not None:
                 raise StygazeError("--style is not used by --model procedural: drop it")
             if head_scale != 1.0 or gaze_scale != 1.0:

@@ -1,8 +1,9 @@
 """stygaze.data: corpora.
 
-* :mod:`stygaze.data.synhage.synth` — SynHAGE, procedural physiologically grounded gaze + head
-  motion from speech (:func:`~stygaze.data.synhage.synth.synthesize`, the rule-based baseline
-  :func:`~stygaze.data.synhage.synth.procedural_generate`, the :class:`~stygaze.data.synhage.synth.SynthStyle`).
+* :mod:`stygaze.data.synhage` — SynHAGE, procedural physiologically grounded gaze + head
+  motion from speech (:func:`~stygaze.data.synhage.synth.synthesize`, the style prior
+  :class:`~stygaze.data.synhage.style.SynthStyle`, the constants :class:`~stygaze.data.synhage.config.SynthConfig`).
+* :mod:`stygaze.data.procedural` — the rule-based baseline model :func:`~stygaze.data.procedural.procedural_generate`.
 * :mod:`stygaze.data.synhage.speech` — espeak-ng conversations / the user's audio files.
 * :mod:`stygaze.features.rhythm` — onset envelope, tempo and beat tracking in numpy.
 * :mod:`stygaze.data.corpus` — the on-disk layout, the one corpus reader (sessions, splits), the checker, the SynHAGE writer.

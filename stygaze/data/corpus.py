@@ -35,7 +35,7 @@ import numpy as np
 
 from stygaze.audio import FPS, SAMPLE_RATE, load_audio, read_audio, save_audio
 from stygaze.data.synhage import speech as sp
-from stygaze.data.synhage.synth import SynthConfig, synthesize
+from stygaze.data.synhage import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
 from stygaze.io import atomic_dir, atomic_path
 from stygaze.motion import Motion
@@ -545,7 +545,7 @@ def synth_corpus(
 ) -> SynthCorpusSummary:
     """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
 
-    Each session draws its own :class:`~stygaze.data.synhage.synth.SynthStyle` and speaker from
+    Each session draws its own :class:`~stygaze.data.synhage.style.SynthStyle` and speaker from
     ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
     from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
     in a seeded order; a random ``minutes`` excerpt of longer files).

@@ -22,7 +22,7 @@ num_threads: 1
 
 
 def _corpus(root):
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
 
     t = np.arange(8 * 16000) / 16000
     for i in range(3):

@@ -14,7 +14,7 @@ MICRO = dict(img_size=32, num_frames=8, embed_dim=16, depths=[1, 1], num_heads=[
 
 def make_corpus(root, n=3, seconds=12.0):
     """``n`` SynHAGE sessions from speech-like noise bursts (3 Hz syllables, pauses)."""
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
 
     t = np.arange(int(seconds * 16000)) / 16000
     for i in range(n):

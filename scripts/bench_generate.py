@@ -1,4 +1,4 @@
-"""Speed and memory of StyGazeTalk generation (README "Performance").
+"""Speed and memory of StyGazeTalk generation (docs/performance.md).
 
     .venv/bin/python scripts/bench_generate.py [--model PATH] [--threads 2] [--json out.json]
 

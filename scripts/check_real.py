@@ -15,6 +15,12 @@ clip's speech and compares it with the real head:
 - ``procedural``: the rule-based SynHAGE baseline (mid-range style);
 - ``static``: a still head (the floor of every motion measure).
 
+Gaze: the events of the generated world gaze (neutral rows), detected as the authors of the
+real conversation data detected theirs (:data:`stygaze.eval.events` preset ``conversation``:
+x range and y range each ≤ 0.72°, ≥ 100 ms, at 90 Hz after upsampling), against the real
+fixations of people speaking in video calls: fixation durations, shift amplitudes, shifts
+≥ 2° per minute, consecutive shifts in the same direction, and their Wasserstein distances.
+
 Figures (:mod:`stygaze.eval.realism`, the same definitions for every source): per-axis
 head standard deviation after removing each clip's mean pose, head speed after a 5-frame
 moving average, each the mean over clips; head BAS with the clip's own audio beats; the
@@ -96,6 +102,19 @@ def progress_towards(neutral: float, style: float, real: float, tol: float = 0.1
     return abs(style - real) <= 0.5 * abs(neutral - real) or abs(style - real) <= tol * abs(real)
 
 
+def gaze_rows(R, generated: dict[str, list]) -> dict:
+    """Event figures of the real speakers and of each generated row, with Wasserstein distances."""
+    from stygaze.eval.events import EventStats, compare_events, event_stats, fixation_table_stats
+    from stygaze.eval.patterns import gaze_signal
+
+    real = fixation_table_stats(R.conversation_fixations(), "SPEAK")
+    out = {"real speaking (video calls)": {**real.summary()}}
+    for name, motions in generated.items():
+        st = EventStats.pooled([event_stats(gaze_signal(m), FPS, "conversation") for m in motions])
+        out[name] = {**st.summary(), "vs_real": compare_events(st, real).to_dict()}
+    return out
+
+
 def summarise(name: str, heads: list[np.ndarray], real_desc: list[np.ndarray]) -> dict:
     stats = realism.pooled_head_stats(heads, FPS)
     desc = [realism.window_descriptors(h, FPS) for h in heads]
@@ -127,6 +146,7 @@ def run(args) -> dict:
 
     gen: dict[str, list[list[np.ndarray]]] = {"neutral": [], "style": [], "other audio": []}
     procedural, static = [], []
+    gaze_motions: dict[str, list] = {"generated, neutral": [], "procedural": []}
     per_clip = []
     for i, c in enumerate(clips):
         n = len(c["head"])
@@ -135,12 +155,16 @@ def run(args) -> dict:
         other = tile_to(audio[j_other], len(audio[i]))
         rows = {"neutral": [], "style": [], "other audio": []}
         for s in seeds:
-            rows["neutral"].append(model.generate(audio[i], seed=s).head[:n].astype(np.float64))
+            motion = model.generate(audio[i], seed=s)
+            gaze_motions["generated, neutral"].append(motion)
+            rows["neutral"].append(motion.head[:n].astype(np.float64))
             rows["style"].append(model.generate(audio[i], style=style, seed=s).head[:n].astype(np.float64))
             rows["other audio"].append(model.generate(other, seed=s).head[:n].astype(np.float64))
         for k, v in rows.items():
             gen[k].append(v)
-        procedural.append(procedural_generate(audio[i], seed=0).head[:n].astype(np.float64))
+        proc = procedural_generate(audio[i], seed=0)
+        gaze_motions["procedural"].append(proc)
+        procedural.append(proc.head[:n].astype(np.float64))
         static.append(np.zeros((n, 3)))
         clip_real = realism.head_stats(c["head"], FPS)
         clip_neutral = realism.pooled_head_stats(rows["neutral"], FPS)
@@ -191,7 +215,7 @@ def run(args) -> dict:
     }
     result = {
         "model": str(args.model or "built-in"), "seeds": seeds, "clips": [c["name"] for c in clips],
-        "table": table, "bas": bas, "per_clip": per_clip, "checks": checks, "seconds": time.time() - t0,
+        "table": table, "bas": bas, "gaze": gaze_rows(R, gaze_motions), "per_clip": per_clip, "checks": checks, "seconds": time.time() - t0,
         "definitions": "stygaze.eval.realism: per-axis std after removing each clip's mean pose; speed after a 5-frame moving average; "
         "each the mean over clips; Fréchet distance of 2-s window descriptors (per-axis std and mean |velocity|) at the "
         "real-vs-real floor's sample sizes (alternate clips)",
@@ -257,6 +281,11 @@ def print_table(result: dict) -> None:
         print(f"{r['row']:<14}{s['pitch']:>10.2f}{s['yaw']:>7.2f}{s['roll']:>7.2f}{r['speed_deg_s']:>11.2f}{r['frechet']:>9.1f}")
     b = result["bas"]
     print(f"head BAS: real {b['real']:.3f}; generated own audio {b['neutral_own']:.3f}, other audio {b['neutral_other']:.3f} (diff {b['own_minus_other']:+.3f})")
+    print(f"{'gaze (conversation detector)':<30}{'fix ms':>8}{'shift °':>8}{'>6°':>6}{'p90 °':>7}{'≥2°/min':>9}{'same dir':>9}")
+    for name, g in result["gaze"].items():
+        f = lambda v, d=1: "—" if v is None else f"{v:.{d}f}"  # noqa: E731
+        print(f"{name:<30}{f(g['fixation_median_ms'], 0):>8}{f(g['shift_median_deg'], 2):>8}{f(g['large_shift_share'], 2):>6}"
+              f"{f(g['shift_p90_deg']):>7}{f(g['shifts_per_min'], 0):>9}{f(g['same_direction_share'], 2):>9}")
     for name, c in result["checks"].items():
         v = c["value"]
         v = {k: round(x, 2) for k, x in v.items()} if isinstance(v, dict) else round(v, 3)

@@ -1,4 +1,5 @@
-"""``stygaze data synth|check|import-openface``: corpus generation, checking and import."""
+"""``stygaze data synth|check|import-openface``: corpus generation, checking and import
+(``features`` and ``import-video`` live in ``data_features.py`` / ``data_video.py``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def register(sub, formatter) -> None:
         "data",
         help="make, check and import corpora (SynHAGE, your recordings, OpenFace)",
         description="Corpus tools. Layout of a corpus: DIR/<session>/{audio.wav, motion.npz, "
-        "style.json, events.json} + DIR/splits.json (see datasets/hage_layout.md).",
+        "style.json, events.json} + DIR/splits.json (see docs/data-own-recordings.md).",
         formatter_class=formatter,
     )
     cmds = parser.add_subparsers(dest="data_command", metavar="COMMAND")
@@ -64,7 +65,7 @@ def register(sub, formatter) -> None:
         description="Convert OpenFace 2.x FeatureExtraction output (gaze_0_*, gaze_1_*, pose_R*) to "
         "a stygaze session: head-relative eye angles in stygaze's convention, frames with low "
         "confidence or failed tracking dropped, short gaps interpolated (longer ones stay NaN), "
-        "resampled to 25 fps from the CSV timestamps. See datasets/openface.md.",
+        "resampled to 25 fps from the CSV timestamps. See docs/data-own-recordings.md.",
         formatter_class=formatter,
     )
     p.add_argument("csv", help="OpenFace CSV of one video")
@@ -77,7 +78,7 @@ def register(sub, formatter) -> None:
     # subcommands that live in their own modules (``stygaze/cli/data_<name>.py``)
     from stygaze.cli import available_modules
 
-    for module in available_modules(("data_features",)):
+    for module in available_modules(("data_features", "data_video")):
         module.register(cmds, formatter)
 
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

@@ -59,7 +59,7 @@ def register(sub, formatter) -> None:
         "--saccades",
         action="store_true",
         help="pass the gaze through the saccade stage: fixations held in world coordinates (VOR) and main-sequence "
-        "saccades instead of the model's smooth gaze drift; recommended for rendering avatars (README 'Generation')",
+        "saccades instead of the model's smooth gaze drift; recommended for rendering avatars (docs/model-stygazetalk.md)",
     )
     p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")

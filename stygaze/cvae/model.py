@@ -49,6 +49,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stygaze.config import DEPTH, FRAMES, WIDTH, Range, option
+
 MODEL_TYPE = "cvae"
 HEAD_DIM = 3
 GAZE_DIM = 4
@@ -78,15 +80,15 @@ class CVAEConfig:
         logvar_min, logvar_max: clamp of the Gaussian log-variances (numerical safety).
     """
 
-    temporal: str = "gru"
+    temporal: str = option("gru", choices=("gru", "framewise"))
     use_context: bool = True
-    hidden: int = 64
-    z_dim: int = 8
-    chunk: int = 32
-    context: int = 10
-    layers: int = 1
-    overlap: int = 8
-    noise_correlation: float = 0.0
+    hidden: int = option(64, range=WIDTH)
+    z_dim: int = option(8, range=(1, 4096))
+    chunk: int = option(32, range=FRAMES)
+    context: int = option(10, range=FRAMES)
+    layers: int = option(1, range=DEPTH)
+    overlap: int = option(8, range=(0, FRAMES.hi))
+    noise_correlation: float = option(0.0, range=Range(0, 1, hi_open=True))
     logvar_min: float = -8.0
     logvar_max: float = 4.0
 

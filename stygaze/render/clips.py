@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from stygaze.config import FRACTION, NON_NEGATIVE, option
+
 
 @dataclass
 class RandomizeConfig:
@@ -18,13 +20,13 @@ class RandomizeConfig:
     azimuth_deg: tuple[float, float] = (-25.0, 25.0)
     elevation_deg: tuple[float, float] = (-4.0, 14.0)
     distance: tuple[float, float] = (0.34, 0.46)
-    target_jitter: float = 0.01
-    key_intensity: tuple[float, float] = (1.8, 4.5)
+    target_jitter: float = option(0.01, range=NON_NEGATIVE)
+    key_intensity: tuple[float, float] = option((1.8, 4.5), range=NON_NEGATIVE)
     key_azimuth_deg: tuple[float, float] = (-70.0, 70.0)
-    fill_intensity: tuple[float, float] = (0.5, 1.8)
-    ambient: tuple[float, float] = (0.2, 0.5)
-    color_jitter: float = 0.10
-    hflip: float = 0.5
+    fill_intensity: tuple[float, float] = option((0.5, 1.8), range=NON_NEGATIVE)
+    ambient: tuple[float, float] = option((0.2, 0.5), range=NON_NEGATIVE)
+    color_jitter: float = option(0.10, range=NON_NEGATIVE)
+    hflip: float = option(0.5, range=FRACTION)  # share of mirrored clips
 
     def __post_init__(self) -> None:
         for k, v in asdict(self).items():

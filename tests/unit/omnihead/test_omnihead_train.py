@@ -89,7 +89,8 @@ def test_camera_gaze_frontal_and_rotated():
 
 
 def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
-    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import OmniHeadTrainConfig
     from stygaze.omnihead.clips import build_segment_cache
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
@@ -107,7 +108,8 @@ def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
 
 def test_clipset_batches(corpus, tmp_path):
     from stygaze.omnihead.clips import ClipSet, build_segment_cache
-    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import OmniHeadTrainConfig
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
     data = build_segment_cache(tmp_path / "c", list_sessions(corpus), 3, cfg, 32, seed=2, renderer=fake_renderer(), progress=False)
@@ -186,7 +188,8 @@ def test_train_with_probes_and_balance_logs_probe_losses(corpus, tmp_path):
 
 
 def test_config_errors(tmp_path):
-    from stygaze.omnihead.train import list_sessions, load_train_config
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import load_train_config
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("lr: 0.1\nbogus: 3\n")

@@ -38,7 +38,7 @@ def register(sub, formatter) -> None:
         description="Generate SynHAGE sessions: espeak-ng conversations (or your own audio with "
         "--audio-dir) and procedurally synthesised 25 fps gaze + head motion with labelled events. "
         "Each session draws its own style; the same --seed gives identical files. "
-        "See datasets/synhage.md.",
+        "See docs/data-synhage.md.",
         formatter_class=formatter,
     )
     p.add_argument("--out", required=True, help="output corpus folder (must not exist or be empty)")

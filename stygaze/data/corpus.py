@@ -466,7 +466,7 @@ def check_corpus(root: str | os.PathLike, layout: CorpusLayout | None = None) ->
 # --------------------------------------------------------------------------------------
 # SynHAGE corpus writer
 # --------------------------------------------------------------------------------------
-SYNTH_VERSION = "synhage-1"
+SYNTH_VERSION = "synhage-2"
 
 
 def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: CorpusLayout | None = None) -> Path:

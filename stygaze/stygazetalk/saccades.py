@@ -11,7 +11,8 @@ oculomotor dynamics, causally, frame by frame (so it streams with no added laten
 - The eye **fixates**: the world gaze direction ``f`` is held, so while the head moves
   the eye-in-head angles counter-rotate (the vestibulo-ocular reflex). With
   ``vor_gain`` < 1 the fixation follows ``1 − vor_gain`` of the head's (pitch, yaw)
-  change since the fixation began, as SynHAGE's simulation does (gain 0.8).
+  change since the fixation began (default gain 0.8; SynHAGE leaks 5 % of the head motion
+  that is not part of a gaze shift).
 - When the desired gaze has moved more than ``threshold_deg`` away from ``f`` (the
   retinal error that triggers a saccade) and the fixation has lasted at least
   ``min_fixation_s``, a **saccade** carries ``f`` to the current ``g(t)`` along a

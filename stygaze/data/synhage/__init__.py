@@ -13,7 +13,9 @@ one module each:
 * :mod:`~stygaze.data.synhage.synth` — :func:`synthesize`, which calls them in order;
 * :mod:`~stygaze.data.synhage.speech` — espeak-ng conversations / the user's audio files.
 
-What is modelled, with sources: ``docs/data-synhage.md``. :func:`procedural_generate`
+What is modelled, with sources, and its calibration against real people (head amplitude and
+speed of real talking heads, fixation and gaze-shift statistics of real video calls,
+``scripts/calibrate_synhage.py``): ``docs/data-synhage.md``. :func:`procedural_generate`
 (:mod:`stygaze.data.procedural`) is the rule-based baseline model.
 """
 

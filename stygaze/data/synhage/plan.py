@@ -1,7 +1,7 @@
 """Event planning for SynHAGE: when and where the eyes and the head move, and when the eyelids close.
 
 :func:`plan_motion` turns the speech cues and a speaker's style into a :class:`MotionPlan`, a
-list of discrete events in continuous time, in five steps that share one random stream (in
+list of discrete events in continuous time, in six steps that share one random stream (in
 this order, so a seed gives the same plan):
 
 1. :func:`plan_aversions` — gaze aversions at utterance starts and spontaneously;
@@ -9,8 +9,10 @@ this order, so a seed gives the same plan):
    microsaccades, main-sequence saccades with undershoot and correction), each gaze shift's
    head part (eye–head coupling, head recentring), vergence changes, gaze-driven head turns;
 3. :func:`plan_beat_nods` — beat nods centred on stressed syllables;
-4. :func:`plan_gestures` — labelled head gestures (nod, shake, tilt, up/down);
-5. :func:`plan_blinks` — spontaneous blinks as a renewal process, gaze-evoked blinks moved
+4. :func:`plan_speech_motion` — speech-driven head movement from stressed syllable to
+   stressed syllable;
+5. :func:`plan_gestures` — labelled head gestures (nod, shake, tilt, up/down);
+6. :func:`plan_blinks` — spontaneous blinks as a renewal process, gaze-evoked blinks moved
    onto large shifts.
 
 Nothing here is sampled on a time grid: :mod:`~stygaze.data.synhage.simulate` renders the plan.
@@ -94,7 +96,9 @@ class MotionPlan:
         duration_s: clip length.
         initial_gaze: ``(2,)`` (pitch, yaw) world gaze at t = 0, degrees.
         saccades: :class:`Saccades`.
-        head: head movements (min-jerk steps), deltas ``(3,)`` (pitch, yaw, roll) degrees.
+        gaze_head: the head part of gaze shifts (min-jerk steps), deltas ``(3,)`` (pitch, yaw,
+            roll) degrees.
+        head: the other head movements (beat nods, gesture excursions), the same form.
         head_rest: ``(2,)`` resting head (pitch, yaw); ``head_roll_rest`` the resting roll.
         oscillations: nod / shake gestures.
         vergence_deg: the per-eye inward rotation on the partner, degrees.
@@ -109,6 +113,7 @@ class MotionPlan:
     duration_s: float
     initial_gaze: np.ndarray
     saccades: Saccades
+    gaze_head: Movements
     head: Movements
     head_rest: np.ndarray
     head_roll_rest: float
@@ -145,8 +150,10 @@ def gaze_centre(style: SynthStyle) -> np.ndarray:
 
 def plan_aversions(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, duration_s: float) -> Aversions:
     """Gaze aversions: at utterance starts (style ``aversion_tendency``) and spontaneously
-    (``aversion_rate_hz``, mostly while speaking); overlapping ones merge; each gets a point
-    (von Mises direction, log-normal eccentricity, vertical extent reduced) and a distance."""
+    (``aversion_rate_hz``, mostly while speaking); overlapping ones merge; one that belongs to
+    an utterance ends by the utterance's end (the speaker looks back at the listener); each
+    gets a point (von Mises direction, log-normal eccentricity, vertical extent reduced) and a
+    distance."""
     av: list[list[float]] = []
     mean, sd = cfg.aversion_onset_s
     k = cfg.aversion_hold_shape
@@ -166,6 +173,14 @@ def plan_aversions(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: n
         else:
             merged.append([a, b])
     spans = np.asarray(merged, np.float64).reshape(-1, 2)
+    # a speaker looks back at the listener by the end of the utterance
+    utt = cues.utterances
+    if len(utt) and len(spans):
+        j = np.searchsorted(utt[:, 0], spans[:, 0] + cfg.aversion_utterance_window_s, side="right") - 1
+        jj = np.clip(j, 0, None)
+        inside = (j >= 0) & (spans[:, 0] < utt[jj, 1])
+        spans[:, 1] = np.where(inside, np.minimum(spans[:, 1], utt[jj, 1] - cfg.aversion_return_lead_s), spans[:, 1])
+        spans = spans[spans[:, 1] > spans[:, 0]]
     dirs = rng.vonmises(math.radians(style.aversion_direction_deg), style.aversion_focus, len(spans))
     amp = style.aversion_amplitude_deg * style.amplitude_scale * np.exp(rng.normal(0, cfg.aversion_amplitude_log_sd, len(spans)))
     # (pitch, yaw): vertical aversions are smaller than horizontal ones
@@ -194,6 +209,17 @@ def head_share(amplitude_deg: float, style: SynthStyle, cfg: SynthConfig) -> flo
     return lo + (style.head_share - lo) / (1 + math.exp(-(amplitude_deg - style.head_onset_deg) / cfg.head_share_slope_deg))
 
 
+def align_to_stress(onset_s: float, duration_s: float, stress_s: np.ndarray, cfg: SynthConfig) -> float:
+    """Duration of a head movement starting at ``onset_s``, stretched or shortened (within
+    ``head_stress_stretch`` × its own ``duration_s``) so that it lands on a stressed syllable
+    when one is near: speakers' head movements end on the stress (Hadar et al. 1983)."""
+    lo, hi = cfg.head_stress_stretch
+    i = int(np.searchsorted(stress_s, onset_s + lo * duration_s))
+    if i < len(stress_s) and stress_s[i] - onset_s <= hi * duration_s:
+        return float(stress_s[i] - onset_s)
+    return duration_s
+
+
 def head_part(
     delta: np.ndarray, target: np.ndarray, head: np.ndarray, head_rest: np.ndarray, to_face: bool, style: SynthStyle, cfg: SynthConfig
 ) -> np.ndarray:
@@ -201,7 +227,8 @@ def head_part(
 
     The head's share of the shift ``delta`` (logistic in amplitude, :func:`head_share`); more
     when the eye would otherwise end beyond ``eye_comfort_deg`` in its orbit; and on shifts
-    back onto the face (``to_face``) a pull of the current ``head`` towards ``head_rest``.
+    back onto the face (``to_face``) a pull of the current ``head`` towards ``head_rest``; the
+    pitch part scaled by ``head_pitch_share_ratio`` (vertical shifts recruit less head).
     """
     dH = head_share(float(np.hypot(*delta)), style, cfg) * delta
     ecc = target - (head + dH)
@@ -210,7 +237,7 @@ def head_part(
         dH = dH + (e - cfg.eye_comfort_deg) * _unit(ecc)
     if to_face:
         dH = dH + cfg.head_recentre_gain * (head_rest - (head + dH))
-    return dH
+    return dH * np.array([cfg.head_pitch_share_ratio, 1.0])
 
 
 @dataclass
@@ -258,8 +285,8 @@ def plan_gaze_shifts(
 
     t = 0.0
     while True:
-        calm = 1.0 if cues.speaking_at(np.array([t]))[0] else st.listening_calm
-        f = max(cfg.min_fixation_s, rng.gamma(st.fixation_shape, st.fixation_mean_s / st.fixation_shape) / calm)
+        ratio = 1.0 if cues.speaking_at(np.array([t]))[0] else cfg.listening_fixation_ratio
+        f = max(cfg.min_fixation_s, rng.gamma(st.fixation_shape, st.fixation_mean_s / st.fixation_shape) * ratio)
         # microsaccades inside the fixation, each partly correcting the offset of the previous ones
         n_micro = rng.poisson(st.microsaccade_rate_hz * f)
         micro = np.zeros(2)
@@ -274,12 +301,23 @@ def plan_gaze_shifts(
             break
         ai = aversions.index_at(t_s)
         if ai >= 0:
-            spread = cfg.aversion_refixation_spread_deg * st.amplitude_scale if ai == region_id else cfg.aversion_entry_spread_deg
-            target = aversions.points[ai] + rng.normal(0, spread, 2)
+            point = aversions.points[ai]
+            if ai == region_id:  # a further fixation of the same aversion: a step from the last one
+                step = rng.normal(0, st.aversion_spread_deg * st.amplitude_scale, 2)
+                target = point + cfg.aversion_walk_persistence * (G - point) + step
+            else:
+                target = point + rng.normal(0, cfg.aversion_entry_spread_deg, 2)
+            lim_p, lim_y = cfg.aversion_limit_deg
+            target = np.clip(target, [-lim_p, -lim_y], [lim_p, lim_y])
             new_region, dist = "averted", aversions.distance_m[ai]
         else:
             lim = cfg.face_target_limit_deg
-            target = centre + np.clip(rng.normal(0, st.face_spread_deg * st.amplitude_scale, 2), -lim, lim)
+            speaking = bool(cues.speaking_at(np.array([t_s]))[0])
+            if region == "face" and rng.random() < cfg.face_refixation_prob[0 if speaking else 1]:
+                target = G + rng.normal(0, cfg.face_refixation_deg, 2)  # a small step within the same facial feature
+            else:
+                spread = st.face_spread_deg * st.amplitude_scale * (1.0 if speaking else cfg.listening_face_spread)
+                target = centre + np.clip(rng.normal(0, spread, 2), -lim, lim)
             new_region, dist = "face", st.partner_distance_m
         cur = G + micro
         delta = target - cur
@@ -302,7 +340,9 @@ def plan_gaze_shifts(
             t_end = t_s + D1
         if hA > cfg.head_min_deg:
             lag = max(cfg.head_lag_min_s, st.head_lag_s + rng.normal(0, cfg.head_lag_jitter_s))
-            hd = (cfg.head_duration_base_s + cfg.head_duration_per_deg_s * hA) / st.head_speed * math.exp(rng.normal(0, cfg.head_duration_log_sd))
+            hd = (cfg.head_duration_base_s + cfg.head_duration_per_deg_s * hA) / st.head_speed
+            hd *= math.exp(rng.normal(0, cfg.head_duration_log_sd))
+            hd = align_to_stress(t_s + lag, hd, cues.stress_s, cfg)
             head.add(t_s + lag, hd, np.array([dH[0], dH[1], 0.0]))
             if abs(dH[1]) >= cfg.turn_min_yaw_deg and abs(dH[1]) > abs(dH[0]):
                 turn_events.append(("turn", t_s + lag, t_s + lag + hd, abs(dH[1])))
@@ -326,10 +366,13 @@ def plan_gaze_shifts(
     return _GazePlan(sac, head, verg, vergence, evoked_blinks, turn_events, initial, head_rest)
 
 
-def plan_beat_nods(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, head: Movements) -> list[tuple[float, float]]:
+def plan_beat_nods(
+    cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, head: Movements
+) -> list[tuple[float, float]]:
     """Beat nods at stressed syllables, appended to ``head``; returns ``(time_s, depth_deg)`` per nod.
 
-    A beat nod is a down-stroke, a hold at the bottom and a recovery of the same duration,
+    A beat nod is a down-stroke (with a smaller sideways turn and tilt of random sign,
+    ``beat_lateral_ratio``), a hold at the bottom and a recovery of the same duration,
     centred on the stressed syllable so that the head's pitch extreme (a speed minimum)
     coincides with it; a syllable is skipped while the previous nod is still under way.
     """
@@ -344,11 +387,40 @@ def plan_beat_nods(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: n
             continue
         if rng.random() < style.nod_prob * (off + s):
             a = -cfg.nod_depth_deg * style.nod_gain * (off + s) * math.exp(rng.normal(0, cfg.nod_depth_log_sd))
+            lat_yaw, lat_roll = rng.normal(0, 1, 2) * np.asarray(cfg.beat_lateral_ratio) * abs(a)
+            vec = np.array([a, lat_yaw, lat_roll * style.head_roll_scale])
             nods.append((tn, a))
-            head.add(start, d, np.array([a, 0.0, 0.0]))
-            head.add(tn + hold / 2, d, np.array([-a, 0.0, 0.0]))
+            head.add(start, d, vec)
+            head.add(tn + hold / 2, d, -vec)
             busy_until = tn + hold / 2 + d
     return nods
+
+
+def plan_speech_motion(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, head: Movements) -> None:
+    """Speech-driven head movement, appended to ``head``: the head moves from stressed syllable to
+    stressed syllable.
+
+    At every stressed syllable the head is at a pose (an offset on every axis, std style
+    ``speech_motion_deg`` × ``speech_motion_axis_gain`` × (strength offset + stress strength),
+    partly carried over from the previous pose); between two syllables it moves with a
+    minimum-jerk profile and rests briefly on each (so its speed minima fall on the stresses).
+    Across a pause longer than ``speech_motion_max_gap_s`` it returns to its rest.
+    """
+    gain = np.asarray(cfg.speech_motion_axis_gain) * np.array([1.0, 1.0, style.head_roll_scale]) * style.speech_motion_deg
+    hold = cfg.speech_motion_hold_s
+    cur = np.zeros(3)
+    prev = None
+    for ts, s in zip(cues.stress_s, cues.stress_strength):
+        if prev is not None and ts - prev <= cfg.speech_motion_max_gap_s:
+            target = cfg.speech_motion_persistence * cur + rng.normal(0, 1, 3) * gain * (cfg.nod_strength_offset + s)
+            head.add(prev + hold / 2, max(ts - prev - hold, cfg.speech_motion_min_move_s), target - cur)
+            cur = target
+        elif prev is not None and np.any(cur):  # a pause: back to rest
+            head.add(prev + hold / 2, cfg.speech_motion_return_s, -cur)
+            cur = np.zeros(3)
+        prev = ts
+    if prev is not None and np.any(cur):
+        head.add(prev + hold / 2, cfg.speech_motion_return_s, -cur)
 
 
 def plan_gestures(
@@ -392,8 +464,9 @@ def plan_gestures(
 
 def plan_blinks(style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, duration_s: float, evoked: list[float]) -> Blinks:
     """Blinks: a renewal process (gamma intervals) at the style's rate; each gaze-evoked blink
-    then takes over the nearest spontaneous blink within ``evoked_blink_capture_s`` (or is
-    added when there is none), so large gaze shifts carry blinks and the rate still holds."""
+    then takes over the nearest free spontaneous blink within ``evoked_blink_capture`` mean
+    inter-blink intervals (or is added when there is none), so large gaze shifts carry blinks
+    and the rate still holds."""
     dur = duration_s
     rate = style.blink_rate_per_min / 60.0
     factor, extra = cfg.blink_candidates
@@ -408,7 +481,7 @@ def plan_blinks(style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, d
             continue
         free = np.flatnonzero(~b_ev)
         j = free[np.argmin(np.abs(b_on[free] - te))] if len(free) else -1
-        if j >= 0 and abs(b_on[j] - te) < cfg.evoked_blink_capture_s:
+        if j >= 0 and abs(b_on[j] - te) < cfg.evoked_blink_capture / rate:
             b_on[j] = te
             b_ev[j] = True
         else:
@@ -427,17 +500,20 @@ def plan_blinks(style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, d
 
 
 def plan_motion(cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, duration_s: float) -> MotionPlan:
-    """All events of a clip of ``duration_s`` seconds: the five planning steps in order."""
+    """All events of a clip of ``duration_s`` seconds: the six planning steps in order."""
     av = plan_aversions(cues, style, cfg, rng, duration_s)
     gaze = plan_gaze_shifts(cues, style, cfg, rng, duration_s, av)
-    nods = plan_beat_nods(cues, style, cfg, rng, gaze.head)
-    gestures, osc = plan_gestures(cues, style, cfg, rng, duration_s, gaze.head)
+    head = Movements()
+    nods = plan_beat_nods(cues, style, cfg, rng, head)
+    plan_speech_motion(cues, style, cfg, rng, head)
+    gestures, osc = plan_gestures(cues, style, cfg, rng, duration_s, head)
     blinks = plan_blinks(style, cfg, rng, duration_s, gaze.evoked_blinks)
     return MotionPlan(
         duration_s=duration_s,
         initial_gaze=gaze.initial_gaze,
         saccades=gaze.saccades,
-        head=gaze.head,
+        gaze_head=gaze.head,
+        head=head,
         head_rest=gaze.head_rest,
         head_roll_rest=style.head_roll_rest,
         oscillations=osc,

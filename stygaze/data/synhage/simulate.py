@@ -150,14 +150,16 @@ def _sorted(m, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def simulate_head(
     plan: MotionPlan, cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, T: int, t: np.ndarray
-) -> np.ndarray:
-    """``(N, 3)`` head at the times ``t``: planned steps, gesture oscillations, sway and
-    loudness-driven pitch (sway and loudness computed at 25 fps, then interpolated)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Head at the times ``t``: ``(N, 3)`` all of it, and ``(N, 3)`` the part that is not the
+    head's share of gaze shifts (beat nods, gestures, sway, loudness-driven pitch; sway and
+    loudness computed at 25 fps, then interpolated)."""
     from scipy.ndimage import gaussian_filter1d
 
     R = cfg.sim_rate
     N = len(t)
     head = superpose(t, *_sorted(plan.head, 3), profile_minjerk)
+    gaze_head = superpose(t, *_sorted(plan.gaze_head, 3), profile_minjerk)
     head[:, 0:2] += plan.head_rest
     head[:, 2] += plan.head_roll_rest
     for o in plan.oscillations:
@@ -168,17 +170,19 @@ def simulate_head(
         win = np.sin(np.pi * np.clip(tt * o.freq_hz / o.cycles, 0, 1))  # smooth on/offset envelope
         sgn = -1.0 if o.channel == 0 else 1.0  # nods start downwards
         head[a:b, o.channel] += sgn * o.amplitude_deg * win * np.sin(2 * np.pi * o.freq_hz * tt)
-    # sway (calmer when silent) and loudness-driven pitch
+    # sway (calmer when silent) and loudness-driven pitch, at 25 fps
     fr_t = np.arange(T) / FPS
     spk_f = cues.speaking_at(fr_t).astype(np.float64)
+    roll = np.array([1.0, 1.0, style.head_roll_scale])
     activity = gaussian_filter1d(spk_f + (1 - spk_f) * style.listening_calm, cfg.activity_smooth_frames)
-    sway = lowpass_noise(rng, T, 3, cfg.sway_cutoff_hz, FPS) * style.sway_deg * np.array(cfg.sway_axis_gain) * activity[:, None]
+    sway = np.concatenate([lowpass_noise(rng, T, 1, fc, FPS) for fc in cfg.sway_cutoff_hz], axis=1)
+    sway *= style.sway_deg * np.array(cfg.sway_axis_gain) * roll * activity[:, None]
     env_i = np.clip((np.arange(T) * cfg.envelope_rate_hz / FPS).astype(int), 0, len(cues.energy_db) - 1)
     loud = np.clip((cues.energy_db[env_i] + cfg.loudness_range_db) / cfg.loudness_range_db, 0.0, 1.0) * spk_f
     loud = gaussian_filter1d(loud, cfg.loudness_smooth_frames)
     sway[:, 0] += style.speech_head_gain * cfg.speech_head_deg * (loud - loud.mean())
     head += np.stack([np.interp(t, fr_t, sway[:, c]) for c in range(3)], axis=1)
-    return head
+    return head + gaze_head, head
 
 
 def simulate(plan: MotionPlan, cues: SpeechCues, style: SynthStyle, cfg: SynthConfig, rng: np.random.Generator, T: int) -> Simulated:
@@ -197,7 +201,7 @@ def simulate(plan: MotionPlan, cues: SpeechCues, style: SynthStyle, cfg: SynthCo
     gaze = plan.initial_gaze + superpose(t, s_on[s_order], np.asarray(sac.duration_s)[s_order], d_all[s_order], skewed)
     gaze += ou_noise(rng, N, 2, style.drift_deg, cfg.drift_tau_s, R) + rng.standard_normal((N, 2)) * cfg.tremor_deg
 
-    head = simulate_head(plan, cues, style, cfg, rng, T, t)
+    head, free = simulate_head(plan, cues, style, cfg, rng, T, t)
 
     # vergence (per-eye inward rotation), blinks
     v_on, v_dur, v_delta = _sorted(plan.vergence, 1)
@@ -205,10 +209,11 @@ def simulate(plan: MotionPlan, cues: SpeechCues, style: SynthStyle, cfg: SynthCo
     b = plan.blinks
     blink = blink_profile(t, b.onset_s, b.close_s, b.hold_s, b.open_s, b.amplitude)
     gaze[:, 0] -= cfg.blink_eye_drop_deg * blink
-    # imperfect VOR: a fraction of fast head motion leaks into world gaze
+    # imperfect VOR: a fraction of fast head motion leaks into world gaze; the head's share of a
+    # gaze shift does not (the reflex, back on at gaze landing, holds gaze on the new target)
     a = math.exp(-1.0 / (cfg.vor_leak_tau_s * R))
-    head_lp = lfilter([1 - a], [1, -a], head[:, :2] - head[0, :2], axis=0) + head[0, :2]
-    gaze += (1.0 - cfg.vor_gain) * (head[:, :2] - head_lp)
+    free_lp = lfilter([1 - a], [1, -a], free[:, :2] - free[0, :2], axis=0) + free[0, :2]
+    gaze += (1.0 - cfg.vor_gain) * (free[:, :2] - free_lp)
     return Simulated(t, gaze, head, verg, blink)
 
 

@@ -136,5 +136,6 @@ def __getattr__(name: str) -> Any:
     from stygaze._compat import REMOVED_IN
 
     new = _MOVED[name]
-    warnings.warn(f"{__name__}.{name} moved to {new}.{name}; the old path goes away in stygaze {REMOVED_IN}", DeprecationWarning, stacklevel=2)
+    msg = f"{__name__}.{name} moved to {new}.{name}; the old path goes away in stygaze {REMOVED_IN}"
+    warnings.warn(msg, DeprecationWarning, stacklevel=2)
     return getattr(importlib.import_module(new), name)

@@ -35,7 +35,7 @@ def test_generated_corpus_layout_and_check(small_corpus):
     assert len(m) == 45 * 25 and m.blink is not None
     assert len(s.load_audio()) == 45 * 16000
     style = s.load_style()
-    assert style["synthesizer"] == "synhage-1" and len(style["style_vector"]) == len(style["param_names"])
+    assert style["synthesizer"] == "synhage-2" and len(style["style_vector"]) == len(style["param_names"])
     assert style["speech"]["source"] == "espeak-ng" and style["speech"]["speaker"]["voice"]
     events = s.load_events()
     assert len(events["gaze"]) == len(m)

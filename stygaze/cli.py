@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "eval",
     "render",
     "export",
+    "serve",
     "data",
 )
 

@@ -46,6 +46,11 @@ from stygaze.render.heads import ProceduralHead, fill_nan, rot_x_deg
 JAW_FULL_OPEN_RAD = 0.35
 """Jaw opening (FLAME jaw pose, rotation about ``x``, radians) that gives ``jawOpen`` = 1 (≈ 20°)."""
 
+LOWER_LID_FOLLOW = 0.25
+"""Lower lid rotation per degree of downward eye pitch (as :class:`ProceduralHead`)."""
+LOWER_LID_BLINK_DEG = 4.0
+"""Lower lid rise at a full blink, degrees (as :class:`ProceduralHead`)."""
+
 JAW_PIVOT = (0.0, 0.075, -0.005)
 """Jaw hinge (temporomandibular joint) in the head frame, metres."""
 
@@ -188,8 +193,21 @@ def lid_angles(motion: Motion, head: ProceduralHead) -> dict[str, np.ndarray]:
     for side, ip in (("left", 3), ("right", 5)):
         p = d[:, ip]
         out[f"upper_{side}"] = (1.0 - b) * g.lid_pitch_follow * np.clip(p, -30, 30)
-        out[f"lower_{side}"] = 0.25 * np.clip(p, -30, 0) + 4.0 * b
+        out[f"lower_{side}"] = LOWER_LID_FOLLOW * np.clip(p, -30, 0) + LOWER_LID_BLINK_DEG * b
     return out
+
+
+def rig_constants(head: ProceduralHead) -> dict:
+    """How motion drives the nodes and morph targets (stored in the scene's ``extras.stygaze``,
+    so a player — the browser viewer — needs no copy of these numbers)."""
+    return {
+        "fps": 25.0,
+        "upper_lid_follow": head.geo.lid_pitch_follow,
+        "lower_lid_follow": LOWER_LID_FOLLOW,
+        "lower_lid_blink_deg": LOWER_LID_BLINK_DEG,
+        "jaw_full_open_rad": JAW_FULL_OPEN_RAD,
+        "eye_pitch_clip_deg": 30.0,
+    }
 
 
 def build_glb(motion: Motion | None = None, *, head: ProceduralHead | None = None, blink: bool | None = None,
@@ -270,7 +288,7 @@ def build_glb(motion: Motion | None = None, *, head: ProceduralHead | None = Non
     doc: dict = {
         "asset": {"version": "2.0", "generator": "stygaze"},
         "scene": 0,
-        "scenes": [{"name": "stygaze", "nodes": [root]}],
+        "scenes": [{"name": "stygaze", "nodes": [root], "extras": {"stygaze": rig_constants(head)}}],
         "nodes": nodes,
         "meshes": meshes,
         "materials": materials,

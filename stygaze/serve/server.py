@@ -435,10 +435,19 @@ class StreamServer:
         except OSError as exc:
             self._pool.shutdown(wait=False)
             raise ServeError(f"cannot listen on {c.host}:{c.port}: {exc.strerror or exc}") from None
+        await asyncio.gather(*(self._run(self._warm_up, m) for m in self.models.values()))
         if c.origins:
             own = {f"http://{c.host}:{self.port}", f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"}
             self._origin_list = [*c.origins, *sorted(own), None]
         log.info("stygaze serve: listening on ws://%s:%d (models: %s)", c.host, self.port, ", ".join(self.models))
+
+    @staticmethod
+    def _warm_up(model) -> None:
+        """One short stream per model before the first client: the first ``stream()`` imports
+        and initialises modules (seconds on a busy machine), which no client should wait for."""
+        s = model.stream(seed=0)
+        s.push(np.zeros(SAMPLE_RATE, np.float32))
+        s.flush()
 
     async def stop(self) -> None:
         """Close every stream (error ``shutting_down`` + close 1001), then the server."""

@@ -73,6 +73,7 @@ class StreamClient:
         self.ready = ready
         self.fps = float(ready.get("fps", 25.0))
         self.done: dict | None = None
+        self.started_at: float | None = None
         self.received_at: list[tuple[int, int, float]] = []
         """(start, count, perf_counter time) of every motion message, for latency checks."""
 
@@ -185,7 +186,8 @@ async def stream_samples(url: str, samples: np.ndarray, sr: int, *, chunk_ms: fl
     """Stream ``samples`` (mono float, at ``sr``) and return ``(Motion, client)``.
 
     ``realtime`` paces the chunks at the audio's own speed (as a microphone would);
-    ``on_batch(batch)`` is called for each batch as it arrives.
+    ``on_batch(batch, client)`` is called for each batch as it arrives (``client.started_at``
+    is the ``time.perf_counter()`` when the first audio chunk was sent).
     """
     chunk = max(1, int(round(sr * chunk_ms / 1000.0)))
     async with StreamClient.connect(url, sample_rate=sr, **connect_kwargs) as c:
@@ -195,10 +197,10 @@ async def stream_samples(url: str, samples: np.ndarray, sr: int, *, chunk_ms: fl
             async for b in c.frames():
                 batches.append(b)
                 if on_batch is not None:
-                    on_batch(b)
+                    on_batch(b, c)
 
         task = asyncio.create_task(reader())
-        t0 = time.perf_counter()
+        t0 = c.started_at = time.perf_counter()
         try:
             for k, i in enumerate(range(0, len(samples), chunk)):
                 if realtime:

@@ -93,6 +93,7 @@ class HeadlessChromium:
         self.ws = await connect(pages[0]["webSocketDebuggerUrl"], max_size=None, origin=None)
         await self.send("Page.enable")
         await self.send("Runtime.enable")
+        await self.send("Emulation.setDeviceMetricsOverride", width=self.size[0], height=self.size[1], deviceScaleFactor=1, mobile=False)
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -10,6 +10,10 @@ Design:
 * **Event loop never runs the model.** Every ``push``/``flush`` (and style extraction) runs
   in a small thread pool (``workers`` threads, torch intra-op threads set to 1), so one
   slow step delays only its own connection.
+* **Step-aligned pushes.** Audio is pushed to a stream exactly when its next model step
+  can run (:class:`StepFeeder`): one featurisation per step rather than per message, and
+  a result that depends only on the audio (and seed and style), not on chunk sizes or
+  timing. A client gets the same frames as ``StepFeeder(model.stream(...))`` locally.
 * **Backpressure.** A connection's next audio message is read only after its previous one
   was processed and its frames were handed to the socket, so a client that sends faster
   than the server computes is slowed by TCP; a client that stops reading its frames for
@@ -61,6 +65,11 @@ from stygaze.serve.protocol import (
 )
 
 log = logging.getLogger("stygaze.serve")
+
+QUEUE_MESSAGES = 64
+"""Messages a connection may have waiting for the model; beyond that TCP slows the client down."""
+MAX_COALESCE_S = 2.0
+"""At most this much queued audio (seconds) is pushed to a stream in one step."""
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The browser viewer's files (``index.html``, ``viewer.js``, vendored three.js)."""
@@ -131,6 +140,13 @@ class ServeConfig:
                 raise ServeError(f"--allowed-origin must look like http(s)://host[:port] without a trailing slash, got {o!r}")
 
 
+def _one_torch_thread() -> None:
+    """Pool thread initializer: one intra-op thread in this thread (the OpenMP setting is per thread)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 # --------------------------------------------------------------------------------------
 # counters
 # --------------------------------------------------------------------------------------
@@ -183,6 +199,10 @@ class ServerStats:
     arrived until frame ``i`` was handed to the socket (includes the model's latency)."""
     compute_ms: DelayHistogram = field(default_factory=DelayHistogram)
     """Audio message received → its frames handed to the socket (queueing + model step)."""
+    step_ms: DelayHistogram = field(default_factory=DelayHistogram)
+    """Time inside the model (``push``/``flush`` in a worker thread), per audio message."""
+    loop_lag_ms: DelayHistogram = field(default_factory=DelayHistogram)
+    """How late the event loop runs a 100 ms timer (a blocked loop shows here)."""
 
     def error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -199,6 +219,8 @@ class ServerStats:
             "audio_seconds": round(self.audio_seconds, 2),
             "delay_ms": self.delay_ms.summary(),
             "compute_ms": self.compute_ms.summary(),
+            "step_ms": self.step_ms.summary(),
+            "loop_lag_ms": self.loop_lag_ms.summary(),
             "rss_mb": rss,
         }
 
@@ -324,14 +346,58 @@ class _ArrivalClock:
         return out
 
 
+class StepFeeder:
+    """Feeds a :class:`~stygaze.pipeline.MotionStream` exactly at its step boundaries.
+
+    Audio (16 kHz) is buffered and pushed only when the next model step can run
+    (:meth:`MotionStream.samples_to_next_step`), one push per step. Frames come out as early
+    as with any chunking (a stream only emits frames at steps), each step costs one
+    featurisation call instead of one per message, and the output depends only on the
+    audio, not on how it was chunked or how fast it arrived.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self._parts: list[np.ndarray] = []
+        self._n = 0
+
+    def feed(self, x: np.ndarray) -> list:
+        """Add samples; returns the outputs of the steps that became possible (maybe none)."""
+        if not hasattr(self.stream, "samples_to_next_step"):  # a stream without step boundaries
+            return [self.stream.push(x)] if x.size else []
+        if x.size:
+            self._parts.append(np.asarray(x, np.float32))
+            self._n += len(x)
+        outs = []
+        while True:
+            need = self.stream.samples_to_next_step()
+            if need == 0 or self._n < need:
+                return outs
+            buf = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
+            head, rest = buf[:need], buf[need:]
+            self._parts, self._n = ([rest] if rest.size else []), len(rest)
+            outs.append(self.stream.push(head))
+
+    def finish(self) -> list:
+        """End of audio: push what is buffered, then flush the stream."""
+        outs = []
+        if self._n:
+            buf = np.concatenate(self._parts)
+            self._parts, self._n = [], 0
+            outs.append(self.stream.push(buf))
+        outs.append(self.stream.flush())
+        return outs
+
+
 class _Session:
-    """One stream: resampler, MotionStream, counters."""
+    """One stream: resampler, step feeder, counters."""
 
     ids = itertools.count(1)
 
     def __init__(self, server: StreamServer, ws, req: StartRequest, model_name: str, model, stream):
         self.server, self.ws, self.req = server, ws, req
         self.model_name, self.model, self.stream = model_name, model, stream
+        self.feeder = StepFeeder(stream)
         self.id = f"s{next(self.ids)}"
         self.frames_sent = 0
         self.clock = _ArrivalClock()
@@ -346,22 +412,18 @@ class _Session:
             return x
         return self.resampler.resample_chunk(x, last=last)
 
-    def push(self, x: np.ndarray):
-        """Worker thread: audio at the client's rate → newly determined frames."""
-        y = self._resample(x)
-        if y.size == 0:
-            return np.zeros((0, 7), np.float32)
-        return self.stream.push(y)
-
-    def flush(self):
-        """Worker thread: the rest of the frames at the end of the audio."""
-        outs = []
-        if self.resampler is not None:
-            tail = self._resample(np.zeros(0, np.float32), last=True)
-            if tail.size:
-                outs.append(self.stream.push(tail))
-        outs.append(self.stream.flush())
+    def push(self, x: np.ndarray) -> list:
+        """Worker thread: audio at the client's rate → outputs of the steps now possible."""
+        t0 = time.perf_counter()
+        outs = self.feeder.feed(self._resample(x))
+        self.server.stats.step_ms.add((time.perf_counter() - t0) * 1000.0)
         return outs
+
+    def flush(self) -> list:
+        """Worker thread: the rest of the frames at the end of the audio."""
+        if self.resampler is not None:
+            self.feeder.feed(self._resample(np.zeros(0, np.float32), last=True))
+        return self.feeder.finish()
 
 
 class StreamServer:
@@ -411,7 +473,8 @@ class StreamServer:
         from websockets.asyncio.server import serve
 
         torch.set_num_threads(1)  # the steps are tiny; threads only add contention (see pipeline._one_thread)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=int(self.config.workers), thread_name_prefix="stygaze-model")
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=int(self.config.workers), thread_name_prefix="stygaze-model",
+                                                           initializer=_one_torch_thread)
         c = self.config
         origins = None
         if c.origins:
@@ -436,10 +499,17 @@ class StreamServer:
             self._pool.shutdown(wait=False)
             raise ServeError(f"cannot listen on {c.host}:{c.port}: {exc.strerror or exc}") from None
         await asyncio.gather(*(self._run(self._warm_up, m) for m in self.models.values()))
+        self._lag_task = asyncio.create_task(self._watch_loop())
         if c.origins:
             own = {f"http://{c.host}:{self.port}", f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"}
             self._origin_list = [*c.origins, *sorted(own), None]
         log.info("stygaze serve: listening on ws://%s:%d (models: %s)", c.host, self.port, ", ".join(self.models))
+
+    async def _watch_loop(self, period: float = 0.1) -> None:
+        while True:
+            t = time.perf_counter()
+            await asyncio.sleep(period)
+            self.stats.loop_lag_ms.add((time.perf_counter() - t - period) * 1000.0)
 
     @staticmethod
     def _warm_up(model) -> None:
@@ -452,6 +522,8 @@ class StreamServer:
     async def stop(self) -> None:
         """Close every stream (error ``shutting_down`` + close 1001), then the server."""
         self._closing = True
+        if getattr(self, "_lag_task", None) is not None:
+            self._lag_task.cancel()
         await asyncio.gather(*(self._close_session(s) for s in list(self._sessions)), return_exceptions=True)
         if self._server is not None:
             self._server.close()
@@ -638,19 +710,65 @@ class StreamServer:
         if t_msg is not None:
             self.stats.compute_ms.add((now - t_msg) * 1000.0)
 
+    async def _reader(self, ws, queue: asyncio.Queue) -> None:
+        """Move incoming messages into the connection's bounded queue with their arrival time.
+
+        Runs beside the processing loop so that messages (and WebSocket pings) keep being read
+        while the model works; when the queue is full it waits, and TCP slows the client down.
+        An exception (idle timeout, closed connection) is queued for the processing loop.
+        """
+        try:
+            while True:
+                msg = await self._recv(ws)
+                await queue.put((time.perf_counter(), msg))
+                if not isinstance(msg, bytes):
+                    return  # "end" (or a bad message): nothing more to read
+        except Exception as exc:  # noqa: BLE001 - handed to the processing loop
+            await queue.put((time.perf_counter(), exc))
+
     async def _stream(self, s: _Session) -> None:
+        """Process a connection's messages in order. Audio messages that queued up while the
+        model was busy are handled together (up to :data:`MAX_COALESCE_S` of audio): fewer
+        hand-offs to the worker threads when the server has fallen behind. (The output does
+        not depend on this: :class:`StepFeeder` pushes at step boundaries.)"""
+        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_MESSAGES)
+        reader = asyncio.create_task(self._reader(s.ws, queue))
+        try:
+            await self._process(s, queue)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+
+    async def _process(self, s: _Session, queue: asyncio.Queue) -> None:
+        max_samples = MAX_COALESCE_S * s.req.sample_rate
+        pending = None
         while True:
-            msg = await self._recv(s.ws)
-            t_msg = time.perf_counter()
+            t_msg, msg = pending if pending is not None else await queue.get()
+            pending = None
+            if isinstance(msg, Exception):
+                raise msg
             if isinstance(msg, bytes):
-                x = decode_audio(msg, s.req.sample_format)
-                s.clock.add(len(x) * SAMPLE_RATE / s.req.sample_rate, t_msg)
+                parts = [decode_audio(msg, s.req.sample_format)]
+                s.clock.add(len(parts[0]) * SAMPLE_RATE / s.req.sample_rate, t_msg)
+                n = len(parts[0])
+                while n < max_samples and not queue.empty():
+                    t_next, nxt = queue.get_nowait()
+                    if not isinstance(nxt, bytes):
+                        pending = (t_next, nxt)
+                        break
+                    x = decode_audio(nxt, s.req.sample_format)
+                    s.clock.add(len(x) * SAMPLE_RATE / s.req.sample_rate, t_next)
+                    parts.append(x)
+                    n += len(x)
+                x = parts[0] if len(parts) == 1 else np.concatenate(parts)
                 self.stats.audio_seconds += len(x) / s.req.sample_rate
                 try:
-                    out = await self._run(s.push, x)
+                    outs = await self._run(s.push, x)
                 except StygazeError as exc:
                     raise ProtocolError("bad_audio", str(exc)) from None
-                await self._emit(s, out, t_msg)
+                for out in outs:
+                    await self._emit(s, out, t_msg)
                 continue
             try:
                 ctrl = json.loads(msg)

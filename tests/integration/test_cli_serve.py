@@ -48,7 +48,7 @@ class ServeProcess:
         self.url = f"ws://127.0.0.1:{self.port}"
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc.poll() is None:
+        if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
             out, err = self.proc.communicate(timeout=timeout)
@@ -90,18 +90,18 @@ def test_serve_streams_a_file_and_stops_cleanly_on_sigterm(model_dir, tmp_path):
 
         msgs, code = asyncio.run(open_stream_then_signal())
         assert json.loads(msgs[-1])["code"] == "shutting_down" and code == 1001
-        rc, err = srv.stop()
+        rc, err = srv.stop(sig=None)  # already signalled: wait for the exit
         assert rc == 0, err
         assert "Traceback" not in err
     finally:
         srv.stop(signal.SIGKILL, timeout=5)
-    # the CLI stream is the library's stream (same model, seed, chunks)
+    # the CLI stream is the library's stream fed at its step boundaries (same model, seed)
     from stygaze.audio import read_audio
+    from stygaze.serve.server import StepFeeder
 
     x, _ = read_audio(wav)
-    s = ref.stream(seed=3)
-    chunk = int(SAMPLE_RATE * 0.08)
-    frames = np.concatenate([s.push(x[i : i + chunk, 0]) for i in range(0, len(x), chunk)] + [s.flush()])
+    f = StepFeeder(ref.stream(seed=3))
+    frames = np.concatenate(f.feed(x[:, 0]) + f.finish())
     np.testing.assert_allclose(motion.data, frames, atol=1e-5)
 
 

@@ -22,7 +22,7 @@ from stygaze.motion import Motion  # noqa: E402
 from stygaze.pipeline import StyGazeTalk  # noqa: E402
 from stygaze.serve.client import ServeClientError, StreamClient, stream_samples  # noqa: E402
 from stygaze.serve.protocol import encode_audio  # noqa: E402
-from stygaze.serve.server import ServeConfig, ServeError, StreamServer  # noqa: E402
+from stygaze.serve.server import ServeConfig, ServeError, StepFeeder, StreamServer  # noqa: E402
 
 
 class BlinkJawTalk(StyGazeTalk):
@@ -50,6 +50,9 @@ class _BlinkJawStream:
         idx = np.arange(self.n, self.n + len(frames))
         self.n += len(frames)
         return Motion(frames, blink=blink_of(idx), extras={"jaw": jaw_of(idx)})
+
+    def samples_to_next_step(self):
+        return self.inner.samples_to_next_step()
 
     def push(self, x):
         return self._wrap(self.inner.push(x))
@@ -80,10 +83,29 @@ async def serving(models, **cfg):
         await srv.stop()
 
 
-def local_stream(pipe, x, chunk, seed=1):
-    s = pipe.stream(seed=seed)
-    out = [s.push(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [s.flush()]
-    return np.concatenate(out)
+def local_stream(pipe, x, chunk, seed=1, style=None):
+    """What the server computes: the stream fed at its step boundaries (chunking does not matter)."""
+    f = StepFeeder(pipe.stream(seed=seed, style=style))
+    outs = [o for i in range(0, len(x), chunk) for o in f.feed(x[i : i + chunk])] + f.finish()
+    return np.concatenate(outs)
+
+
+def test_step_feeder_output_does_not_depend_on_chunking(pipe, speech):
+    a = local_stream(pipe, speech, 333)
+    b = local_stream(pipe, speech, 7000)
+    np.testing.assert_array_equal(a, b)
+    s = pipe.stream(seed=1)  # the same pushes by hand, at the step boundaries
+    pos, outs = 0, []
+    while True:
+        need = s.samples_to_next_step()
+        if pos + need > len(speech):
+            break
+        outs.append(s.push(speech[pos : pos + need]))
+        assert len(outs[-1]) == pipe.config.N
+        pos += need
+    outs += [s.push(speech[pos:]), s.flush()]
+    np.testing.assert_array_equal(np.concatenate(outs), a)
+    assert len(a) == round(len(speech) / 640)
 
 
 async def expect_error(ws, code):
@@ -245,8 +267,7 @@ def test_styles_named_uploaded_and_refused(pipe, speech, tmp_path, rng):
             return named, upload, vector, errs
 
     named, upload, vector, errs = run(main())
-    s = pipe.stream(seed=1, style=sv)
-    ref = np.concatenate([s.push(speech[i : i + 1600]) for i in range(0, len(speech), 1600)] + [s.flush()])
+    ref = local_stream(pipe, speech, 1600, style=sv)
     for m in (named, upload, vector):
         np.testing.assert_allclose(m.data, ref, atol=1e-4)
     assert not np.allclose(ref, local_stream(pipe, speech, 1600), atol=1e-3)  # the style mattered
@@ -348,6 +369,4 @@ def test_npz_style_upload_can_hold_a_style_vector(pipe, speech, rng):
             m, _ = await stream_samples(url, speech, SAMPLE_RATE, seed=1, style=style)
             return m
 
-    s = pipe.stream(seed=1, style=sv)
-    ref = np.concatenate([s.push(speech[i : i + 1600]) for i in range(0, len(speech), 1600)] + [s.flush()])
-    np.testing.assert_allclose(run(main()).data, ref, atol=1e-4)
+    np.testing.assert_allclose(run(main()).data, local_stream(pipe, speech, 1600, style=sv), atol=1e-4)

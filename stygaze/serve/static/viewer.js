@@ -118,6 +118,8 @@ function pose(m, blink, jaw) {
   }
   setMorph('jawOpen', jaw == null ? 0 : clamp(jaw / c.jaw_full_open_rad, 0, 1));
   state.head = [m[0], m[1], m[2]];
+  state.blink = blink;
+  state.jaw = jaw;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ notion of a missing frame.
   :func:`arkit_coefficients` for the mappings and signs.
 * **glTF** (``.glb``): the procedural head with node animation of head, eyes and lids,
   blink and jaw as morph targets when the motion has them (:mod:`stygaze.render.gltf`).
-* **BVH** (``.bvh``): a ``Head`` root with ``LeftEye`` and ``RightEye`` children, offsets
-  in centimetres, rotation channels ``Yrotation Xrotation Zrotation`` (so the BVH rotation
+* **BVH** (``.bvh``): a ``Head`` root with ``LeftEye`` and ``RightEye`` children (and a
+  ``Jaw`` child rotated by the FLAME jaw pose when the motion has ``jaw``), offsets in
+  centimetres, rotation channels ``Yrotation Xrotation Zrotation`` (so the BVH rotation
   ``Ry(yaw) · Rx(−pitch) · Rz(−roll)`` equals the motion's head rotation exactly). Y is up
   and the face looks along +Z; Blender imports it with File → Import → Motion Capture
   (.bvh) (choose the importer's Forward axis to suit your rig).
@@ -254,6 +255,9 @@ def export_arkit(motion: Motion, out_path: str | os.PathLike, mapping: ArkitMapp
 BVH_EYE_OFFSET_CM = (3.1, 11.2, 8.0)
 """Offset of the left eye from the head joint (neck pivot), centimetres; the right eye mirrors x."""
 
+BVH_JAW_OFFSET_CM = (0.0, 7.5, -0.5)
+"""Offset of the jaw hinge from the head joint, centimetres (the ``Jaw`` joint, only when the motion has ``jaw``)."""
+
 
 def bvh_text(motion: Motion) -> str:
     """The BVH file content for ``motion`` (see the module docstring for the layout)."""
@@ -269,18 +273,26 @@ def bvh_text(motion: Motion) -> str:
             f"{pad}    OFFSET 0.0000 0.0000 2.0000\n{pad}  }}\n{pad}}}\n"
         )
 
+    has_jaw = "jaw" in m.extras
     lines = [
         "HIERARCHY\nROOT Head\n{\n  OFFSET 0.0000 0.0000 0.0000\n",
         "  CHANNELS 6 Xposition Yposition Zposition Yrotation Xrotation Zrotation\n",
         joint("LeftEye", (ex, ey, ez), 1),
         joint("RightEye", (-ex, ey, ez), 1),
+        joint("Jaw", BVH_JAW_OFFSET_CM, 1) if has_jaw else "",
         "}\n",
         f"MOTION\nFrames: {len(m)}\nFrame Time: {1.0 / m.fps:.6f}\n",
     ]
     # BVH channel values: Y = yaw, X = -pitch, Z = -roll  (R = Ry(yaw) Rx(-pitch) Rz(-roll))
-    rows = np.column_stack(
-        [np.zeros((len(m), 3)), d[:, 1], -d[:, 0], -d[:, 2], d[:, 4], -d[:, 3], np.zeros(len(m)), d[:, 6], -d[:, 5], np.zeros(len(m))]
-    )
+    cols = [np.zeros((len(m), 3)), d[:, 1], -d[:, 0], -d[:, 2], d[:, 4], -d[:, 3], np.zeros(len(m)), d[:, 6], -d[:, 5], np.zeros(len(m))]
+    if has_jaw:
+        # the FLAME jaw pose (axis-angle, radians, in the head frame = the BVH frame) as Y, X, Z
+        # angles with R = Ry(Y) Rx(X) Rz(Z)
+        from scipy.spatial.transform import Rotation
+
+        jaw = np.asarray(m.extras["jaw"], np.float64).reshape(len(m), -1)[:, :3]
+        cols.append(Rotation.from_rotvec(jaw).as_euler("YXZ", degrees=True))
+    rows = np.column_stack(cols)
     rows = rows + 0.0  # no "-0.00000"
     lines += [" ".join(f"{v:.5f}" for v in r) + "\n" for r in rows]
     return "".join(lines)

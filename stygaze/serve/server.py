@@ -103,8 +103,10 @@ class ServeConfig:
         max_message_bytes: largest WebSocket message accepted (audio chunk or start request).
         max_style_bytes: largest style ``.npz`` (uploaded or server-side), packed or unpacked.
         origins: allowed ``Origin`` headers (browser pages); None = any. Clients that send
-            no Origin (non-browser programs) are always allowed; the server's own page is
-            added automatically.
+            no Origin (non-browser programs) are always allowed; the server's own page at
+            ``http://HOST:PORT`` (and ``localhost``/``127.0.0.1``) is added automatically.
+            The Host header is not trusted for this (DNS rebinding): serving on 0.0.0.0,
+            add the address browsers use with ``--allowed-origin``.
         styles_dir: folder of named styles (``NAME.npz``: a saved style vector or a motion
             clip) that clients select with ``{"style": {"name": NAME}}``.
         workers: threads that run the models.

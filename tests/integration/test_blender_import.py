@@ -111,7 +111,7 @@ def test_blender_reads_our_bvh_rotations(tmp_path, motion):
     src = export_motion(motion, tmp_path / "m.bvh", "bvh")
     out = run_blender(BVH_SCRIPT, tmp_path, src, len(motion))
     assert out["fps"] == pytest.approx(25.0)
-    assert set(out["frames"][0]) == {"Head", "LeftEye", "RightEye"}
+    assert set(out["frames"][0]) == {"Head", "LeftEye", "RightEye", "Jaw"}
     G = np.array(out["G"])  # BVH axes -> Blender axes, as the importer applied them
 
     def back(name):
@@ -119,6 +119,13 @@ def test_blender_reads_our_bvh_rotations(tmp_path, motion):
 
     err = _angles_error(motion, back("Head"), back("LeftEye"), back("RightEye"))
     assert err.max() < 0.1, f"max error {err.max():.4f} deg"
+    # the jaw joint: Blender's jaw rotation relative to the head is the FLAME jaw pose
+    from scipy.spatial.transform import Rotation
+
+    jaw_R = [h.T @ j for h, j in zip(back("Head"), back("Jaw"))]
+    want = Rotation.from_rotvec(motion.extras["jaw"].astype(np.float64)).as_matrix()
+    jaw_err = np.rad2deg(Rotation.from_matrix(np.array(jaw_R) @ want.transpose(0, 2, 1)).magnitude())
+    assert jaw_err.max() < 0.1, f"jaw max error {jaw_err.max():.4f} deg"
     # and the test can fail: a different motion does not match
     other = Motion(motion.data[::-1].copy())
     assert _angles_error(other, back("Head"), back("LeftEye"), back("RightEye")).max() > 1.0

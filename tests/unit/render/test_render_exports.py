@@ -102,6 +102,18 @@ def test_bvh_round_trip(tmp_path, m):
         np.testing.assert_allclose(world, m.world_gaze_vectors(name[:-3].lower()), atol=1e-5)
 
 
+def test_bvh_carries_the_jaw_when_present(tmp_path, m, rng):
+    from scipy.spatial.transform import Rotation
+
+    jaw = np.column_stack([rng.uniform(0, 0.4, len(m)), rng.normal(0, 0.05, len(m)), rng.normal(0, 0.05, len(m))]).astype(np.float32)
+    mj = Motion(m.data, blink=m.blink, extras={"jaw": jaw})
+    joints, order, _, values = parse_bvh(export_motion(mj, tmp_path / "j.bvh", "bvh").read_text())
+    assert order == ["Head", "LeftEye", "RightEye", "Jaw"] and joints["Jaw"][0] == "Head"
+    R = bvh_rotations(joints, order, values)
+    np.testing.assert_allclose(R["Jaw"], Rotation.from_rotvec(jaw.astype(np.float64)).as_matrix(), atol=1e-5)
+    np.testing.assert_allclose(R["Head"], m.head_rotation_matrices(), atol=1e-4)  # the other joints unchanged
+
+
 def _read_csv(path):
     with open(path) as fh:
         rows = list(csv.reader(fh))

@@ -270,6 +270,9 @@ def main() -> int:
                    "end": round(float(rss[-1]), 1), "growth_over_run": round(growth_run, 1),
                    "growth_between_waves": round(growth_waves, 1), "per_wave_end": [round(wv["rss_end_mb"], 1) for wv in waves]},
         "server_cpu_s_per_wave": [round(wv["server_cpu_s"], 1) for wv in waves],
+        # cores the server used during a wave, and what real time needs (its CPU spread over `seconds`)
+        "server_cores_used": [round(wv["server_cpu_s"] / wv["wall_s"], 2) for wv in waves],
+        "server_cores_needed_for_real_time": [round(wv["server_cpu_s"] / args.seconds, 2) for wv in waves],
         "wall_s": round(run_s, 1),
         "loadavg_before": [round(v, 2) for v in load_before], "loadavg_after": [round(v, 2) for v in load_after],
         "cpus": os.cpu_count(),

@@ -10,10 +10,11 @@ Design:
 * **Event loop never runs the model.** Every ``push``/``flush`` (and style extraction) runs
   in a small thread pool (``workers`` threads, torch intra-op threads set to 1), so one
   slow step delays only its own connection.
-* **Step-aligned pushes.** Audio is pushed to a stream exactly when its next model step
-  can run (:class:`StepFeeder`): one featurisation per step rather than per message, and
-  a result that depends only on the audio (and seed and style), not on chunk sizes or
-  timing. A client gets the same frames as ``StepFeeder(model.stream(...))`` locally.
+* **Step-aligned pushes.** Audio is buffered on the event loop and pushed to a stream
+  exactly when its next model step can run (:class:`StepFeeder`): one featurisation and
+  one hand-off to a worker per step rather than per message, and a result that depends
+  only on the audio (and seed and style), not on chunk sizes or timing. A client gets the
+  same frames as ``StepFeeder(model.stream(...))`` locally.
 * **Backpressure.** A connection's next audio message is read only after its previous one
   was processed and its frames were handed to the socket, so a client that sends faster
   than the server computes is slowed by TCP; a client that stops reading its frames for
@@ -202,7 +203,7 @@ class ServerStats:
     compute_ms: DelayHistogram = field(default_factory=DelayHistogram)
     """Audio message received → its frames handed to the socket (queueing + model step)."""
     step_ms: DelayHistogram = field(default_factory=DelayHistogram)
-    """Time inside the model (``push``/``flush`` in a worker thread), per audio message."""
+    """Time inside the model (the steps run in a worker thread), per hand-off to a worker."""
     loop_lag_ms: DelayHistogram = field(default_factory=DelayHistogram)
     """How late the event loop runs a 100 ms timer (a blocked loop shows here)."""
 
@@ -365,20 +366,39 @@ class StepFeeder:
 
     def feed(self, x: np.ndarray) -> list:
         """Add samples; returns the outputs of the steps that became possible (maybe none)."""
-        if not hasattr(self.stream, "samples_to_next_step"):  # a stream without step boundaries
-            return [self.stream.push(x)] if x.size else []
+        self.add(x)
+        return self.run_steps()
+
+    def add(self, x: np.ndarray) -> None:
+        """Buffer samples without running the model (cheap: safe on the event loop)."""
         if x.size:
             self._parts.append(np.asarray(x, np.float32))
             self._n += len(x)
+
+    @property
+    def ready(self) -> bool:
+        """True when :meth:`run_steps` would run at least one model step."""
+        if not hasattr(self.stream, "samples_to_next_step"):
+            return self._n > 0
+        need = self.stream.samples_to_next_step()
+        return need > 0 and self._n >= need
+
+    def run_steps(self) -> list:
+        """Run every step the buffered audio allows; returns their outputs."""
+        if not hasattr(self.stream, "samples_to_next_step"):  # a stream without step boundaries
+            if not self._n:
+                return []
+            buf = np.concatenate(self._parts)
+            self._parts, self._n = [], 0
+            return [self.stream.push(buf)]
         outs = []
-        while True:
+        while self.ready:
             need = self.stream.samples_to_next_step()
-            if need == 0 or self._n < need:
-                return outs
             buf = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
             head, rest = buf[:need], buf[need:]
             self._parts, self._n = ([rest] if rest.size else []), len(rest)
             outs.append(self.stream.push(head))
+        return outs
 
     def finish(self) -> list:
         """End of audio: push what is buffered, then flush the stream."""
@@ -414,10 +434,15 @@ class _Session:
             return x
         return self.resampler.resample_chunk(x, last=last)
 
-    def push(self, x: np.ndarray) -> list:
-        """Worker thread: audio at the client's rate → outputs of the steps now possible."""
+    def add(self, x: np.ndarray) -> bool:
+        """Event loop: resample and buffer audio; True when a model step can now run."""
+        self.feeder.add(self._resample(x))
+        return self.feeder.ready
+
+    def steps(self) -> list:
+        """Worker thread: run the model steps the buffered audio allows."""
         t0 = time.perf_counter()
-        outs = self.feeder.feed(self._resample(x))
+        outs = self.feeder.run_steps()
         self.server.stats.step_ms.add((time.perf_counter() - t0) * 1000.0)
         return outs
 
@@ -765,8 +790,10 @@ class StreamServer:
                     n += len(x)
                 x = parts[0] if len(parts) == 1 else np.concatenate(parts)
                 self.stats.audio_seconds += len(x) / s.req.sample_rate
+                if not s.add(x):  # no model step possible yet: nothing for the workers to do
+                    continue
                 try:
-                    outs = await self._run(s.push, x)
+                    outs = await self._run(s.steps)
                 except StygazeError as exc:
                     raise ProtocolError("bad_audio", str(exc)) from None
                 for out in outs:

@@ -5,17 +5,26 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 APT_PACKAGES := ffmpeg sox espeak-ng libegl1 libgl1-mesa-dri libosmesa6
+# only for the tests: the viewer in headless Chromium, our exports imported by Blender (not for `make demo`)
+TEST_APT_PACKAGES := chromium blender python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps demo test test-fast bench clean
+.PHONY: setup system-deps test-deps demo test test-fast bench clean
 
-system-deps:
+define apt_install
 	@if command -v apt-get >/dev/null 2>&1; then \
-	  missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	  if [ -n "$$missing" ]; then \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	  fi; \
-	else echo "apt-get not found: install $(APT_PACKAGES) with your package manager"; fi
+	else echo "apt-get not found: install $(1) with your package manager"; fi
+endef
+
+system-deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+test-deps:
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +51,7 @@ demo: $(STAMP)
 	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk_saccades.motion.npz --seed 0 --saccades
 	$(BIN)/stygaze eval --pred runs/demo/talk_saccades.motion.npz --gt examples/talk_gt_noise_free.npz --audio examples/talk.wav --json runs/demo/eval_saccades.json --plot runs/demo/eval_saccades.png
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 # the fast subset (docs/contributing.md): no tests marked slow, no command-line subprocess tests

@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "eval",
     "render",
     "export",
+    "serve",
     "data",
 )
 

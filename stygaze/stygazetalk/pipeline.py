@@ -445,6 +445,18 @@ class MotionStream:
     def latency_frames(self) -> int:
         return self.owner.latency_frames
 
+    def samples_to_next_step(self) -> int:
+        """16 kHz samples still missing before the next model step can run.
+
+        A ``push`` that brings the stream this far returns the step's ``N`` frames; a shorter
+        one returns none. Pushing exactly at these boundaries makes the output independent of
+        how the audio arrived (with ``normalize=True`` a stream's output depends on its chunks).
+        Counts samples after the stream's resampling (so: at 16 kHz).
+        """
+        c = self.owner.config
+        need = (self._steps * c.N + c.M) * HOP + self._n_fft - self.enc.left_pad
+        return max(0, need - self._samples)
+
     def _norm(self, x: np.ndarray) -> torch.Tensor:
         if not self.normalize:
             return torch.from_numpy(x)

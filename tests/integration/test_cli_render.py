@@ -81,12 +81,28 @@ def test_render_flame_head_from_env(files, tmp_path):
     assert out.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("fmt, suffix", [("bvh", ".bvh"), ("arkit", ".csv"), ("flame", ".npz")])
+@pytest.mark.parametrize("fmt, suffix", [("bvh", ".bvh"), ("arkit", ".csv"), ("flame", ".npz"), ("gltf", ".glb")])
 def test_export_formats(files, tmp_path, fmt, suffix):
     out = tmp_path / f"m{suffix}"
     r = cli("export", files / "gt.npz", "--format", fmt, "-o", out)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 100
+    if fmt == "gltf":
+        assert out.read_bytes()[:4] == b"glTF"
+
+
+def test_export_arkit_fps_and_refusals(files, tmp_path):
+    out = tmp_path / "m.csv"
+    r = cli("export", files / "gt.npz", "--format", "arkit", "--fps", "60", "-o", out)
+    assert r.returncode == 0, r.stderr
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft") and rows[2].startswith("00:00:00:01.017,61,")
+    for args, match in (
+        (["--format", "bvh", "--fps", "60", "-o", tmp_path / "m.bvh"], "--fps"),
+        (["--format", "flame", "-o", files / "gt.npz"], "output file is the input"),
+    ):
+        r = cli("export", files / "gt.npz", *args)
+        assert r.returncode == 2 and match in r.stderr and "Traceback" not in r.stderr
 
 
 def _bad_cases(files, tmp_path):

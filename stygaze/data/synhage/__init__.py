@@ -21,6 +21,10 @@ speed of real talking heads, fixation and gaze-shift statistics of real video ca
 
 from stygaze.data.synhage.config import SynthConfig  # noqa: F401
 from stygaze.data.synhage.cues import SpeechCues, analyze_speech  # noqa: F401
-from stygaze.data.synhage.labels import GAZE_LABELS, GESTURE_LABELS, head_share_by_amplitude  # noqa: F401
+from stygaze.data.synhage.labels import (  # noqa: F401
+    GAZE_LABELS,
+    GESTURE_LABELS,
+    head_share_by_amplitude,
+)
 from stygaze.data.synhage.style import SynthStyle  # noqa: F401
 from stygaze.data.synhage.synth import SynthResult, synthesize  # noqa: F401

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from stygaze.audio import FPS, SAMPLE_RATE
+from stygaze.audio import FPS, SAMPLE_RATE, num_frames
 from stygaze.data.synhage.config import SynthConfig
 from stygaze.data.synhage.cues import SpeechCues, analyze_speech
 from stygaze.data.synhage.labels import make_events
@@ -90,7 +90,6 @@ def synthesize(
         ``end_frame`` exclusive, ``amplitude_deg``), ``aversions`` (``start_s``, ``end_s``),
         ``beat_nods_s`` and the speech cues (``utterances``, ``listening``, ``stress_s``).
     """
-    from stygaze.audio import num_frames
 
     cfg = config or SynthConfig()
     if cfg.sim_rate % FPS:

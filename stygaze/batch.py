@@ -193,8 +193,12 @@ def _one_line(exc: BaseException) -> str:
 # workers
 # --------------------------------------------------------------------------------------
 def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, seed: int | None = None,
-                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool = False) -> Worker:
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool | None = None,
+                    raw: bool = False) -> Worker:
     """Load :class:`~stygaze.stygazetalk.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
+
+    ``saccades`` and ``raw`` are :meth:`~stygaze.stygazetalk.pipeline.StyGazeTalk.generate`'s
+    (default: every avatar stage on).
 
     Use ``functools.partial(pipeline_worker, model, style, ...)`` as :func:`run_batch`'s
     ``worker_factory`` (partials of module functions can be sent to worker processes).
@@ -204,7 +208,7 @@ def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, s
     pipe = StyGazeTalk.from_pretrained(model, device=device)
 
     def work(item: BatchItem) -> None:
-        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades, raw=raw)
         motion.save(item.out)  # atomic
 
     return work

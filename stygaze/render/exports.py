@@ -11,10 +11,15 @@ notion of a missing frame.
   first), plus ``fps`` and any ``expression``/``shape`` the motion carries. The head
   rotation goes to ``global_pose`` (EMOCA/DECA convention) or, with
   ``head_joint="neck"``, to ``neck_pose``. FLAME's model frame is stygaze's frame, so the
-  rotation vectors are those of :func:`stygaze.motion.head_rotation_matrix`.
-* **ARKit** (``.csv``): ``eyeLook{Up,Down,In,Out}{Left,Right}`` and
-  ``eyeBlink{Left,Right}`` in 0..1 plus ``HeadPitch/HeadYaw/HeadRoll`` in degrees. See
-  :class:`ArkitMapping` for the angle → 0..1 mapping and the In/Out sense per eye.
+  rotation vectors are those of :func:`stygaze.motion.head_rotation_matrix`. ``jaw_pose`` is
+  the motion's ``jaw`` extra (the generator's speaking mouth). FLAME has no eyelid joint:
+  the ``blink`` channel goes to ``eyelid_params`` (T, 2) = closure of the [left, right] lid,
+  0..1, the weights of the eyelid blendshapes some FLAME pipelines add (``l_eyelid.npy`` /
+  ``r_eyelid.npy`` of metrical-tracker, used e.g. by SMIRK); plain FLAME ignores it.
+* **ARKit** (``.csv``): ``eyeLook{Up,Down,In,Out}{Left,Right}``, ``eyeBlink{Left,Right}``
+  (the ``blink`` channel) and ``jawOpen`` (the ``jaw`` opening) in 0..1 plus
+  ``HeadPitch/HeadYaw/HeadRoll`` in degrees. See :class:`ArkitMapping` for the angle → 0..1
+  mapping and the In/Out sense per eye.
 * **BVH** (``.bvh``): a ``Head`` root with ``LeftEye`` and ``RightEye`` children, offsets
   in centimetres, rotation channels ``Yrotation Xrotation Zrotation`` (so the BVH rotation
   ``Ry(yaw) · Rx(−pitch) · Rz(−roll)`` equals the motion's head rotation exactly). Y is up
@@ -82,9 +87,13 @@ def flame_pose_params(motion: Motion, *, head_joint: str = "global") -> dict[str
 
 
 def export_flame(motion: Motion, out_path: str | os.PathLike, *, head_joint: str = "global") -> Path:
-    """Write :func:`flame_pose_params` (+ ``fps``, ``expression``, ``shape``) to an ``.npz``."""
+    """Write :func:`flame_pose_params` (+ ``fps``, ``expression``, ``shape``, and ``eyelid_params``
+    (T, 2) from ``blink``) to an ``.npz``."""
     arrays = flame_pose_params(motion, head_joint=head_joint)
     arrays["fps"] = np.asarray(motion.fps, np.float32)
+    if motion.blink is not None:
+        lid = np.clip(fill_nan(motion).blink.astype(np.float32), 0.0, 1.0)
+        arrays["eyelid_params"] = np.stack([lid, lid], axis=1)
     arrays["head_joint"] = np.asarray(head_joint)
     for key in ("expression", "shape"):
         if key in motion.extras:
@@ -112,14 +121,16 @@ class ArkitMapping:
     * right eye: In = yaw > 0, Out = yaw < 0.
 
     ``Left``/``Right`` in ARKit names are the subject's own eyes (ARKit's convention).
-    ``eyeBlink*`` is the motion's ``blink`` (0 when absent). Full-scale angles default to
-    the eye's comfortable range (≈ 30° sideways, 25° up, 30° down); beyond them the
-    coefficient saturates at 1.
+    ``eyeBlink*`` is the motion's ``blink`` (0 when absent); ``jawOpen`` is the ``jaw``
+    opening (its x rotation, radians) over ``jaw_open_rad`` (0 when absent). Full-scale
+    angles default to the eye's comfortable range (≈ 30° sideways, 25° up, 30° down); beyond
+    them the coefficient saturates at 1.
     """
 
     inout_deg: float = 30.0
     up_deg: float = 25.0
     down_deg: float = 30.0
+    jaw_open_rad: float = 0.35
 
 
 ARKIT_COLUMNS = (
@@ -135,6 +146,7 @@ ARKIT_COLUMNS = (
     "eyeLookInRight",
     "eyeLookOutRight",
     "eyeLookUpRight",
+    "jawOpen",
     "HeadPitch",
     "HeadYaw",
     "HeadRoll",
@@ -166,6 +178,7 @@ def arkit_coefficients(motion: Motion, mapping: ArkitMapping | None = None) -> d
         "eyeLookInRight": c(ry, mp.inout_deg),
         "eyeLookOutRight": c(-ry, mp.inout_deg),
         "eyeLookUpRight": c(rp, mp.up_deg),
+        "jawOpen": c(np.asarray(m.extras["jaw"], np.float64).reshape(len(m), -1)[:, 0], mp.jaw_open_rad) if "jaw" in m.extras else np.zeros(len(m)),
         "HeadPitch": d[:, 0],
         "HeadYaw": d[:, 1],
         "HeadRoll": d[:, 2],

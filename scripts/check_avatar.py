@@ -285,9 +285,7 @@ def synhage_part(data: Path, models: dict) -> dict:
     from stygaze.eval import EvalAccumulator
     from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
     from stygaze.motion import Motion
-    from stygaze.stygazetalk.train_style import read_splits
-
-    splits = read_splits(data)
+    splits = json.loads((data / "splits.json").read_text())
     names = list(splits.get("test", [])) + list(splits.get("val", []))
     out = {"sessions": names}
     gt_pool = Pool()

@@ -81,10 +81,10 @@ class GazeEventConfig:
     onset_avert_prob: float = 0.5  # look away when speech starts after a pause
     end_return_prob: float = 0.7  # look back at the anchor when speech stops
     follow_deg: float = 6.0  # the anchor moved this far from the target: shift at once
-    anchor_tau_s: float = 0.6  # smoothing of the generator's gaze into the anchor
+    anchor_tau_s: float = 1.0  # smoothing of the generator's gaze into the anchor
     # where
-    home_sd_deg: float = 0.6  # per-axis scatter of home fixations around the anchor (speaking)
-    home_sd_silent_deg: float = 0.4  # ... in pauses
+    home_sd_deg: float = 0.9  # per-axis scatter of home fixations around the anchor (speaking)
+    home_sd_silent_deg: float = 0.6  # ... in pauses
     avert_prob: float = 0.2  # probability that a shift from home looks away (speaking)
     avert_prob_silent: float = 0.06  # ... in pauses
     avert_median_deg: float = 11.0  # median look-away distance from the anchor (speaking)

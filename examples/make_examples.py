@@ -1,4 +1,4 @@
-"""Make the example clips used by ``make demo`` and the README (reproducible, < 1 MB).
+"""Make the example clips used by ``make demo`` and the docs (reproducible, < 1 MB).
 
     .venv/bin/python examples/make_examples.py
 

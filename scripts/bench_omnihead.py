@@ -5,7 +5,7 @@ A clip = 16 frames. Usage::
     .venv/bin/python scripts/bench_omnihead.py --threads 1
 
 Writes ``scripts/results/omnihead_bench.json``. Timings are wall-clock medians after a warm-up
-and depend on the machine's load (the CPU figures in README were taken on a shared 2-core box).
+and depend on the machine's load (the CPU figures in docs/performance.md were taken on a 2-core machine).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         print(f"swin_t GPU: {res['swin_t_gpu_clips_per_s']:.1f} clips/s", file=sys.stderr)
     else:
         res["swin_t_gpu_clips_per_s"] = None
-        res["gpu"] = "none available in this session"
+        res["gpu"] = "none (CUDA not available)"
         print("no GPU available: Swin-T GPU throughput not measured", file=sys.stderr)
 
     out = Path(args.out)

@@ -6,9 +6,9 @@ through the ffmpeg pipe), on whatever GL platform :func:`ensure_gl_platform` pic
 (EGL on a GPU, or Mesa llvmpipe on a CPU-only machine; OSMesa as the fallback).
 
     .venv/bin/python scripts/bench_render.py --frames 100
-    .venv/bin/python scripts/bench_render.py --showcase render/showcase.png   # the README picture
+    .venv/bin/python scripts/bench_render.py --showcase docs/img/showcase.png   # the picture in README.md and docs/rendering.md
 
-Prints one line per measurement and a Markdown table for the README.
+Prints one line per measurement and a Markdown table (docs/performance.md, "Rendering").
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def bench_video(size: int, frames: int) -> float:
 
 
 def showcase(path: str) -> None:
-    """Write the README showcase: three poses, front and three-quarter cameras (PNG)."""
+    """Write the showcase picture (docs/img/showcase.png): three poses, front and three-quarter cameras (PNG)."""
     from PIL import Image
 
     from stygaze.render.config import RenderConfig
@@ -96,7 +96,7 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[112, 256, 512])
     ap.add_argument("--frames", type=int, default=100)
     ap.add_argument("--no-video", action="store_true", help="skip the render_video (encode) measurement")
-    ap.add_argument("--showcase", default=None, help="only write the README showcase PNG to this path")
+    ap.add_argument("--showcase", default=None, help="only write the showcase PNG (docs/img/showcase.png) to this path")
     args = ap.parse_args()
     if args.showcase:
         showcase(args.showcase)

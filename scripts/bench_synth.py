@@ -38,7 +38,7 @@ def main() -> int:
 
     from stygaze.features.rhythm import rhythmic_beats
     from stygaze.data.synhage.speech import synth_conversation
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
 
     conv = synth_conversation(300.0, np.random.default_rng(args.seed))
     n = int(args.minutes * 60 * 16000)
@@ -82,7 +82,7 @@ def corpus_stats(root: str, json_path: str | None) -> int:
     sessions' audio) of a corpus, with stygaze.eval's functions."""
     from stygaze.data.corpus import Corpus
     from stygaze.features.rhythm import rhythmic_beats
-    from stygaze.data.synhage.synth import head_share_by_amplitude
+    from stygaze.data.synhage import head_share_by_amplitude
     from stygaze.eval.beats import beat_alignment_score, motion_beats
     from stygaze.eval.patterns import comp_score, fix_ratio
 

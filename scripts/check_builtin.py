@@ -60,14 +60,14 @@ def main(argv=None) -> int:
 
     from stygaze.audio import SAMPLE_RATE, load_audio
     from stygaze.data.corpus import noise_free_motion
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.eval import EvalAccumulator
     from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
     from stygaze.features.voice import voice_activity
     from stygaze.stygazetalk.saccades import apply_saccade_stage
     from stygaze.motion import Motion
     from stygaze.stygazetalk.pipeline import StyGazeTalk
-    from stygaze.stygazetalk.train_style import read_splits
+    from stygaze.data.corpus import Corpus
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT / "runs" / "synhage"))
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
 
     pipe = StyGazeTalk.from_pretrained(args.model)
-    splits = read_splits(args.data)
+    splits = Corpus(args.data).splits()
     names = [n for s in args.splits.split(",") for n in splits[s.strip()]][: args.limit]
     data = Path(args.data)
     sessions = []

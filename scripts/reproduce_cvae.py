@@ -45,26 +45,19 @@ LABELS = {"framewise": "frame-wise", "gru": "GRU (no context)", "gru_context": "
 
 
 def logged_minutes(run: Path) -> float:
-    """Wall-clock training minutes of a run from ``RUN/log.jsonl`` (summed over resumed invocations)."""
-    total, last = 0.0, 0.0
-    for line in (run / "log.jsonl").read_text().splitlines():
-        m = json.loads(line)["minutes"]
-        if m < last:  # a new invocation (resume) restarted the clock
-            total += last
-        last = m
-    return total + last
+    """Wall-clock training minutes of a run: ``seconds`` of the last ``RUN/log.jsonl`` record
+    (the training loop counts them over every resumed call)."""
+    lines = (run / "log.jsonl").read_text().splitlines()
+    return json.loads(lines[-1])["seconds"] / 60.0
 
 
 def test_clips(data_dir: Path, clip_frames: int, max_clips: int):
     """Real test clips (Motion) of ``clip_frames`` frames without NaN, at most ``max_clips``."""
-    from stygaze.motion import Motion
-    from stygaze.cvae.train import read_splits
+    from stygaze.data.corpus import Corpus
 
     clips = []
-    for name in read_splits(data_dir).get("test", []):
-        m = Motion.load(data_dir / name / "motion.npz")
-        if m.fps != 25:
-            m = m.resample(25)
+    for session in Corpus(data_dir).sessions("test", required=False):
+        m = session.load_motion(25)
         for s in range(0, len(m) - clip_frames + 1, clip_frames):
             c = m.slice(s, s + clip_frames)
             if not c.has_nan:

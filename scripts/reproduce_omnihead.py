@@ -173,7 +173,7 @@ def main(argv=None) -> int:
     except Exception as exc:  # the built-in generator may not be shipped yet
         print(f"built-in generator unavailable ({type(exc).__name__}: {str(exc)[:80]}); using the procedural baseline", file=sys.stderr)
     from stygaze.audio import load_audio
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
 
     n_p = int(round(args.perceptual_seconds * 25))
     rcfgs, motions, videos, perc_videos = [], [], [], []

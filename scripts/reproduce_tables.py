@@ -19,7 +19,7 @@ need the wav2vec2 weights in the local Hugging Face cache):
   (``stygaze/assets/stygazetalk``, trained by ``configs/default.yaml`` on the same corpus's train
   split: SE-64-VEL + latent, larger than the small-scale rows), evaluated only; its temperature
   is chosen on val like SE-64-VEL+z's.
-* **Procedural**: the rule-based SynHAGE baseline (:func:`stygaze.data.synhage.synth.procedural_generate`,
+* **Procedural**: the rule-based SynHAGE baseline (:func:`stygaze.data.procedural.procedural_generate`,
   the default mid-range style, not the session's).
 * **Static gaze**: head of the best learned row (highest Sim), eye-in-head angles at zero — the
   paper's treatment of head-only baselines.
@@ -279,11 +279,11 @@ class TestClip:
 def load_test_clips(data: Path, settings: dict, split: str = "test") -> list:
     from stygaze.audio import HOP, load_audio
     from stygaze.motion import Motion
-    from stygaze.stygazetalk.train_style import read_splits
+    from stygaze.data.corpus import Corpus
 
     ev = settings["eval"]
     clips = []
-    for name in read_splits(data).get(split, []):
+    for name in Corpus(data).splits().get(split, []):
         m = Motion.load(data / name / "motion.npz").resample(25)
         audio = load_audio(data / name / "audio.wav", normalize=False)
         r = int(round(ev["ref_seconds"] * 25))
@@ -364,7 +364,7 @@ def generate_rows(best: dict, clips: list, rows: list[str], seed: int, val_clips
 
     Rows with a latent get the temperature chosen on ``val_clips`` (recorded in ``calibration``).
     """
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     preds: dict[str, list] = {}
@@ -625,7 +625,8 @@ def main(argv=None) -> int:
     best = train_all(args, settings, data, runs)
     t_train = time.monotonic() - t_start
 
-    from stygaze.stygazetalk.train_style import load_style_encoder, read_splits
+    from stygaze.data.corpus import Corpus
+    from stygaze.stygazetalk.train_style import load_style_encoder
 
     clips = load_test_clips(data, settings)
     encoder = load_style_encoder(best["_eval_encoder"])
@@ -666,7 +667,7 @@ def main(argv=None) -> int:
         )
         style_md = style_analysis.markdown(tables["style"])
     t_total = time.monotonic() - t_start
-    splits = read_splits(data)
+    splits = Corpus(data).splits()
     meta = {
         "scale": args.scale, "seed": args.seed, "audio": args.audio, "data_name": data.name,
         "train_sessions": len(splits.get("train", [])), "test_sessions": len(clips),

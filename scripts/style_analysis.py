@@ -78,10 +78,11 @@ def motion_stats(motion) -> dict[str, float]:
 def make_probes(data: Path, n: int, seconds: float, seed: int):
     """``n`` unseen SynHAGE sessions on test-split speech: ``[(style, audio (S,), Motion)]``."""
     from stygaze.audio import HOP, load_audio
-    from stygaze.data.synhage.synth import SynthStyle, synthesize
-    from stygaze.stygazetalk.train_style import read_splits
+    from stygaze.data.corpus import Corpus
+    from stygaze.data.synhage import SynthStyle, synthesize
 
-    names = read_splits(data).get("test") or read_splits(data).get("val")
+    splits = Corpus(data).splits()
+    names = splits.get("test") or splits.get("val")
     audios = [load_audio(data / nm / "audio.wav", normalize=False) for nm in names]
     L = int(round(seconds * 25)) * HOP
     probes = []

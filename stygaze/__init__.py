@@ -15,11 +15,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0"
-
 from stygaze.audio import FPS, SAMPLE_RATE
 from stygaze.errors import StygazeError
 from stygaze.motion import CHANNELS, Motion
+from stygaze.version import __version__
 
 _LAZY = {
     "StyGazeTalk": "stygaze.stygazetalk.pipeline",

@@ -7,7 +7,8 @@
 
 or from Python::
 
-    from stygaze.batch import collect_inputs, plan_outputs, run_batch, pipeline_worker
+    from stygaze.batch import collect_inputs, plan_outputs, run_batch
+    from stygaze.stygazetalk.pipeline import pipeline_worker
     items = plan_outputs(collect_inputs("talks/"), "motions/")
     report = run_batch(items, functools.partial(pipeline_worker, None), jobs=2)
     print(report.summary())
@@ -47,10 +48,10 @@ import glob
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stygaze.errors import AudioError, StygazeError
 
@@ -190,47 +191,142 @@ def _one_line(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# workers
+# the process pool: one worker object per process, tasks handed out one at a time
 # --------------------------------------------------------------------------------------
-def pipeline_worker(model: str | os.PathLike | None = None, style: Any = None, seed: int | None = None,
-                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool | None = None,
-                    raw: bool = False) -> Worker:
-    """Load :class:`~stygaze.stygazetalk.pipeline.StyGazeTalk` once; return ``fn(item)`` that generates and saves.
+T = TypeVar("T")
+R = TypeVar("R")
 
-    ``saccades`` and ``raw`` are :meth:`~stygaze.stygazetalk.pipeline.StyGazeTalk.generate`'s
-    (default: every avatar stage on).
-
-    Use ``functools.partial(pipeline_worker, model, style, ...)`` as :func:`run_batch`'s
-    ``worker_factory`` (partials of module functions can be sent to worker processes).
-    """
-    from stygaze.stygazetalk.pipeline import StyGazeTalk
-
-    pipe = StyGazeTalk.from_pretrained(model, device=device)
-
-    def work(item: BatchItem) -> None:
-        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades, raw=raw)
-        motion.save(item.out)  # atomic
-
-    return work
+_STATE: dict[str, Any] = {}  # this process's worker object ("work") and task function ("run")
 
 
-_STATE: dict[str, Any] = {}
-
-
-def _init_worker(factory: Callable[[], Worker], threads: int) -> None:
+def _init_worker(factory: Callable[[], Any], run: Callable[[Any, Any], Any], threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-    if "work" not in _STATE:  # spawned: build the model here; forked: inherited from the parent
+    _STATE["run"] = run
+    if "work" not in _STATE:  # spawned: build the worker here; forked: inherited from the parent
         _STATE["work"] = factory()
 
 
-def _run_item(item: BatchItem) -> BatchResult:
-    """Run one item with this process's worker; any exception becomes a ``failed`` result."""
+def _call(task: Any) -> Any:
+    return _STATE["run"](_STATE["work"], task)
+
+
+def process_map(
+    tasks: Sequence[T],
+    worker_factory: Callable[[], Any],
+    run: Callable[[Any, T], R],
+    *,
+    jobs: int = 1,
+    threads: int | None = 1,
+    order: Iterable[int] | None = None,
+    on_result: Callable[[int, R], None],
+    on_crash: Callable[[int, str], R],
+    local_work: Any = None,
+) -> None:
+    """``run(work, tasks[i])`` for every task, with ``work = worker_factory()`` built once per process.
+
+    The worker object (a model, an encoder, …) is always built in this process first, so a
+    bad model fails before any task runs. ``jobs=1`` (or a single task) runs here; otherwise
+    ``min(jobs, len(tasks))`` worker processes: forked where the OS can (they share the
+    parent's worker object copy-on-write and start in milliseconds, as torch's DataLoader
+    workers) when they run torch single-threaded, spawned otherwise (a forked OpenMP thread
+    pool can hang), each then building its own. Two tasks are in flight per worker (no worker
+    waits for the parent), handed out in ``order`` (e.g. longest first, so the tail of a
+    batch stays parallel).
+
+    Args:
+        tasks: the work items (picklable for ``jobs > 1``).
+        worker_factory: builds the per-process worker object; picklable when workers are
+            spawned (a ``functools.partial`` of a module-level function is).
+        run: ``run(work, task) -> result``, a module-level function; it should turn a task's
+            own failure into a result (a raised exception crashes nothing but is reported
+            through ``on_crash``).
+        jobs: processes; 1 = this one.
+        threads: torch intra-op threads per worker process (None → 1); in this process
+            (``jobs=1``) the setting applies while the tasks run and is restored after
+            (None leaves this process's setting alone).
+        order: task indices in the order they are handed out (default: as given).
+        on_result: called in this process with ``(index, result)`` as results arrive.
+        on_crash: ``(index, one-line reason) -> result`` for a task whose worker process
+            died (killed, out of memory, …) or whose ``run`` raised in a worker.
+        local_work: the worker object when this process has already built it (it is then
+            used here and by forked workers instead of calling ``worker_factory`` again).
+    """
+    order = list(range(len(tasks)) if order is None else order)
+    if not order:
+        return
+    workers = min(jobs, len(order))
+    saved = None
+    try:
+        if workers == 1:
+            if threads is not None:
+                import torch
+
+                saved = torch.get_num_threads()
+                torch.set_num_threads(threads)
+            work = worker_factory() if local_work is None else local_work  # errors here (a bad model) propagate
+            for i in order:
+                on_result(i, run(work, tasks[i]))
+        else:
+            _pool(tasks, order, worker_factory, run, workers, int(threads or 1), on_result, on_crash, local_work)
+    finally:
+        if saved is not None:
+            import torch
+
+            torch.set_num_threads(saved)
+        _STATE.clear()
+
+
+def _pool(tasks, order, worker_factory, run, workers: int, threads: int, on_result, on_crash, local_work) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    fork = threads == 1 and "fork" in mp.get_all_start_methods()
+    # The worker is built here first either way, so a bad model is reported before anything
+    # runs; forked workers inherit it (copy-on-write), spawned ones build their own.
+    _STATE["work"] = worker_factory() if local_work is None else local_work
+    if not fork:
+        _STATE.clear()
+    handout = iter(order)
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork" if fork else "spawn"),
+                             initializer=_init_worker, initargs=(worker_factory, run, threads)) as pool:
+        pending: dict[Any, int] = {}
+
+        def submit(i: int) -> None:
+            try:
+                pending[pool.submit(_call, tasks[i])] = i
+            except BrokenProcessPool as exc:
+                on_result(i, on_crash(i, f"worker process failed: {_one_line(exc)}"))
+
+        for _ in range(2 * workers):
+            i = next(handout, None)
+            if i is not None:
+                submit(i)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except Exception as exc:  # the worker process died (killed, out of memory, ...)
+                    result = on_crash(i, f"worker process failed: {_one_line(exc)}")
+                on_result(i, result)
+                nxt = next(handout, None)
+                if nxt is not None:
+                    submit(nxt)
+
+
+# --------------------------------------------------------------------------------------
+# batch generation on the pool
+# --------------------------------------------------------------------------------------
+def _run_item(work: Worker, item: BatchItem) -> BatchResult:
+    """Run one item with ``work``; any exception becomes a ``failed`` result."""
     t0 = time.perf_counter()
     try:
         item.out.parent.mkdir(parents=True, exist_ok=True)
-        _STATE["work"](item)
+        work(item)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # one bad file must not stop the batch: report it, go on
@@ -289,71 +385,14 @@ def run_batch(
         if on_result is not None:
             on_result(result)
 
-    workers = min(jobs, len(todo))
-    threads = int(threads or 1)
-    saved_threads = None
-    try:
-        if todo:
-            import torch
-
-            saved_threads = torch.get_num_threads()
-            if workers <= 1:
-                torch.set_num_threads(threads)
-                _STATE["work"] = worker_factory()  # errors here (bad model) propagate: nothing ran yet
-                for i in todo:
-                    record(i, _run_item(items[i]))
-            else:
-                _run_pool(items, todo, worker_factory, workers, threads, record)
-    finally:
-        if saved_threads is not None:
-            import torch
-
-            torch.set_num_threads(saved_threads)
-        _STATE.clear()
-        bar.close()
-    return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, workers))
-
-
-def _run_pool(items, todo, worker_factory, workers: int, threads: int, record) -> None:
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    from concurrent.futures.process import BrokenProcessPool
-
-    fork = threads == 1 and "fork" in mp.get_all_start_methods()
-    # The model is built here first either way, so a bad model is reported before anything
-    # runs; forked workers inherit it (copy-on-write), spawned ones build their own.
-    _STATE["work"] = worker_factory()
-    if not fork:
-        _STATE.clear()
     # longest first (file size as a proxy for duration), so the tail of the batch stays parallel
-    order = iter(sorted(todo, key=lambda i: -_size(items[i].audio)))
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork" if fork else "spawn"),
-                             initializer=_init_worker, initargs=(worker_factory, threads)) as pool:
-        pending: dict[Any, int] = {}
-
-        def submit(i: int) -> None:
-            try:
-                pending[pool.submit(_run_item, items[i])] = i
-            except BrokenProcessPool as exc:
-                record(i, BatchResult(items[i], "failed", f"worker process failed: {_one_line(exc)}"))
-
-        for _ in range(2 * workers):  # 2 items in flight per worker: no worker waits for the parent
-            i = next(order, None)
-            if i is not None:
-                submit(i)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                i = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # the worker process died (killed, out of memory, ...)
-                    result = BatchResult(items[i], "failed", f"worker process failed: {_one_line(exc)}")
-                record(i, result)
-                nxt = next(order, None)
-                if nxt is not None:
-                    submit(nxt)
+    order = sorted(todo, key=lambda i: -_size(items[i].audio)) if jobs > 1 else todo
+    try:
+        process_map(items, worker_factory, _run_item, jobs=jobs, threads=int(threads or 1), order=order,
+                    on_result=record, on_crash=lambda i, reason: BatchResult(items[i], "failed", reason))
+    finally:
+        bar.close()
+    return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, min(jobs, len(todo))))
 
 
 def _size(path: Path) -> int:

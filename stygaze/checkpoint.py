@@ -22,7 +22,10 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from stygaze.errors import CheckpointError
+from stygaze.config import from_dict
+from stygaze.errors import CheckpointError, ConfigError
+from stygaze.io import atomic_dir
+from stygaze.version import __version__
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
@@ -70,9 +73,6 @@ def save_checkpoint(path: str | os.PathLike, model: Any, *, model_type: str, con
         meta: JSON-serialisable extras (audio encoder id, training summary, ...).
     """
     from safetensors.torch import save_file
-
-    from stygaze import __version__
-    from stygaze.io import atomic_dir
 
     cfg = asdict(config) if is_dataclass(config) else dict(config)
     payload = {
@@ -137,15 +137,18 @@ def read_checkpoint(path: str | os.PathLike, *, model_type: str | None = None) -
 
 
 def build_config(config_cls: type[C], values: dict[str, Any], *, where: str = "checkpoint") -> C:
-    """``config_cls(**values)`` with a clear error for unknown or missing fields."""
-    names = {f.name for f in dataclasses.fields(config_cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise CheckpointError(f"{where}: unknown {config_cls.__name__} fields {unknown} (made by another stygaze version?)")
+    """``config_cls`` from a checkpoint's config mapping, every field checked (:mod:`stygaze.config`).
+
+    Raises:
+        CheckpointError: unknown field (made by another stygaze version?), wrong type or a value
+            out of the field's declared range (e.g. ``d: 3000000``, ``M: 0``): refused before
+            any tensor is allocated.
+    """
+
     try:
-        return config_cls(**values)
-    except TypeError as exc:
-        raise CheckpointError(f"{where}: cannot build {config_cls.__name__}: {exc}") from exc
+        return from_dict(config_cls, values, where=where)
+    except ConfigError as exc:
+        raise CheckpointError(f"{exc} (made by another stygaze version, or edited?)") from exc
 
 
 def load_state_strict(model: Any, state_dict: dict[str, Any], *, where: str = "checkpoint") -> None:

@@ -29,3 +29,7 @@ class StyleError(StygazeError):
 
 class DataError(StygazeError):
     """A corpus directory or data file that does not follow the declared layout."""
+
+
+class ConfigError(DataError):
+    """A config file or config value that is invalid (unknown key, wrong type, out of range)."""

@@ -66,3 +66,16 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pat
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def find_ffmpeg() -> str | None:
+    """Path of an ffmpeg binary: the system one, else imageio-ffmpeg's; None when neither exists."""
+    exe = shutil.which("ffmpeg")
+    if exe:
+        return exe
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # imageio-ffmpeg missing or without a binary
+        return None

@@ -46,6 +46,7 @@ from stygaze.geometry import (  # noqa: F401  (re-exported)
     matrix_to_angles,
     vector_to_angles,
 )
+from stygaze.io import atomic_path
 
 CHANNELS: tuple[str, ...] = (
     "head_pitch",
@@ -67,6 +68,10 @@ L_EYE: tuple[int, int] = (3, 4)
 R_EYE: tuple[int, int] = (5, 6)
 
 OPTIONAL_PER_FRAME = ("blink", "expression", "jaw")
+RESAMPLE_MODES: tuple[str, ...] = ("average", "linear", "nearest")
+"""Modes of :meth:`Motion.resample` / :func:`resample_frames`."""
+RESAMPLE_MIN_VALID: float = 0.5
+"""``"average"`` mode: smallest share of valid (non-NaN) input frames an output frame needs."""
 OPTIONAL_STATIC = ("shape",)
 
 
@@ -232,32 +237,50 @@ class Motion:
         return np.stack([pitch, yaw], axis=-1)
 
     # --- resampling ------------------------------------------------------------------
-    def resample(self, fps: float = FPS) -> Motion:
-        """Linear-interpolation resampling to ``fps`` (default 25).
+    def resample(self, fps: float = FPS, mode: str = "average", *, min_valid: float = RESAMPLE_MIN_VALID) -> Motion:
+        """Resample to ``fps`` (default 25).
 
         Frame ``i`` of the output lies at time ``i / fps``; the output covers the input's
-        duration (``round(T · fps / self.fps)`` frames). A NaN input sample makes every
-        output sample interpolated from it NaN (tracker loss is never invented away).
-        Events are dropped (their frame indices would no longer hold).
+        duration (``round(T · fps / self.fps)`` frames). Events are dropped (their frame
+        indices would no longer hold). Modes (see :func:`resample_frames`):
+
+        * ``"average"`` (default): when **downsampling**, output frame ``i`` is the mean of
+          the input over ``[(i − ½)/fps, (i + ½)/fps)`` (a box filter one output frame wide,
+          what a slower camera or tracker would have recorded), each input frame standing
+          for one input frame period and weighted by its overlap with the window, so the
+          window is centred exactly on the output time (the first and last frames average
+          the part of their window inside the recording). NaN input frames are left out of
+          the mean, and the output frame is NaN when less than ``min_valid`` (default ½) of
+          its window is covered by valid frames. When upsampling, and for
+          ratios below 2 (e.g. 30 → 25 fps, where a one-frame-wide window would hold one or
+          two input frames unevenly), it interpolates linearly like ``"linear"``.
+        * ``"linear"``: linear interpolation between the two neighbouring input frames (the
+          behaviour before averaging was added); a NaN neighbour with non-zero weight makes
+          the output NaN. Downsampling this way picks samples and keeps their noise.
+        * ``"nearest"``: the input frame nearest in time (picks samples; NaN stays NaN).
+
+        Angles are averaged component by component (fine for the small within-frame
+        changes of head and eye angles; never across a ±180° wrap).
         """
         fps = _validate_fps(fps, "resample")
+        if mode not in RESAMPLE_MODES:
+            raise ValueError(f"mode must be one of {', '.join(RESAMPLE_MODES)}, got {mode!r}")
         if abs(fps - self.fps) < 1e-9:
             return self.copy()
-        n_out = max(1, int(round(len(self) * fps / self.fps)))
-        t_out = np.arange(n_out) / fps * self.fps  # positions in input-frame units
-        data = resample_linear(self.data, t_out)
-        blink = None if self.blink is None else resample_linear(self.blink[:, None], t_out)[:, 0]
-        extras = {
-            k: (resample_linear(v.reshape(len(self), -1), t_out).reshape((n_out,) + v.shape[1:]) if k in OPTIONAL_PER_FRAME else v)
-            for k, v in self.extras.items()
-        }
+
+        def resample(x: np.ndarray) -> np.ndarray:
+            flat = x.reshape(len(self), -1)
+            out = resample_frames(flat, self.fps, fps, mode, min_valid=min_valid)
+            return out.reshape((len(out),) + x.shape[1:])
+
+        data = resample(self.data)
+        blink = None if self.blink is None else resample(self.blink)
+        extras = {k: (resample(v) if k in OPTIONAL_PER_FRAME else v) for k, v in self.extras.items()}
         return Motion(data, fps, blink, extras)
 
     # --- I/O -------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ``.npz`` file atomically (temp file, then rename). Returns the path."""
-        from stygaze.io import atomic_path
-
         path = Path(path)
         arrays: dict[str, np.ndarray] = {
             "motion": self.data.astype(np.float32),
@@ -331,4 +354,60 @@ def resample_linear(x: np.ndarray, positions: np.ndarray) -> np.ndarray:
     w = (pos - i0)[:, None]
     a, b = x[i0], x[i1]
     out = np.where(w == 0.0, a, (1.0 - w) * a + w * b)
+    return out.astype(np.float32)
+
+
+def resample_frames(
+    x: np.ndarray,
+    fps_in: float,
+    fps_out: float,
+    mode: str = "average",
+    *,
+    min_valid: float = RESAMPLE_MIN_VALID,
+) -> np.ndarray:
+    """Resample ``x`` (N,) or (N, C) from ``fps_in`` to ``fps_out`` (see :meth:`Motion.resample`).
+
+    Output frame ``i`` lies at input position ``i · fps_in / fps_out``; there are
+    ``M = max(1, round(N · fps_out / fps_in))`` of them. Returns ``(M,)`` or ``(M, C)`` float32.
+    """
+    if mode not in RESAMPLE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(RESAMPLE_MODES)}, got {mode!r}")
+    if not 0.0 < min_valid <= 1.0:
+        raise ValueError(f"min_valid must be in (0, 1], got {min_valid}")
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        return resample_frames(x[:, None], fps_in, fps_out, mode, min_valid=min_valid)[:, 0]
+    n = x.shape[0]
+    ratio = fps_in / fps_out  # input frames per output frame
+    n_out = max(1, int(round(n * fps_out / fps_in)))
+    pos = np.arange(n_out) * ratio  # (M,) output frame times in input-frame units
+    if mode == "nearest":
+        idx = np.clip(np.floor(pos + 0.5 + 1e-9).astype(np.int64), 0, n - 1)
+        return x[idx].astype(np.float32)
+    if mode == "linear" or ratio < 2.0 - 1e-9:
+        # upsampling, or too little downsampling for a window to hold more than one frame
+        return resample_linear(x, pos)
+    # box average: input frame j stands for the interval [j − ½, j + ½) (input-frame units);
+    # output frame i averages [(i − ½) r, (i + ½) r) clipped to the recording, each input
+    # frame weighted by its overlap (so the window is centred exactly on i · r)
+    valid = np.isfinite(x)
+    zero = np.zeros((1,) + x.shape[1:])
+    csum = np.concatenate([zero, np.cumsum(np.where(valid, x, 0.0), axis=0)])  # (N+1, C)
+    ccnt = np.concatenate([zero, np.cumsum(valid, axis=0, dtype=np.float64)])
+
+    def integral(c: np.ndarray, v: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """∫ from −½ to u of the piecewise-constant v (prefix sums c), u in [−½, N − ½]."""
+        s = u + 0.5
+        j = np.minimum(np.floor(s).astype(np.int64), n - 1)
+        return c[j] + (s - j)[:, None] * v[j]
+
+    lo = np.clip(pos - 0.5 * ratio, -0.5, n - 0.5)
+    hi = np.clip(pos + 0.5 * ratio, -0.5, n - 0.5)
+    xv = np.where(valid, x, 0.0)
+    total = integral(csum, xv, hi) - integral(csum, xv, lo)
+    count = integral(ccnt, valid.astype(np.float64), hi) - integral(ccnt, valid.astype(np.float64), lo)
+    width = (hi - lo)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / count
+    out[(count <= 1e-12) | (count < min_valid * width - 1e-9)] = np.nan
     return out.astype(np.float32)

@@ -1,4 +1,8 @@
-"""Shared test setup: small thread counts (2-core CI), no network, headless plotting."""
+"""Shared test setup: small thread counts (2-core CI), no network, headless plotting, markers.
+
+Markers (pyproject.toml): ``integration`` (every test under tests/integration, set here),
+``slow`` (5 s or more of CPU time) and ``gl`` (OpenGL rendering), set on the tests.
+"""
 
 import os
 
@@ -8,8 +12,19 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests under tests/integration drive the real command line: mark them ``integration``."""
+    for item in items:
+        if Path(item.path).resolve().is_relative_to(INTEGRATION):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 ``calm.npz`` and ``lively.npz``: 20 s SynHAGE motion (25 fps, 7 channels, degrees + blink)
 of two contrasting speakers, synthesised on the same espeak-ng conversation with
-hand-picked :class:`~stygaze.data.synhage.synth.SynthStyle` parameters at opposite ends of their
+hand-picked :class:`~stygaze.data.synhage.style.SynthStyle` parameters at opposite ends of their
 ranges (long vs short fixations, small vs large saccades, eye-led vs head-led gaze shifts,
 few vs many nods and aversions; looking slightly down with the head tilted one way vs up and
 tilted the other way). Needs espeak-ng. Deterministic::
@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from stygaze.data.synhage.speech import synth_conversation  # noqa: E402
-from stygaze.data.synhage.synth import SynthStyle, synthesize  # noqa: E402
+from stygaze.data.synhage import SynthStyle, synthesize  # noqa: E402
 
 SECONDS = 20.0
 STYLES = {

@@ -15,10 +15,12 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from types import ModuleType
 
-from stygaze import __version__
+from stygaze.errors import StygazeError
+from stygaze.version import __version__
 
 # subcommand modules, in the order `stygaze --help` lists them
 _COMMAND_MODULES = (
@@ -28,6 +30,7 @@ _COMMAND_MODULES = (
     "eval",
     "render",
     "export",
+    "serve",
     "data",
 )
 
@@ -50,8 +53,23 @@ def available_modules(names: tuple[str, ...]) -> list[ModuleType]:
     return modules
 
 
+_DEFAULT_WORD = re.compile(r"\bdefault\b", re.IGNORECASE)
+
+
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show defaults in --help and keep the descriptions' line breaks."""
+    """Show each option's default once in --help and keep the descriptions' line breaks.
+
+    argparse's formatter appends ``(default: X)`` to every option; this one does not when the
+    help text already states the default in words (``(default: the built-in model)``), and
+    not for ``None`` or ``False`` (an unset option or a flag that is off: nothing to show).
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if unset or _DEFAULT_WORD.search(text):
+            return text
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,8 +93,6 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stygaze.errors import StygazeError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")

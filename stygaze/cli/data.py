@@ -1,14 +1,16 @@
-"""``stygaze data synth|check|import-openface``: corpus generation, checking and import."""
+"""``stygaze data synth|check|import-openface``: corpus generation, checking and import
+(``features`` and ``import-video`` live in ``data_features.py`` / ``data_video.py``)."""
 
 from __future__ import annotations
 
 import sys
 
+from stygaze.cli import available_modules
+from stygaze.errors import DataError
+
 
 def _number(text: str, flag: str, kind=float, positive: bool = True):
     """Parse a flag's value; bad values are a one-line DataError (exit 2), not argparse usage."""
-    from stygaze.errors import DataError
-
     try:
         value = kind(text)
     except (TypeError, ValueError):
@@ -25,7 +27,7 @@ def register(sub, formatter) -> None:
         "data",
         help="make, check and import corpora (SynHAGE, your recordings, OpenFace)",
         description="Corpus tools. Layout of a corpus: DIR/<session>/{audio.wav, motion.npz, "
-        "style.json, events.json} + DIR/splits.json (see datasets/hage_layout.md).",
+        "style.json, events.json} + DIR/splits.json (see docs/data-own-recordings.md).",
         formatter_class=formatter,
     )
     cmds = parser.add_subparsers(dest="data_command", metavar="COMMAND")
@@ -36,7 +38,7 @@ def register(sub, formatter) -> None:
         description="Generate SynHAGE sessions: espeak-ng conversations (or your own audio with "
         "--audio-dir) and procedurally synthesised 25 fps gaze + head motion with labelled events. "
         "Each session draws its own style; the same --seed gives identical files. "
-        "See datasets/synhage.md.",
+        "See docs/data-synhage.md.",
         formatter_class=formatter,
     )
     p.add_argument("--out", required=True, help="output corpus folder (must not exist or be empty)")
@@ -64,7 +66,7 @@ def register(sub, formatter) -> None:
         description="Convert OpenFace 2.x FeatureExtraction output (gaze_0_*, gaze_1_*, pose_R*) to "
         "a stygaze session: head-relative eye angles in stygaze's convention, frames with low "
         "confidence or failed tracking dropped, short gaps interpolated (longer ones stay NaN), "
-        "resampled to 25 fps from the CSV timestamps. See datasets/openface.md.",
+        "resampled to 25 fps from the CSV timestamps. See docs/data-own-recordings.md.",
         formatter_class=formatter,
     )
     p.add_argument("csv", help="OpenFace CSV of one video")
@@ -75,9 +77,7 @@ def register(sub, formatter) -> None:
     p.set_defaults(func=_import_openface)
 
     # subcommands that live in their own modules (``stygaze/cli/data_<name>.py``)
-    from stygaze.cli import available_modules
-
-    for module in available_modules(("data_features",)):
+    for module in available_modules(("data_features", "data_video")):
         module.register(cmds, formatter)
 
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])

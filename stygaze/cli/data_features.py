@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from stygaze.errors import DataError
+
 DESCRIPTION = """\
 Precompute the audio encoder's fixed features (no learned weights) for every session of a
 corpus, once, into DIR/<session>/features/<encoder>-<hash>.npy (+ .json with the encoder id
@@ -26,7 +28,7 @@ def register(cmds, formatter) -> None:
                         description=DESCRIPTION, formatter_class=formatter)
     p.add_argument("dir", help="corpus folder: DIR/<session>/audio.wav")
     p.add_argument("--encoder", default="mel", choices=("mel", "wav2vec2"), help="audio encoder whose fixed features are cached")
-    p.add_argument("--wav2vec2-model", default=None, help="wav2vec2 weights: a local folder or an HF id in the local cache (default: the encoder's default)")
+    p.add_argument("--wav2vec2-model", default=None, help="wav2vec2 weights: a local folder or an HF id in the local cache (default: the encoder's own choice, facebook/wav2vec2-base-960h)")
     p.add_argument("--config", default=None, help="take the encoder and its settings from this training YAML ('generator' section); overrides --encoder")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (each runs torch with 1 thread)")
     p.add_argument("--force", action="store_true", help="recompute up-to-date entries too")
@@ -36,7 +38,6 @@ def register(cmds, formatter) -> None:
 
 def handle(args) -> int:
     from stygaze.stygazetalk.feature_cache import precompute_features
-    from stygaze.errors import DataError
 
     if args.jobs < 1:
         raise DataError(f"--jobs must be >= 1, got {args.jobs}")

@@ -15,6 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from stygaze.errors import StygazeError
+from stygaze.io import atomic_path
+from stygaze.motion import Motion
+
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 DESCRIPTION = """\
@@ -31,8 +35,18 @@ Frame metrics (Table II), for All (7 channels), Gaze (4 eye-in-head) and Head (3
   Vel  mean |d pred - d gt| (degrees/frame), lower is better
   MEE  |E(pred) - E(gt)|, E = mean squared frame-to-frame step (deg^2/frame^2), lower is better
   BAS  beat alignment score over audio beats (0..1), higher is better
-Gaze patterns (Table IV): I-DT fixation/saccade proportions of world gaze, CompScore
-(eye-head compensation) and Sim = 1 - (|dFix| + |dComp|), higher is better.
+Gaze patterns (Table IV, the paper's metrics): I-DT fixation/saccade proportions of world
+gaze, CompScore and Sim = 1 - (|dFix| + |dComp|), higher is better. At 25 fps FixRatio mostly
+measures tracker noise and CompScore head speed (docs/metrics.md); beside them:
+  detSacc    detected-saccade time share (velocity detector)
+Gaze events (--event-detector, default: noise-adaptive velocity threshold): fixation
+durations, shift amplitudes, shifts >= 2 deg per minute, same-direction share, and
+  event_sim  1-D Wasserstein distances of pred vs gt distributions mapped to 0..1,
+             higher is better
+The same measures with the "conversation" preset (the I-DT of Dembinsky et al. 2024's
+real video calls) are in the JSON under events.conversation.
+Eye-head compensation: VOR gain during fixations (ideal -1), head share of gaze shifts
+(<10, 10-20, >=20 deg), eye-head latency (cross-correlation lag, ms).
 """
 
 
@@ -54,6 +68,11 @@ def register(sub, formatter) -> None:
     parser.add_argument("--signal", choices=("world", "eye"), default="world", help="I-DT signal: world gaze or eye-in-head")
     parser.add_argument("--dispersion", type=float, default=1.0, metavar="DEG", help="I-DT dispersion threshold (degrees)")
     parser.add_argument("--min-duration", type=float, default=0.1, metavar="S", help="I-DT minimum fixation duration (seconds)")
+    parser.add_argument(
+        "--event-detector", default="adaptive", metavar="NAME",
+        help="detector of the gaze-event measures and event_sim: adaptive, ivt, andersson_ivt, table4, "
+        "andersson_idt or conversation (stygaze.eval.events.PRESETS)",
+    )
     # --- perceptual evaluation (OmniHead recognizer; stygaze/eval/perceptual.py) ---
     parser.add_argument(
         "--perceptual", action="store_true",
@@ -66,8 +85,6 @@ def register(sub, formatter) -> None:
 
 
 def _check_output(path: Path | None, label: str) -> None:
-    from stygaze.errors import StygazeError
-
     if path is None:
         return
     if path.is_dir():
@@ -84,17 +101,20 @@ def _check_output(path: Path | None, label: str) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from stygaze.errors import StygazeError
     from stygaze.eval.files import evaluate_pairs, pair_paths
     from stygaze.eval.report import format_tables
-    from stygaze.io import atomic_path
 
     if not args.dispersion > 0 or not args.min_duration > 0:
         raise StygazeError("--dispersion and --min-duration must be positive")
+    from stygaze.eval.events import PRESETS
+
+    if args.event_detector not in PRESETS:
+        raise StygazeError(f"--event-detector {args.event_detector!r} is not one of: {', '.join(PRESETS)}")
     _check_output(args.json, "json")
     _check_output(args.plot, "plot")
     pairs = pair_paths(args.pred, args.gt, args.audio)
-    options = {"signal": args.signal, "dispersion_deg": args.dispersion, "min_duration_s": args.min_duration}
+    options = {"signal": args.signal, "dispersion_deg": args.dispersion, "min_duration_s": args.min_duration,
+               "event_detector": args.event_detector}
     result = evaluate_pairs(pairs, progress=_progress, **options)
     perceptual = None
     if getattr(args, "perceptual", False):  # --- perceptual evaluation (stygaze/eval/perceptual.py) ---
@@ -116,7 +136,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from stygaze.eval.plot import plot_pair
         from stygaze.eval.report import align_pair
-        from stygaze.motion import Motion
 
         first = pairs[0]
         pred, gt = align_pair(Motion.load(first.pred), Motion.load(first.gt), name=first.name)

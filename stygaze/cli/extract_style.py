@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stygaze.errors import StyleError
+from stygaze.motion import Motion
+
 DESCRIPTION = """\
 Extract a style vector from a reference motion clip with a model's style encoder.
 
@@ -24,8 +27,6 @@ def register(sub, formatter) -> None:
 
 
 def handle(args) -> int:
-    from stygaze.errors import StyleError
-    from stygaze.motion import Motion
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     out = Path(args.out)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from stygaze.audio import load_audio
+from stygaze.cli import available_modules
+from stygaze.errors import AudioError, StygazeError, StyleError
+
 DESCRIPTION = """\
 Generate coordinated gaze and head motion (7 channels, degrees, 25 fps) from speech.
 
@@ -71,7 +75,8 @@ def register(sub, formatter) -> None:
     p.add_argument(
         "--saccades",
         action="store_true",
-        help="the gaze-event stage (on by default; with --raw: the model's output plus gaze events only)",
+        help="the gaze-event stage (on by default; with --raw: the model's output plus gaze events only; "
+        "docs/model-stygazetalk.md)",
     )
     p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
@@ -84,8 +89,6 @@ def register(sub, formatter) -> None:
 
 def _extra_modes() -> list:
     """Optional generation modes living in their own modules (``add_options``, ``wanted``, ``handle``)."""
-    from stygaze.cli import available_modules
-
     return available_modules(("generate_cvae",))
 
 
@@ -119,13 +122,10 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
         opts["saccades"] = True
     if model == "procedural":
         def procedural(audio_path, style, seed, head_scale, gaze_scale):
-            from stygaze.audio import load_audio
-            from stygaze.errors import StygazeError
-
             try:
-                from stygaze.data.synhage.synth import procedural_generate
+                from stygaze.data.procedural import procedural_generate
             except ImportError as exc:
-                raise StygazeError("the procedural model (stygaze.data.synhage.synth) is not available in this installation") from exc
+                raise StygazeError("the procedural model (stygaze.data.procedural) is not available in this installation") from exc
             if style is not None:
                 raise StygazeError("--style is not used by --model procedural: drop it")
             if head_scale != 1.0 or gaze_scale != 1.0:
@@ -169,8 +169,6 @@ def run_job(job: GenerateJob, generate: Callable, args) -> Path:
     motion = generate(job.audio, args.style, args.seed, args.head_scale, args.gaze_scale)
     motion.save(job.out)  # atomic
     if job.render is not None:
-        from stygaze.errors import StygazeError
-
         try:
             from stygaze.render import render_video
         except ImportError as exc:
@@ -183,7 +181,6 @@ def handle(args) -> int:
     import sys
 
     from stygaze.batch import is_batch_spec
-    from stygaze.errors import AudioError, StyleError
 
     for mode in _extra_modes():
         if mode.wanted(args):
@@ -224,7 +221,6 @@ def handle_batch(args) -> int:
     from functools import partial
 
     from stygaze.batch import run_cli_batch
-    from stygaze.errors import StygazeError, StyleError
 
     if args.render:
         raise StygazeError("--render renders one file: drop it in batch mode and render the outputs with stygaze render")

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stygaze.cvae.gaze import DEFAULT_MAX_GAP
+from stygaze.errors import AudioError, MotionFormatError, StygazeError
+from stygaze.motion import Motion
+
 EPILOG = """\
 gaze -> head (cVAE):
   stygaze generate --gaze gaze.npz --samples 5 --seed 1 -o out.npz   # 5 head tracks for this gaze
@@ -25,8 +29,6 @@ there); longer gaps are refused: split the file or raise --max-gap.
 
 def add_options(parser) -> None:
     """Add the cVAE options to the ``generate`` parser."""
-    from stygaze.cvae.pipeline import DEFAULT_MAX_GAP
-
     g = parser.add_argument_group("gaze -> head (cVAE)")
     g.add_argument("--gaze", default=None, metavar="GAZE.npz", help="gaze motion .npz: generate head motion for this gaze with the cVAE (instead of --audio)")
     g.add_argument("--head", choices=("model", "cvae"), default="model", help="with --audio: the head from the speech model, or from the cVAE conditioned on the generated gaze")
@@ -38,8 +40,6 @@ def add_options(parser) -> None:
 
 def wanted(args) -> bool:
     """True when the command asks for the cVAE mode (or uses one of its options)."""
-    from stygaze.cvae.pipeline import DEFAULT_MAX_GAP
-
     return (
         getattr(args, "gaze", None) is not None
         or getattr(args, "head", "model") == "cvae"
@@ -53,9 +53,7 @@ def handle(args, make_generator=None) -> int:
     """Run the cVAE mode; ``make_generator`` is ``generate.make_generator`` (for ``--audio``)."""
     import sys
 
-    from stygaze.errors import MotionFormatError, StygazeError
     from stygaze.cvae.model import HeadCVAE
-    from stygaze.motion import Motion
     from stygaze.cvae.pipeline import generate_heads, save_head_samples
 
     if args.gaze is None and args.head != "cvae":
@@ -81,8 +79,6 @@ def handle(args, make_generator=None) -> int:
             raise StygazeError("--head cvae generates one file at a time: give one --audio file (batch mode is not supported with the cVAE)")
         audio = Path(args.audio)
         if not audio.exists():
-            from stygaze.errors import AudioError
-
             raise AudioError(f"audio file not found: {audio}")
         out = Path(args.out) if args.out else audio.with_name(f"{audio.stem}.motion.npz")
     if out.suffix != ".npz":

@@ -15,7 +15,7 @@ each (ground truth vs models):
 
 The built-in procedural head needs no asset. --head flame uses your own FLAME model
 (a folder with FLAME_NEUTRAL.pkl, or the .pkl itself), from --flame-model or the
-STYGAZE_FLAME_MODEL environment variable; see render/README.md for the licence.
+STYGAZE_FLAME_MODEL environment variable; see docs/rendering.md for the licence.
 """
 
 

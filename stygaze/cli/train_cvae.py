@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
+from stygaze.errors import DataError
+
 
 def register(sub, formatter) -> None:
     parser = sub.add_parser(
@@ -10,7 +13,7 @@ def register(sub, formatter) -> None:
         description="Train the gaze → head conditional VAE (GRU encoder/decoder, learned prior, KL annealing).\n"
         "DIR holds splits.json and DIR/<session>/motion.npz (SynHAGE / OpenFace-import layout).\n"
         "RUN/best is the checkpoint to use (stygaze generate --gaze ... --cvae RUN/best); rerunning the\n"
-        "same command resumes from RUN/last.\n\n"
+        "same command resumes from RUN/last (another config or corpus only with --force-resume).\n\n"
         "example: stygaze train cvae --config configs/cvae.yaml --data runs/synhage --out runs/cvae",
         formatter_class=formatter,
     )
@@ -21,28 +24,25 @@ def register(sub, formatter) -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that ends past this many minutes")
     parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(func=_run)
 
 
 def _run(args) -> int:
-    import dataclasses
     import sys
 
     import torch
 
-    from stygaze.errors import DataError
-    from stygaze.cvae.train import load_train_config, train_cvae
+    from stygaze.config import load_config
+    from stygaze.cvae.train import CVAETrainConfig, train_cvae
 
-    if args.max_epochs is not None and args.max_epochs < 1:
-        raise DataError(f"--max-epochs must be at least 1, got {args.max_epochs}")
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        raise DataError(f"--max-minutes must be positive, got {args.max_minutes}")
-    if args.threads:
+    check_budget_flags(args)
+    if args.threads is not None:
+        if args.threads < 1:
+            raise DataError(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    cfg = load_train_config(args.config)
-    if args.seed is not None:
-        cfg = dataclasses.replace(cfg, seed=args.seed)
+    cfg = load_config(CVAETrainConfig, args.config, overrides={"seed": args.seed})
     result = train_cvae(
         cfg,
         args.data,
@@ -50,9 +50,10 @@ def _run(args) -> int:
         max_epochs=args.max_epochs,
         max_minutes=args.max_minutes,
         progress=not args.no_progress and sys.stderr.isatty(),
+        force_resume=args.force_resume,
     )
     from stygaze.training.distributed import is_rank_zero
 
     if is_rank_zero():  # under torchrun only rank 0 reports
-        print(f"trained {result.epochs} epochs ({result.stopped}); best val loss {result.best_val:.4f}; checkpoint: {result.best_path}")
+        print(f"trained {result.epochs} epochs ({result.stopped}); best val loss {result.best_val_loss:.4f}; checkpoint: {result.best_dir}")
     return 0

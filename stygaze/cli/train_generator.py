@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from stygaze.cli.train_style import add_common, overrides
+
 DESCRIPTION = """\
 Train the motion generator on a corpus with a frozen, pretrained style encoder.
 
 Reads the 'generator' and 'generator_train' sections of the YAML config. Writes RUN/best
 (a complete model, lowest validation loss: `stygaze generate --model RUN/best`), RUN/final
 (the last epoch as a complete model, once the run has finished), RUN/last (resumable state)
-and RUN/log.jsonl. Rerunning the same command resumes an interrupted run.
+and RUN/log.jsonl. Rerunning the same command resumes an interrupted run; resuming with another
+config, corpus or style encoder is refused unless --force-resume.
 
 example (the built-in model):
   stygaze train style --config configs/default.yaml --data runs/synhage --out runs/default_style
@@ -18,8 +21,6 @@ example (the built-in model):
 
 
 def register(sub, formatter) -> None:
-    from stygaze.cli.train_style import add_common
-
     p = sub.add_parser("generator", help="train the motion generator", description=DESCRIPTION, formatter_class=formatter)
     add_common(p)
     p.add_argument("--style-encoder", default=None, help="stage-1 checkpoint (RUN_STYLE/best); not needed for Base configs")
@@ -29,13 +30,15 @@ def register(sub, formatter) -> None:
 def handle(args) -> int:
     import sys
 
-    from stygaze.cli.train_style import apply_overrides
-    from stygaze.stygazetalk.train_generator import load_generator_run_config, train_generator
+    from stygaze.stygazetalk.train_generator import (
+        load_generator_run_config,
+        train_generator,
+    )
 
-    config = load_generator_run_config(args.config)
-    apply_overrides(config.generator_train, args)
+    config = load_generator_run_config(args.config, overrides={"generator_train": overrides(args)})
     best = train_generator(
-        config, args.data, args.out, style_encoder=args.style_encoder, progress=not args.no_progress and sys.stderr.isatty()
+        config, args.data, args.out, style_encoder=args.style_encoder, progress=not args.no_progress and sys.stderr.isatty(),
+        force_resume=args.force_resume,
     )
     from stygaze.training.distributed import is_rank_zero
 

@@ -9,7 +9,8 @@ Train the OmniHead behaviour recognizer (Video-Swin encoder + task-token decoder
 DIR holds DIR/<session>/motion.npz with labelled events (gesture, saccade) and the blink
 channel; DIR/splits.json is used when present, else sessions are split by --seed. Rendered
 segments are cached under RUN/data/ (reused by reruns). Writes RUN/best (a checkpoint for
-`stygaze eval --perceptual --recognizer RUN/best`), RUN/last (resumable) and RUN/log.jsonl.
+`stygaze eval --perceptual --recognizer RUN/best`), RUN/last (resumable; another config or
+corpus only with --force-resume) and RUN/log.jsonl.
 
 examples:
   stygaze train omnihead --config configs/omnihead_tiny.yaml --data runs/synhage --out runs/omnihead_tiny
@@ -17,9 +18,12 @@ examples:
 """
 
 
+from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
+
+
 def register(sub, formatter) -> None:
     p = sub.add_parser("omnihead", help="train the OmniHead recognizer on rendered clips", description=DESCRIPTION, formatter_class=formatter)
-    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml); default: the tiny preset")
+    p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml) (default: the tiny preset)")
     p.add_argument("--data", required=True, metavar="DIR", help="SynHAGE-layout corpus folder")
     p.add_argument("--out", "-o", required=True, metavar="RUN", help="run folder (created; resumed when RUN/last exists)")
     p.add_argument("--max-epochs", type=int, default=None, help="override the config's epochs")
@@ -27,6 +31,7 @@ def register(sub, formatter) -> None:
     p.add_argument("--seed", type=int, default=None, help="override the config's seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: config, else torch's)")
     p.add_argument("--device", default=None, help="cpu, cuda or auto (default: the config's, auto)")
+    p.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=handle)
 
@@ -34,18 +39,15 @@ def register(sub, formatter) -> None:
 def handle(args) -> int:
     import sys
 
-    from stygaze.errors import DataError
-    from stygaze.omnihead.train import list_sessions, load_train_config, train_omnihead
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import load_train_config, train_omnihead
 
-    if args.max_epochs is not None and args.max_epochs < 1:
-        raise DataError(f"--max-epochs must be at least 1, got {args.max_epochs}")
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        raise DataError(f"--max-minutes must be positive, got {args.max_minutes}")
+    check_budget_flags(args)
     cfg = load_train_config(
         args.config, epochs=args.max_epochs, max_minutes=args.max_minutes, seed=args.seed, num_threads=args.threads, device=args.device
     )
     list_sessions(args.data)  # fail early on a bad corpus folder
-    result = train_omnihead(args.data, args.out, cfg, progress=not args.no_progress and sys.stderr.isatty())
+    result = train_omnihead(args.data, args.out, cfg, progress=not args.no_progress and sys.stderr.isatty(), force_resume=args.force_resume)
     from stygaze.training.distributed import is_rank_zero
 
     if is_rank_zero():  # under torchrun only rank 0 reports

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from stygaze.errors import DataError
+
 DESCRIPTION = """\
 Pretrain the style encoder with NT-Xent on a corpus (two windows of a session = positive pair).
 
 Reads the 'style_encoder' and 'style_train' sections of the YAML config. Writes RUN/best
 (the checkpoint for `stygaze train generator --style-encoder`), RUN/last (resumable state)
-and RUN/log.jsonl. Rerunning the same command resumes an interrupted run.
+and RUN/log.jsonl. Rerunning the same command resumes an interrupted run; resuming with another
+config or corpus is refused unless --force-resume.
 
 example:
   stygaze train style --config configs/default.yaml --data runs/synhage --out runs/default_style
 """
+
+
+FORCE_RESUME_HELP = ("resume RUN/last even though it was trained with another config or corpus "
+                     "(the old config is kept in RUN/run_config.json's history)")
 
 
 def add_common(p) -> None:
@@ -22,14 +29,23 @@ def add_common(p) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this wall time")
     p.add_argument("--seed", type=int, default=None, help="override the config's seed")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: config, else torch's)")
+    p.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
-def apply_overrides(tc, args) -> None:
-    for name in ("max_epochs", "max_minutes", "seed", "threads"):
-        value = getattr(args, name)
-        if value is not None:
-            setattr(tc, name, value)
+def check_budget_flags(args) -> None:
+    """``--max-epochs`` ≥ 1 and ``--max-minutes`` > 0 when given (one-line errors naming the flag)."""
+
+    if args.max_epochs is not None and args.max_epochs < 1:
+        raise DataError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise DataError(f"--max-minutes must be positive, got {args.max_minutes}")
+
+
+def overrides(args) -> dict:
+    """The training-section values the command line sets (validated with the config)."""
+    check_budget_flags(args)
+    return {"max_epochs": args.max_epochs, "max_minutes": args.max_minutes, "seed": args.seed, "threads": args.threads}
 
 
 def register(sub, formatter) -> None:
@@ -43,9 +59,8 @@ def handle(args) -> int:
 
     from stygaze.stygazetalk.train_style import load_style_run_config, train_style
 
-    config = load_style_run_config(args.config)
-    apply_overrides(config.style_train, args)
-    best = train_style(config, args.data, args.out, progress=not args.no_progress and sys.stderr.isatty())
+    config = load_style_run_config(args.config, overrides={"style_train": overrides(args)})
+    best = train_style(config, args.data, args.out, progress=not args.no_progress and sys.stderr.isatty(), force_resume=args.force_resume)
     from stygaze.training.distributed import is_rank_zero
 
     if is_rank_zero():  # under torchrun only rank 0 reports

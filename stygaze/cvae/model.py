@@ -5,7 +5,7 @@ roll in degrees, 25 fps) that moves *with* the gaze.
 
 **Conditioning signal: world gaze.** The model is conditioned on the *world* gaze of each
 eye, ``(T, 4)`` = ``[l_pitch, l_yaw, r_pitch, r_yaw]`` of ``R_head · d(eye-in-head)`` in
-degrees (see :func:`stygaze.cvae.pipeline.world_gaze_track`), not on the eye-in-head angles
+degrees (see :func:`stygaze.cvae.gaze.world_gaze_track`), not on the eye-in-head angles
 of the input. Reason: eye-in-head angles already contain the head they were recorded with
 (eye-in-head = world gaze − head, as rotations); keeping them and adding a new head would move
 the point the avatar looks at, and a head predicted from them is ill-posed (a still world gaze
@@ -49,6 +49,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from stygaze.checkpoint import (
+    build_config,
+    builtin_dir,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import DEPTH, FRAMES, WIDTH, Range, option
+from stygaze.cvae.gaze import heads_for_gaze
+from stygaze.errors import CheckpointError
+
 MODEL_TYPE = "cvae"
 HEAD_DIM = 3
 GAZE_DIM = 4
@@ -78,15 +89,15 @@ class CVAEConfig:
         logvar_min, logvar_max: clamp of the Gaussian log-variances (numerical safety).
     """
 
-    temporal: str = "gru"
+    temporal: str = option("gru", choices=("gru", "framewise"))
     use_context: bool = True
-    hidden: int = 64
-    z_dim: int = 8
-    chunk: int = 32
-    context: int = 10
-    layers: int = 1
-    overlap: int = 8
-    noise_correlation: float = 0.0
+    hidden: int = option(64, range=WIDTH)
+    z_dim: int = option(8, range=(1, 4096))
+    chunk: int = option(32, range=FRAMES)
+    context: int = option(10, range=FRAMES)
+    layers: int = option(1, range=DEPTH)
+    overlap: int = option(8, range=(0, FRAMES.hi))
+    noise_correlation: float = option(0.0, range=Range(0, 1, hi_open=True))
     logvar_min: float = -8.0
     logvar_max: float = 4.0
 
@@ -491,8 +502,6 @@ class HeadCVAE(nn.Module):
     # ----------------------------------------------------------------------------------
     def save(self, path: str | Path, meta: dict | None = None) -> Path:
         """Write a stygaze checkpoint folder (safetensors + JSON; stats are buffers)."""
-        from stygaze.checkpoint import save_checkpoint
-
         return save_checkpoint(path, self, model_type=MODEL_TYPE, config=self.config, meta=meta)
 
     @classmethod
@@ -503,15 +512,11 @@ class HeadCVAE(nn.Module):
             CheckpointError: missing/corrupt folder, another model type, or weights that do not
                 fit the stored config.
         """
-        from stygaze.checkpoint import build_config, load_state_strict, read_checkpoint
-
         path = Path(path) if path is not None else builtin_checkpoint_path()
         info = read_checkpoint(path, model_type=MODEL_TYPE)
         try:
             config = build_config(CVAEConfig, info.config, where=str(path))
         except ValueError as exc:
-            from stygaze.errors import CheckpointError
-
             raise CheckpointError(f"{path}: invalid cVAE config: {exc}") from exc
         model = cls(config)
         load_state_strict(model, info.state_dict, where=str(path))
@@ -519,18 +524,15 @@ class HeadCVAE(nn.Module):
         return model.to(device).eval()
 
     def sample_heads(self, gaze_motion, num_samples: int = 1, seed: int | None = 0, **kwargs):
-        """Gaze :class:`~stygaze.motion.Motion` → :class:`~stygaze.cvae.pipeline.HeadSamples`.
+        """Gaze :class:`~stygaze.motion.Motion` → :class:`~stygaze.cvae.gaze.HeadSamples`.
 
-        Thin wrapper over :func:`stygaze.cvae.pipeline.generate_heads` (NaN bridging, world
-        gaze, eye-in-head recomputation); ``.motion`` is the first sample, ``.samples`` all K.
+        Same as :func:`stygaze.cvae.pipeline.generate_heads` with this model (NaN bridging, world
+        gaze, eye-in-head recomputation, :func:`~stygaze.cvae.gaze.heads_for_gaze`);
+        ``.motion`` is the first sample, ``.samples`` all K.
         """
-        from stygaze.cvae.pipeline import generate_heads
-
-        return generate_heads(gaze_motion, model=self, num_samples=num_samples, seed=seed, **kwargs)
+        return heads_for_gaze(self, gaze_motion, num_samples=num_samples, seed=seed, **kwargs)
 
 
 def builtin_checkpoint_path() -> Path:
     """Folder of the built-in cVAE checkpoint shipped in the package."""
-    from stygaze.checkpoint import builtin_dir
-
     return builtin_dir("cvae")

@@ -12,23 +12,20 @@ output (free-running context), a fraction ``p_start`` of windows treats their fi
 a sequence start, and the KL term is annealed linearly from 0 to ``beta`` over
 ``kl_warmup_steps`` optimizer steps.
 
-Run folder (same conventions as every stygaze model, see :mod:`stygaze.training.state`)::
+The loop is :func:`stygaze.training.loop.fit` (the same for every stygaze model)::
 
     RUN/last/      resumable state after the latest epoch (atomic)
     RUN/best/      stygaze checkpoint with the lowest validation loss (normalisation stats inside)
     RUN/log.jsonl  one line per epoch
 
 Model, optimizer and data loaders are built by :func:`build_model`, :func:`build_optimizer` and
-:func:`build_dataloaders`, separately from the loop in :func:`train_cvae`, so a distributed
-sampler / DDP wrapper can be slotted in later.
+:func:`build_dataloaders`; the windows come from :func:`stygaze.data.windows.sample_windows`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,8 +34,25 @@ import numpy as np
 import torch
 
 from stygaze.audio import FPS
-from stygaze.errors import CheckpointError, DataError
+from stygaze.checkpoint import save_checkpoint
+from stygaze.config import (
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    from_dict,
+    load_config,
+    option,
+)
 from stygaze.cvae.model import MODEL_TYPE, CVAEConfig, HeadCVAE, kl_weight
+from stygaze.cvae.pipeline import world_gaze_track
+from stygaze.data import windows
+from stygaze.data.corpus import Corpus
+from stygaze.errors import DataError
+from stygaze.training.distributed import init_distributed
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import set_seed
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +75,20 @@ class CVAETrainConfig:
     """
 
     model: CVAEConfig = field(default_factory=CVAEConfig)
-    rollout_chunks: int = 2
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    grad_clip: float = 1.0
-    epochs: int = 30
-    windows_per_epoch: int = 2048
-    val_windows: int = 256
-    beta: float = 0.05
-    kl_warmup_steps: int = 300
-    w_vel: float = 10.0
-    p_start: float = 0.2
-    patience: int = 8
-    seed: int = 0
+    rollout_chunks: int = option(2, range=(1, 1000))
+    batch_size: int = option(64, range=COUNT)
+    lr: float = option(2e-3, range=POSITIVE)
+    weight_decay: float = option(1e-4, range=NON_NEGATIVE)
+    grad_clip: float = option(1.0, range=NON_NEGATIVE)
+    epochs: int = option(30, range=COUNT)
+    windows_per_epoch: int = option(2048, range=COUNT)
+    val_windows: int = option(256, range=COUNT)
+    beta: float = option(0.05, range=NON_NEGATIVE)
+    kl_warmup_steps: int = option(300, range=NON_NEGATIVE)
+    w_vel: float = option(10.0, range=NON_NEGATIVE)
+    p_start: float = option(0.2, range=FRACTION)
+    patience: int = option(8, range=COUNT)
+    seed: int = option(0, range=SEED)
 
     @property
     def window(self) -> int:
@@ -83,35 +97,13 @@ class CVAETrainConfig:
 
 
 def load_train_config(path: str | Path) -> CVAETrainConfig:
-    """Read a YAML config (``model:`` mapping + training keys); unknown keys are errors."""
-    import yaml
-
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"config not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise DataError(f"config {path} is not valid YAML ({type(exc).__name__})") from exc
-    if not isinstance(raw, dict):
-        raise DataError(f"config {path} must be a mapping of keys to values")
-    return config_from_dict(raw, where=str(path))
+    """Read a YAML config (``model:`` mapping + training keys), validated (:mod:`stygaze.config`)."""
+    return load_config(CVAETrainConfig, path)
 
 
 def config_from_dict(raw: dict[str, Any], where: str = "config") -> CVAETrainConfig:
-    import dataclasses
-
-    raw = dict(raw)
-    model_raw = raw.pop("model", {}) or {}
-    names = {f.name for f in dataclasses.fields(CVAETrainConfig)} - {"model"}
-    mnames = {f.name for f in dataclasses.fields(CVAEConfig)}
-    unknown = sorted(set(raw) - names) + [f"model.{k}" for k in sorted(set(model_raw) - mnames)]
-    if unknown:
-        raise DataError(f"{where}: unknown keys {unknown}")
-    try:
-        return CVAETrainConfig(model=CVAEConfig(**model_raw), **raw)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{where}: {exc}") from exc
+    """:class:`CVAETrainConfig` from a mapping, validated like a YAML file."""
+    return from_dict(CVAETrainConfig, raw, where=where)
 
 
 # --------------------------------------------------------------------------------------
@@ -125,43 +117,24 @@ class Track:
     head: np.ndarray
     gaze: np.ndarray
 
-
-def read_splits(data_dir: str | Path) -> dict[str, list[str]]:
-    """``DIR/splits.json`` as {split: [session, ...]}."""
-    path = Path(data_dir) / "splits.json"
-    if not Path(data_dir).is_dir():
-        raise DataError(f"corpus folder not found: {data_dir}")
-    if not path.exists():
-        raise DataError(f"{data_dir} has no splits.json (expected DIR/splits.json with train/val/test session lists)")
-    try:
-        splits = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON") from exc
-    if not isinstance(splits, dict) or not isinstance(splits.get("train"), list):
-        raise DataError(f"{path} must map 'train' (and 'val', 'test') to lists of session names")
-    return {k: [str(s) for s in v] for k, v in splits.items() if isinstance(v, list)}
+    @property
+    def valid(self) -> np.ndarray:
+        """``(T,)`` frames where head and gaze are tracked."""
+        return windows.valid_frames(np.concatenate([self.head, self.gaze], axis=1))
 
 
 def load_tracks(data_dir: str | Path, split: str) -> list[Track]:
-    """Head and world-gaze tracks of a split's sessions (resampled to 25 fps)."""
-    from stygaze.motion import Motion
-    from stygaze.cvae.pipeline import world_gaze_track
+    """Head and world-gaze tracks of a split's sessions (resampled to 25 fps); a split that
+    ``splits.json`` does not list has no tracks."""
 
-    data_dir = Path(data_dir)
-    names = read_splits(data_dir).get(split, [])
     tracks = []
-    for name in names:
-        path = data_dir / name / "motion.npz"
-        if not path.exists():
-            raise DataError(f"session {name!r} of split {split!r} has no motion file: {path}")
-        m = Motion.load(path)
-        if abs(m.fps - FPS) > 1e-9:
-            m = m.resample(FPS)
+    for session in Corpus(data_dir).sessions(split, required=False):
+        m = session.load_motion(FPS)
         head = m.head.astype(np.float32).copy()
         gaze = world_gaze_track(m)
         bad = np.isnan(gaze).any(1)
         head[bad] = np.nan
-        tracks.append(Track(name, head, gaze))
+        tracks.append(Track(session.name, head, gaze))
     return tracks
 
 
@@ -179,12 +152,13 @@ def normalization_stats(tracks: list[Track]) -> dict[str, np.ndarray]:
 
 def valid_starts(track: Track, window: int) -> np.ndarray:
     """Start frames of every NaN-free window of ``window`` frames in ``track``."""
-    ok = ~(np.isnan(track.head).any(1) | np.isnan(track.gaze).any(1))
-    if len(ok) < window:
-        return np.zeros(0, dtype=np.int64)
-    c = np.concatenate([[0], np.cumsum(~ok)])
-    bad_in_window = c[window:] - c[:-window]
-    return np.flatnonzero(bad_in_window == 0).astype(np.int64)
+    return windows.nan_free_starts(track.valid, window)
+
+
+def sample_windows(tracks: list[Track], window: int, n: int, rng: np.random.Generator | None) -> np.ndarray:
+    """``(n, 2)`` (track, start) pairs: uniform over all valid windows (``rng=None`` → evenly
+    spaced); see :func:`stygaze.data.windows.sample_windows`."""
+    return windows.sample_windows([t.valid for t in tracks], window, n, rng)
 
 
 class WindowDataset(torch.utils.data.Dataset):
@@ -203,19 +177,6 @@ class WindowDataset(torch.utils.data.Dataset):
         return torch.from_numpy(t.head[sl].copy()), torch.from_numpy(t.gaze[sl].copy())
 
 
-def sample_windows(tracks: list[Track], window: int, n: int, rng: np.random.Generator | None) -> np.ndarray:
-    """``(n, 2)`` (track, start) pairs: uniform over all valid windows (``rng=None`` → evenly spaced)."""
-    starts = [valid_starts(t, window) for t in tracks]
-    counts = np.array([len(s) for s in starts])
-    total = int(counts.sum())
-    if total == 0:
-        raise DataError(f"no NaN-free window of {window} frames ({window / FPS:.1f} s) in the sessions; use longer sessions")
-    flat = rng.integers(0, total, size=n) if rng is not None else np.linspace(0, total - 1, num=min(n, total)).astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    ti = np.searchsorted(offsets, flat, side="right") - 1
-    return np.stack([ti, np.array([starts[a][f - offsets[a]] for a, f in zip(ti, flat)], dtype=np.int64)], 1)
-
-
 @dataclass
 class CVAEData:
     """Train/val tracks and their normalisation statistics."""
@@ -226,6 +187,7 @@ class CVAEData:
 
 
 def load_data(data_dir: str | Path) -> CVAEData:
+    """The train and val tracks of a corpus (val falls back to train when the corpus has none)."""
     train = load_tracks(data_dir, "train")
     if not train:
         raise DataError(f"{data_dir}/splits.json lists no train sessions")
@@ -259,26 +221,6 @@ def build_optimizer(cfg: CVAETrainConfig, model: torch.nn.Module) -> torch.optim
 # --------------------------------------------------------------------------------------
 # loop
 # --------------------------------------------------------------------------------------
-@dataclass
-class TrainResult:
-    """Summary of a :func:`train_cvae` run."""
-
-    run_dir: Path
-    best_path: Path
-    epochs: int
-    best_val: float
-    stopped: str  # "epochs", "early_stopping", "time", "max_epochs"
-
-
-def _config_dict(cfg: CVAETrainConfig) -> dict[str, Any]:
-    return json.loads(json.dumps(asdict(cfg)))
-
-
-def _resumable(cfg: dict | None) -> dict | None:
-    """The config fields that must match to resume a run (all but the epoch budget)."""
-    return None if cfg is None else {k: v for k, v in cfg.items() if k != "epochs"}
-
-
 def evaluate(model: HeadCVAE, loader, cfg: CVAETrainConfig) -> dict[str, float]:
     """Mean validation losses (posterior mean z, full KL weight)."""
     model.eval()
@@ -303,8 +245,10 @@ def train_cvae(
     max_epochs: int | None = None,
     max_minutes: float | None = None,
     progress: bool = True,
-) -> TrainResult:
-    """Train (or resume, when ``RUN/last`` exists) a cVAE; ``RUN/best`` is the checkpoint to use.
+    force_resume: bool = False,
+):
+    """Train (or resume, when ``RUN/last`` exists) a cVAE with :func:`stygaze.training.loop.fit`;
+    ``RUN/best`` is the checkpoint to use.
 
     Args:
         cfg: training config.
@@ -313,108 +257,64 @@ def train_cvae(
         max_epochs: stop after this many epochs in total (overrides ``cfg.epochs`` when smaller).
         max_minutes: stop after the first epoch that ends past this wall-clock budget.
         progress: tqdm bars on stderr.
+        force_resume: resume ``RUN/last`` even if it was trained with another config or corpus.
+
+    Returns:
+        The :class:`~stygaze.training.loop.TrainResult`.
 
     Raises:
-        DataError: bad corpus. CheckpointError: ``RUN/last`` made with another config.
+        DataError: bad corpus. CheckpointError: ``RUN/last`` made with another config or corpus.
     """
-    from tqdm.auto import tqdm
-
-    from stygaze.checkpoint import save_checkpoint
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state, set_seed
-    from stygaze.training.distributed import init_distributed
 
     ctx = init_distributed()  # torchrun -> DDP (see stygaze.training.distributed); else single process
-    progress = progress and ctx.is_main
-    run_dir = Path(run_dir)
-    set_seed(cfg.seed)
-    data = load_data(data_dir)
-    model = build_model(cfg, data).to(ctx.device)
-    optimizer = build_optimizer(cfg, model)
-    stopper = EarlyStopping(patience=cfg.patience)
-    cfg_dict = _config_dict(cfg)
-    epoch, step = 0, 0
-    if has_training_state(run_dir):
-        counters = load_training_state(run_dir, model, optimizer)
-        if _resumable(counters.get("config")) != _resumable(cfg_dict):
-            raise CheckpointError(f"{run_dir}/last was trained with another config; use a new --out folder or the same config (only 'epochs' may change)")
-        epoch, step = int(counters["epoch"]), int(counters["step"])
-        stopper.load(counters["early_stopping"])
-        log.info("resuming %s at epoch %d", run_dir, epoch)
-    ctx.reseed_other_ranks(cfg.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
-    # DDP (identity single-process); unused-parameter search: some context/start branches are skipped per batch
-    loss_fn = ctx.wrap_loss(model, lambda m, head, gaze, **kw: m.loss(head, gaze, **kw), find_unused_parameters=True)
-    total_epochs = cfg.epochs if max_epochs is None else min(cfg.epochs, int(max_epochs))
-    t0 = time.monotonic()
-    stopped = "epochs"
-    if stopper.should_stop:
-        stopped = "early_stopping"
-    while epoch < total_epochs and not stopper.should_stop:
-        train_loader, val_loader = build_dataloaders(cfg, data, epoch)
+    with run_folder(run_dir, ctx.is_main) as run_dir:
+        set_seed(cfg.seed)
+        data = load_data(data_dir)
+        model = build_model(cfg, data).to(ctx.device)
+        optimizer = build_optimizer(cfg, model)
+        cfg_dict = json.loads(json.dumps(asdict(cfg)))
+        _, val_loader = build_dataloaders(cfg, data, 0)  # fixed windows
         if ctx.is_distributed:  # same windows, sharded: batch_size per process, batch_size x N per step
-            train_loader, val_loader = (
-                torch.utils.data.DataLoader(dl.dataset, batch_size=cfg.batch_size, sampler=ctx.sampler(dl.dataset, shuffle=False))
-                for dl in (train_loader, val_loader)
-            )
-        model.train()
-        sums = {"total": 0.0, "recon": 0.0, "vel": 0.0, "kl": 0.0}
-        n = 0
-        bar = tqdm(train_loader, desc=f"cvae epoch {epoch + 1}/{total_epochs}", disable=not progress, leave=False)
-        for head, gaze in bar:
-            beta = kl_weight(step, beta=cfg.beta, warmup_steps=cfg.kl_warmup_steps)
+            val_loader = torch.utils.data.DataLoader(val_loader.dataset, batch_size=cfg.batch_size, sampler=ctx.sampler(val_loader.dataset, shuffle=False))
+
+        def batches(epoch: int):
+            train_loader, _ = build_dataloaders(cfg, data, epoch)
+            if ctx.is_distributed:
+                train_loader = torch.utils.data.DataLoader(train_loader.dataset, batch_size=cfg.batch_size, sampler=ctx.sampler(train_loader.dataset, shuffle=False))
+            # Each DataLoader iterator draws a base seed from torch's RNG. Earlier versions opened the
+            # epoch's iterator twice (their progress bar did); one extra draw keeps that RNG stream,
+            # so runs reproduce the weights of those versions bit for bit.
+            iter(train_loader)
+            return train_loader
+
+        def step(loss_fn, batch, step_index: int):
+            head, gaze = batch
+            beta = kl_weight(step_index, beta=cfg.beta, warmup_steps=cfg.kl_warmup_steps)
             start = torch.rand(len(head)) < cfg.p_start
             head, gaze, start = head.to(ctx.device), gaze.to(ctx.device), start.to(ctx.device)
             out = loss_fn(head, gaze, beta=beta, w_vel=cfg.w_vel, start=start)
-            optimizer.zero_grad(set_to_none=True)
-            out.total.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            step += 1
-            for k in sums:
-                sums[k] += float(getattr(out, k).detach()) * len(head)
-            n += len(head)
-            bar.set_postfix(loss=f"{float(out.total.detach()):.4f}", beta=f"{beta:.3f}")
-        bar.close()
-        val = evaluate(model, val_loader, cfg)
-        val = ctx.mean_metrics(val, len(val_loader.sampler), tuple(val))  # same on every rank
-        n, *totals = ctx.sum(n, *sums.values())
-        sums = dict(zip(sums, totals))
-        epoch += 1
-        if not math.isfinite(val["total"]):
-            raise DataError(f"validation loss became {val['total']} at epoch {epoch}; lower lr or check the corpus for outliers")
-        improved = stopper.step(val["total"])
-        out_of_time = ctx.broadcast_flag(max_minutes is not None and (time.monotonic() - t0) / 60.0 >= max_minutes)
-        if not ctx.is_main:  # only rank 0 writes
-            if out_of_time:
-                stopped = "time"
-                break
-            continue
-        record = {
-            "epoch": epoch,
-            "step": step,
-            "beta": kl_weight(step, beta=cfg.beta, warmup_steps=cfg.kl_warmup_steps),
-            **{f"train_{k}": v / max(n, 1) for k, v in sums.items()},
-            **{f"val_{k}": v for k, v in val.items()},
-            "best": improved,
-            "minutes": (time.monotonic() - t0) / 60.0,
-        }
-        append_log(run_dir, record)
-        if improved:
-            meta = {"train": {"epoch": epoch, "step": step, "val": val, "data": str(data_dir), "config": cfg_dict}}
-            save_checkpoint(run_dir / "best", model, model_type=MODEL_TYPE, config=cfg.model, meta=meta)
-        save_training_state(run_dir, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "config": cfg_dict})
-        if progress:
-            tqdm.write(f"cvae epoch {epoch}: train {record['train_total']:.4f} val {val['total']:.4f}{' *' if improved else ''}")
-        if out_of_time:
-            stopped = "time"
-            break
-    else:
-        if stopper.should_stop:
-            stopped = "early_stopping"
-        elif max_epochs is not None and total_epochs < cfg.epochs:
-            stopped = "max_epochs"
-    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
+            return out.total, {k: float(getattr(out, k).detach()) for k in ("total", "recon", "vel", "kl")}, len(head)
+
+        def validate() -> dict[str, float]:
+            val = evaluate(model, val_loader, cfg)
+            return ctx.mean_metrics(val, len(val_loader.sampler), tuple(val))  # same on every rank
+
+        def save(path, epoch, step_index, val):
+            meta = {"train": {"epoch": epoch, "step": step_index, "val": val, "data": str(data_dir), "config": cfg_dict}}
+            save_checkpoint(path, model, model_type=MODEL_TYPE, config=cfg.model, meta=meta)
+
+        spec = TrainSpec(
+            name="cvae", model=model, optimizer=optimizer,
+            loss=lambda m, head, gaze, **kw: m.loss(head, gaze, **kw),
+            # DDP's unused-parameter search: some context/start branches are skipped per batch
+            find_unused_parameters=True,
+            step=step, batches=batches, evaluate=validate, save=save, monitor="total",
+            steps_per_epoch=-(-cfg.windows_per_epoch // ctx.effective_batch_size(cfg.batch_size)), grad_clip=cfg.grad_clip,
+            extra_record=lambda s: {"beta": kl_weight(s, beta=cfg.beta, warmup_steps=cfg.kl_warmup_steps)},
+        )
+        epochs = cfg.epochs if max_epochs is None else min(cfg.epochs, int(max_epochs))
+        budget = Budget(max_epochs=epochs, patience=cfg.patience, seed=cfg.seed, max_minutes=max_minutes or 0.0)
+        result = fit(run_dir, spec, budget, config=cfg_dict, corpus=Corpus(data_dir).fingerprint(), force_resume=force_resume,
+                     progress=progress and ctx.is_main, dist=ctx)
     ctx.close()
-    if not (run_dir / "best").exists():
-        raise CheckpointError(f"{run_dir}: no epoch finished, so there is no best checkpoint")
-    return TrainResult(run_dir, run_dir / "best", epoch, stopper.best, stopped)
+    return result

@@ -15,6 +15,11 @@ Layout (declared once in :class:`CorpusLayout`; the root is always passed in)::
 A session is any sub-directory holding ``motion.npz``; hidden entries (``.name``) are
 ignored (they are temporary folders of a writer). Motion and audio must cover the same
 time within ``CorpusLayout.max_length_mismatch_s``.
+
+This module is the only corpus reader: every trainer gets its sessions and splits from
+:class:`Corpus` (``Corpus(root).sessions("train")``, :meth:`Corpus.split_sessions`),
+:func:`load_split` (sessions read into memory) and :func:`fingerprint` (what a resumed run
+checks it is trained on the same data).
 """
 
 from __future__ import annotations
@@ -24,11 +29,19 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from stygaze.audio import FPS, SAMPLE_RATE
+from stygaze.audio import FPS, SAMPLE_RATE, load_audio, read_audio, save_audio
+from stygaze.data.synhage import speech as sp
+from stygaze.data.synhage import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
+from stygaze.io import atomic_dir, atomic_path
+from stygaze.motion import Motion
+
+if TYPE_CHECKING:  # pragma: no cover
+    from stygaze.motion import Motion
 
 
 @dataclass(frozen=True)
@@ -86,15 +99,27 @@ class Session:
     def events_path(self) -> Path:
         return self.root / self.layout.events
 
-    def load_motion(self):
-        from stygaze.motion import Motion
+    def load_motion(self, fps: float | None = None, *, events: bool = False) -> Motion:
+        """The session's :class:`~stygaze.motion.Motion`.
 
-        return Motion.load(self.motion_path)
+        Args:
+            fps: resample to this rate when the file has another (resampling drops events).
+            events: attach the labelled events of ``events.json`` when the motion file
+                carries none (SynHAGE writes them there).
+
+        Raises:
+            MotionFormatError: unreadable motion file. DataError: ``events.json`` is not JSON.
+        """
+
+        motion = Motion.load(self.motion_path)
+        if events and not motion.events:
+            motion.events = self.load_events()
+        if fps is not None and abs(motion.fps - fps) > 1e-9:
+            motion = motion.resample(fps)
+        return motion
 
     def load_audio(self, normalize: bool = True) -> np.ndarray:
         """``(S,)`` float32 16 kHz mono (per-clip normalised by default)."""
-        from stygaze.audio import load_audio
-
         return load_audio(self.audio_path, normalize=normalize)
 
     def load_style(self) -> dict | None:
@@ -126,12 +151,16 @@ class Corpus:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         if not self.root.exists():
-            raise DataError(f"corpus directory not found: {self.root}")
+            raise DataError(f"corpus folder not found: {self.root}")
         if not self.root.is_dir():
             raise DataError(f"corpus path is not a directory: {self.root}")
 
-    def sessions(self, split: str | None = None) -> list[Session]:
-        """Sessions (sorted by name); with ``split``, those listed in ``splits.json``."""
+    def sessions(self, split: str | None = None, *, required: bool = True) -> list[Session]:
+        """Sessions (sorted by name); with ``split``, those listed in ``splits.json`` (in its order).
+
+        A split that ``splits.json`` does not have is an error, or no sessions with
+        ``required=False``. A listed session without a motion file is always an error.
+        """
         all_sessions = {
             p.name: Session(p, self.layout)
             for p in sorted(self.root.iterdir())
@@ -139,28 +168,133 @@ class Corpus:
         }
         if split is None:
             return list(all_sessions.values())
-        names = self.splits().get(split)
+        splits = self.splits()
+        names = splits.get(split)
         if names is None:
-            raise DataError(f"{self.root / self.layout.splits}: no split {split!r} (have {', '.join(self.splits())})")
+            if not required:
+                return []
+            raise DataError(f"{self.root / self.layout.splits}: no split {split!r} (have {', '.join(splits)})")
         missing = [n for n in names if n not in all_sessions]
         if missing:
-            raise DataError(f"{self.root / self.layout.splits}: split {split!r} names missing session(s) {', '.join(missing[:5])}")
+            raise DataError(
+                f"{self.root / self.layout.splits}: split {split!r} names session(s) with no motion file "
+                f"({self.layout.motion}): {', '.join(missing[:5])}"
+            )
         return [all_sessions[n] for n in names]
 
     def splits(self) -> dict[str, list[str]]:
+        """``splits.json`` as ``{split: [session name, ...]}``."""
         path = self.root / self.layout.splits
         if not path.exists():
-            raise DataError(f"{path} not found: the corpus has no splits file")
+            raise DataError(f"{path} not found: the corpus has no splits file (train/val/test session lists; stygaze data synth writes one)")
         data = _read_json(path)
         if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
             raise DataError(f"{path}: expected {{split: [session names]}}")
         return {str(k): [str(x) for x in v] for k, v in data.items()}
+
+    def fingerprint(self, splits: tuple[str, ...] = ("train", "val")) -> str:
+        """:func:`fingerprint` of the sessions ``splits.json`` lists in ``splits`` (absent splits count as empty)."""
+        return fingerprint({k: self.sessions(k, required=False) for k in splits})
+
+    def split_sessions(self, val_fraction: float, test_fraction: float, seed: int) -> dict[str, list[Session]]:
+        """``{"train", "val", "test"}`` sessions: those of ``splits.json`` when the corpus has one,
+        else a seeded split by session (:func:`shuffled_split`).
+
+        Raises:
+            DataError: no session at all, or a ``splits.json`` without train sessions.
+        """
+        if not (self.root / self.layout.splits).exists():
+            return shuffled_split(list_sessions(self.root, self.layout), val_fraction, test_fraction, seed)
+        out = {k: self.sessions(k, required=False) for k in SPLITS}
+        if not out["train"]:
+            raise DataError(f"{self.root / self.layout.splits} lists no train session")
+        return out
 
     def __iter__(self) -> Iterator[Session]:
         return iter(self.sessions())
 
     def __len__(self) -> int:
         return len(self.sessions())
+
+
+def list_sessions(root: str | os.PathLike, layout: CorpusLayout | None = None) -> list[Session]:
+    """Every session of the corpus folder ``root`` (sorted by name).
+
+    Raises:
+        DataError: ``root`` is missing, or holds no session folder with a motion file.
+    """
+    corpus = Corpus(root, layout or CorpusLayout())
+    sessions = corpus.sessions()
+    if not sessions:
+        raise DataError(f"no sessions with {corpus.layout.motion} in {corpus.root} (expected DIR/<session>/{corpus.layout.motion})")
+    return sessions
+
+
+@dataclass
+class LoadedSession:
+    """A session read into memory for training: ``motion`` (T, 7) float32 degrees at 25 fps
+    (NaN = tracker loss) and, when asked for, ``audio`` (S,) float32 16 kHz (per-clip normalised)."""
+
+    name: str
+    motion: np.ndarray
+    audio: np.ndarray | None = None
+
+
+def load_split(root: str | os.PathLike, split: str, *, with_audio: bool = False, limit: int | None = None) -> list[LoadedSession]:
+    """Read the sessions of one split of ``root/splits.json`` (motion at 25 fps, optionally audio).
+
+    Raises:
+        DataError: missing folder or ``splits.json``, a missing or empty split, a listed session
+            without motion file (or without audio file with ``with_audio``).
+        MotionFormatError: an unreadable motion file.
+    """
+    corpus = Corpus(root)
+    sessions = corpus.sessions(split)
+    if not sessions:
+        raise DataError(f"{corpus.root / corpus.layout.splits} has no sessions in split {split!r}")
+    out = []
+    for s in sessions[:limit]:
+        audio = None
+        if with_audio:
+            if not s.audio_path.exists():
+                raise DataError(f"session {s.root} has no {s.layout.audio}")
+            audio = s.load_audio()
+        out.append(LoadedSession(s.name, s.load_motion(FPS).data, audio))
+    return out
+
+
+def fingerprint(splits: dict[str, list[Session]]) -> str:
+    """16 hex digits that change when the sessions of ``splits`` (names, membership, order) or their
+    motion files change; audio files enter by size (hashing them would cost seconds per hour of speech).
+
+    A resumed training run compares it with the one stored in ``RUN/last`` to refuse another corpus.
+    """
+    import hashlib
+
+    h = hashlib.sha1()
+    for split in sorted(splits):
+        h.update(f"[{split}]".encode())
+        for s in splits[split]:
+            h.update(s.name.encode() + b"\0")
+            h.update(s.motion_path.read_bytes())
+            h.update(str(s.audio_path.stat().st_size if s.audio_path.exists() else -1).encode())
+    return h.hexdigest()[:16]
+
+
+def shuffled_split(sessions: list[Session], val_fraction: float, test_fraction: float, seed: int) -> dict[str, list[Session]]:
+    """Seeded split by session of a corpus without ``splits.json`` (OmniHead training): a
+    permutation by ``default_rng(seed)``, its first sessions go to test, the next to val (each at
+    least one session when the corpus has ≥ 3 resp. ≥ 2), the rest (in permuted order) to train.
+
+    :func:`make_splits` is the split a corpus writer stores; this one is kept as it is so that
+    recognizer runs on corpora without ``splits.json`` see the same sessions as before.
+    """
+    order = np.random.default_rng(seed).permutation(len(sessions))
+    n = len(sessions)
+    n_test = max(1, int(round(test_fraction * n))) if test_fraction > 0 and n >= 3 else 0
+    n_val = max(1, int(round(val_fraction * n))) if val_fraction > 0 and n >= 2 else 0
+    pick = [sessions[i] for i in order]
+    return {"test": pick[:n_test], "val": pick[n_test : n_test + n_val], "train": pick[n_test + n_val :] or pick}
 
 
 def make_splits(names: list[str], seed: int, val_fraction: float = 0.1, test_fraction: float = 0.1) -> dict[str, list[str]]:
@@ -223,8 +357,6 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
     """Problems of one session folder and its motion duration in seconds (0 if unreadable)."""
     import soundfile as sf
 
-    from stygaze.motion import Motion
-
     lay = session.layout
     problems: list[Problem] = []
     seconds = 0.0
@@ -260,8 +392,6 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
             audio_s = info.frames / info.samplerate
         except Exception:
             try:
-                from stygaze.audio import read_audio
-
                 x, sr = read_audio(session.audio_path)
                 audio_s = len(x) / sr
             except StygazeError as exc:
@@ -336,7 +466,7 @@ def check_corpus(root: str | os.PathLike, layout: CorpusLayout | None = None) ->
 # --------------------------------------------------------------------------------------
 # SynHAGE corpus writer
 # --------------------------------------------------------------------------------------
-SYNTH_VERSION = "synhage-1"
+SYNTH_VERSION = "synhage-2"
 
 
 def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: CorpusLayout | None = None) -> Path:
@@ -348,10 +478,6 @@ def write_session(path: Path, audio: np.ndarray, result, meta: dict, layout: Cor
         result: a :class:`~stygaze.data.synhage.synth.SynthResult`.
         meta: extra JSON-serialisable information for ``style.json`` (speaker, seed, ...).
     """
-    from stygaze.audio import save_audio
-    from stygaze.io import atomic_dir
-    from stygaze.motion import Motion
-
     layout = layout or CorpusLayout()
     style = result.style
     style_doc = {
@@ -419,7 +545,7 @@ def synth_corpus(
 ) -> SynthCorpusSummary:
     """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
 
-    Each session draws its own :class:`~stygaze.data.synhage.synth.SynthStyle` and speaker from
+    Each session draws its own :class:`~stygaze.data.synhage.style.SynthStyle` and speaker from
     ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
     from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
     in a seeded order; a random ``minutes`` excerpt of longer files).
@@ -431,10 +557,6 @@ def synth_corpus(
     import time
 
     from tqdm import tqdm
-
-    from stygaze.data.synhage import speech as sp
-    from stygaze.data.synhage.synth import synthesize
-    from stygaze.io import atomic_path
 
     layout = layout or CorpusLayout()
     if not isinstance(sessions, (int, np.integer)) or sessions < 1:
@@ -506,9 +628,6 @@ def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | Non
         DataError: the session has no ``corpus_seed``/``session_index`` (not made by
             ``stygaze data synth``) or its files are missing.
     """
-    from stygaze.audio import load_audio
-    from stygaze.data.synhage.synth import SynthConfig, synthesize
-
     layout = layout or CorpusLayout()
     d = Path(session_dir)
     meta = _read_json(d / layout.style) if (d / layout.style).exists() else {}

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.audio import FPS
+from stygaze.audio import FPS, SAMPLE_RATE, load_audio, num_frames, save_audio
 from stygaze.errors import DataError
-from stygaze.motion import Motion
 from stygaze.geometry import matrix_to_angles, vector_to_angles
+from stygaze.io import atomic_dir
+from stygaze.motion import Motion
 
 GAZE_COLUMNS = ("gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z")
 POSE_COLUMNS = ("pose_Rx", "pose_Ry", "pose_Rz")
@@ -221,9 +222,6 @@ def import_openface(
     Raises:
         DataError / AudioError: unreadable inputs, or ``out`` already exists.
     """
-    from stygaze.audio import SAMPLE_RATE, load_audio, num_frames, save_audio
-    from stygaze.io import atomic_dir
-
     out = Path(out)
     if out.exists():
         raise DataError(f"output {out} already exists: choose a new --out")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from stygaze.audio import FPS
+from stygaze.audio import FPS, HOP, SAMPLE_RATE
+from stygaze.features import rhythm
 
 
 def motion_speed(x: np.ndarray) -> np.ndarray:
@@ -68,8 +69,6 @@ def audio_beats(samples: np.ndarray, sr: int, fps: float = FPS) -> np.ndarray:
     Returns:
         ``(B,)`` int64 motion-frame indices.
     """
-    from stygaze.audio import HOP, SAMPLE_RATE
-
     y = np.asarray(samples, dtype=np.float32).reshape(-1)
     hop = int(round(sr / fps))
     if y.size < hop or not np.isfinite(y).all() or float(np.ptp(y)) == 0.0:
@@ -77,7 +76,6 @@ def audio_beats(samples: np.ndarray, sr: int, fps: float = FPS) -> np.ndarray:
     if sr == SAMPLE_RATE and hop == HOP and y.size >= 4 * HOP:
         # stygaze's own rate: the numpy port of the same librosa computation (tested equal
         # to librosa), which avoids librosa's 10-20 s numba compilation in every process
-        from stygaze.features import rhythm
 
         onset = rhythm.onset_strength(y)
         if not np.any(onset > 0):

@@ -14,7 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stygaze.audio import FPS, SAMPLE_RATE, load_audio
 from stygaze.errors import AudioError, DataError, MotionFormatError
+from stygaze.eval.report import EvalAccumulator, align_pair
+from stygaze.motion import Motion
 
 AUDIO_SUFFIXES: tuple[str, ...] = (".wav", ".flac", ".ogg", ".mp3", ".m4a", ".opus")
 """Audio file suffixes looked for in an audio folder, in order of preference."""
@@ -88,10 +91,6 @@ def evaluate_pairs(pairs: Iterable[ClipPair], *, progress=None, **options) -> di
         progress: optional wrapper for the second pass's iterable (e.g. ``tqdm``).
         **options: :class:`EvalAccumulator` settings.
     """
-    from stygaze.audio import FPS, SAMPLE_RATE, load_audio
-    from stygaze.eval.report import EvalAccumulator, align_pair
-    from stygaze.motion import Motion
-
     acc = EvalAccumulator(**options)
     loaded = []
     for pair in pairs:
@@ -101,8 +100,6 @@ def evaluate_pairs(pairs: Iterable[ClipPair], *, progress=None, **options) -> di
         if pair.audio is not None:
             seconds = len(load_audio(pair.audio, normalize=False)) / SAMPLE_RATE
             if abs(seconds - len(pred) / FPS) > acc.audio_tolerance_s:
-                from stygaze.errors import AudioError
-
                 raise AudioError(
                     f"{pair.audio}: audio lasts {seconds:.2f} s but the motion {len(pred) / FPS:.2f} s "
                     f"(at most {acc.audio_tolerance_s:g} s apart is accepted)"

@@ -26,6 +26,9 @@ from typing import Any
 import numpy as np
 
 from stygaze.audio import FPS
+from stygaze.eval.recognition import drop_short_events, label_events, smooth_labels
+from stygaze.motion import Motion
+from stygaze.render.clips import render_clip_frames
 
 GESTURE_NAMES: tuple[str, ...] = ("none", "nod", "shake", "tilt", "turn", "up_down")
 
@@ -110,8 +113,6 @@ def behaviour_stats(
         fps: frame rate.
         smooth: apply the gesture protocol (11-frame majority vote, drop events ≤ 5 frames).
     """
-    from stygaze.eval.recognition import drop_short_events, label_events, smooth_labels
-
     frames = sum(len(np.asarray(s)) for s in saccade)
     if frames == 0:
         raise ValueError("no frames to summarise")
@@ -214,8 +215,6 @@ class PerceptualReport:
 
 def default_renderer(size: int) -> Callable[[Any], np.ndarray]:
     """A renderer ``Motion → (T, size, size, 3) uint8`` with the training camera (front, head crop)."""
-    from stygaze.render.clips import render_clip_frames
-
     def _render(motion: Any) -> np.ndarray:
         return render_clip_frames(motion, size=size)
 
@@ -301,7 +300,6 @@ def perceptual_eval_pairs(pairs: Sequence[Any], recognizer: Any = None, stride: 
         size: render size (default: the recognizer's input size).
     """
     from stygaze.omnihead.model import load_omnihead
-    from stygaze.motion import Motion
 
     model = load_omnihead(recognizer)
     renderer = default_renderer(size or model.config.img_size)

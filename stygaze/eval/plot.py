@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from stygaze.eval.patterns import fixation_stats, gaze_signal
+from stygaze.io import atomic_path
 from stygaze.motion import Motion
 
 
@@ -37,8 +38,6 @@ def plot_pair(
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
-
-    from stygaze.io import atomic_path
 
     fig, axes = plt.subplots(3, 2, figsize=(12, 7), sharex=True, sharey="row", squeeze=False)
     for col, (label, motion) in enumerate((("ground truth", gt), ("prediction", pred))):

@@ -6,13 +6,23 @@ pairs (and optionally each pair's audio) and produces::
     {"all":  {"mae", "vel", "mee", "bas"},
      "gaze": {"mae", "vel", "mee", "bas"},
      "head": {"mae", "vel", "mee", "bas"},
-     "pattern": {"fix_ratio_gt", "fix_ratio_pred", "comp_gt", "comp_pred", "sim"}}
+     "pattern": {"fix_ratio_gt", "fix_ratio_pred", "comp_gt", "comp_pred", "sim"},
+     "events": {"detector", "gt", "pred", "event_sim", "distance", "similarity",
+                "conversation": {"detector", "gt", "pred"}},
+     "compensation": {"gt", "pred"}}
 
-``bas`` is ``None`` when no pair had audio. Over several pairs every metric is **pooled**:
+``bas`` is ``None`` when no pair had audio. ``pattern`` holds the paper's Table IV metrics
+(FixRatio and CompScore mostly measure tracker noise and head speed at 25 fps, see
+``docs/metrics.md``); ``events`` the behaviour measures of :mod:`stygaze.eval.events` (per
+side :meth:`~stygaze.eval.events.EventStats.summary`, including the detected-saccade share,
+and ``event_sim`` of :func:`~stygaze.eval.events.compare_events`, higher is better), with
+the same measures under the ``"conversation"`` preset (Dembinsky et al. 2024's detector, to
+compare with real video calls); ``compensation`` the eye–head measures of
+:mod:`stygaze.eval.compensation` per side (VOR gain, head share per amplitude bin, latency). Over several pairs every metric is **pooled**:
 MAE and Vel over all (frame, channel) entries, MEE over all frame steps (per-clip MEE
 weighted by the clip's steps), BAS over all audio beats, FixRatio over all valid samples,
 CompScore over all valid frame steps; Sim is computed from the pooled FixRatio and CompScore
-(as the paper's Table IV). Units: degrees, degrees/frame, degrees²/frame² at 25 fps.
+(as the paper's Table IV); event distributions and compensation sums pool over all clips. Units: degrees, degrees/frame, degrees²/frame² at 25 fps.
 """
 
 from __future__ import annotations
@@ -25,8 +35,16 @@ import numpy as np
 from stygaze.audio import FPS, SAMPLE_RATE
 from stygaze.errors import AudioError, MotionFormatError
 from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
+from stygaze.eval.compensation import CompensationStats, compensation_stats
+from stygaze.eval.events import (
+    EventStats,
+    compare_events,
+    compare_tracks,
+    event_stats,
+    get_detector,
+)
 from stygaze.eval.frame import GROUPS, mae, motion_energy_error, vel_error
-from stygaze.eval.patterns import comp_scores, fixation_stats, sim_score
+from stygaze.eval.patterns import comp_scores, fixation_stats, gaze_signal, sim_score
 from stygaze.motion import Motion
 
 MAX_LENGTH_DIFF: int = 1
@@ -37,6 +55,10 @@ AUDIO_TOLERANCE_S: float = 0.5
 
 METRICS = ("mae", "vel", "mee", "bas")
 PATTERN_KEYS = ("fix_ratio_gt", "fix_ratio_pred", "comp_gt", "comp_pred", "sim")
+EVENT_DETECTOR = "adaptive"
+"""Default detector of the ``events`` block (a :data:`stygaze.eval.events.PRESETS` name)."""
+CONVERSATION_DETECTOR = "conversation"
+"""Detector of the ``events.conversation`` sub-block (Dembinsky et al. 2024's I-DT)."""
 
 
 def align_pair(pred: Motion, gt: Motion, *, max_length_diff: int = MAX_LENGTH_DIFF, name: str = "pair") -> tuple[Motion, Motion]:
@@ -95,6 +117,7 @@ class EvalAccumulator:
         signal: I-DT signal, ``"world"`` (head ∘ mean eye, default) or ``"eye"``.
         dispersion_deg: I-DT dispersion threshold (degrees, default 1.0).
         min_duration_s: I-DT minimum fixation duration (seconds, default 0.1).
+        event_detector: detector of the ``events`` block (preset name, default ``"adaptive"``).
         beat_sigma: BAS tolerance in frames (default 3).
         speed_sigma: motion-beat smoothing in frames (default 5).
         max_length_diff: see :func:`align_pair`.
@@ -104,6 +127,7 @@ class EvalAccumulator:
     signal: str = "world"
     dispersion_deg: float = 1.0
     min_duration_s: float = 0.1
+    event_detector: str = EVENT_DETECTOR
     beat_sigma: float = 3.0
     speed_sigma: float = 5.0
     max_length_diff: int = MAX_LENGTH_DIFF
@@ -113,6 +137,12 @@ class EvalAccumulator:
     _frame: dict = field(default_factory=lambda: {g: {m: _Pooled() for m in METRICS} for g in GROUPS}, init=False, repr=False)
     _fix: dict = field(default_factory=lambda: {"gt": [0, 0], "pred": [0, 0]}, init=False, repr=False)
     _comp: dict = field(default_factory=lambda: {"gt": _Pooled(), "pred": _Pooled()}, init=False, repr=False)
+    _events: dict = field(default_factory=lambda: {"gt": [], "pred": []}, init=False, repr=False)
+    _conversation: dict = field(default_factory=lambda: {"gt": [], "pred": []}, init=False, repr=False)
+    _compensation: dict = field(default_factory=lambda: {"gt": [], "pred": []}, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        get_detector(self.event_detector)  # ValueError for an unknown preset, before any work
 
     def add(
         self,
@@ -155,6 +185,12 @@ class EvalAccumulator:
             self._fix[key][1] += fs.num_valid
             cs = comp_scores(motion)
             self._comp[key].add(cs.mean, cs.num_valid)
+            xy = gaze_signal(motion, self.signal)
+            self._conversation[key].append(event_stats(xy, motion.fps, CONVERSATION_DETECTOR))
+            self._compensation[key].append(compensation_stats(motion))
+        ev_pred, ev_gt = compare_tracks(gaze_signal(pred, self.signal), gaze_signal(gt, self.signal), pred.fps, self.event_detector)
+        self._events["pred"].append(EventStats.from_events(ev_pred))
+        self._events["gt"].append(EventStats.from_events(ev_gt))
         self.num_pairs += 1
         self.num_frames += T
         return pred
@@ -175,6 +211,18 @@ class EvalAccumulator:
             "comp_gt": _clean(comp["gt"]),
             "comp_pred": _clean(comp["pred"]),
             "sim": _clean(sim),
+        }
+        stats = {k: EventStats.pooled(self._events[k]) for k in ("gt", "pred")}
+        conv = {k: EventStats.pooled(self._conversation[k]) for k in ("gt", "pred")}
+        out["events"] = {
+            "detector": self.event_detector,
+            "gt": stats["gt"].summary(),
+            "pred": stats["pred"].summary(),
+            **compare_events(stats["pred"], stats["gt"]).to_dict(),
+            "conversation": {"detector": CONVERSATION_DETECTOR, "gt": conv["gt"].summary(), "pred": conv["pred"].summary()},
+        }
+        out["compensation"] = {
+            k: (CompensationStats.pooled(self._compensation[k]).summary() if self._compensation[k] else None) for k in ("gt", "pred")
         }
         return out
 
@@ -229,9 +277,11 @@ def format_tables(result: dict, *, name: str = "pred", ascii_only: bool = False)
     lines.append(row)
     lines.append("")
     pat = result["pattern"]
-    lines.append("Gaze patterns (Table IV): I-DT on world gaze; CompScore per frame")
+    ev = result.get("events")
+    lines.append("Gaze patterns (Table IV, the paper's metrics): I-DT on world gaze; CompScore per frame;")
+    lines.append("  detSacc = detected-saccade time share (velocity detector, not the paper's)")
     hdr = ["saccades", "fixation", "compScore", "simScore"]
-    lines.append("Method".ljust(label_w) + "|" + "".join(h.rjust(11) for h in hdr))
+    lines.append("Method".ljust(label_w) + "|" + "".join(h.rjust(11) for h in hdr) + " |" + "detSacc".rjust(9))
 
     def pct(v: float | None) -> str:
         return dash if v is None else f"{100 * v:.2f}%"
@@ -239,10 +289,40 @@ def format_tables(result: dict, *, name: str = "pred", ascii_only: bool = False)
     def sac(v: float | None) -> float | None:
         return None if v is None else 1.0 - v
 
-    for label, fix, comp, sim in (
-        ("GT", pat["fix_ratio_gt"], pat["comp_gt"], None),
-        (name, pat["fix_ratio_pred"], pat["comp_pred"], pat["sim"]),
+    def num(v: float | None, spec: str) -> str:
+        return dash if v is None else format(v, spec)
+
+    for label, side, fix, comp, sim in (
+        ("GT", "gt", pat["fix_ratio_gt"], pat["comp_gt"], None),
+        (name, "pred", pat["fix_ratio_pred"], pat["comp_pred"], pat["sim"]),
     ):
-        cells = [pct(sac(fix)), pct(fix), _fmt(comp, ".4f").replace("—", dash), _fmt(sim, ".4f").replace("—", dash)]
-        lines.append(label.ljust(label_w) + "|" + "".join(c.rjust(11) for c in cells))
+        cells = [pct(sac(fix)), pct(fix), num(comp, ".4f"), num(sim, ".4f")]
+        det = pct(ev[side]["saccade_share"]) if ev else dash
+        lines.append(label.ljust(label_w) + "|" + "".join(c.rjust(11) for c in cells) + " |" + det.rjust(9))
+    if ev:
+        lines.append("")
+        lines.append(f"Gaze events ({ev['detector']} detector on world gaze): fixation median (ms); shifts between")
+        lines.append("  consecutive fixations (deg): median, 90th percentile, share > 6 deg, >= 2 deg per minute,")
+        lines.append("  share of consecutive shifts > 2 deg in the same direction (< 45 deg apart)")
+        ehdr = ["fix med", "shift med", "shift p90", "share >6", "n >=2/min", "same dir"]
+        lines.append("Method".ljust(label_w) + "|" + "".join(h.rjust(12) for h in ehdr))
+        for label, side in (("GT", "gt"), (name, "pred")):
+            e = ev[side]
+            cells = [num(e["fixation_median_ms"], ".0f"), num(e["shift_median_deg"], ".2f"), num(e["shift_p90_deg"], ".2f"),
+                     pct(e["large_shift_share"]), num(e["shifts_per_min"], ".1f"), pct(e["same_direction_share"])]
+            lines.append(label.ljust(label_w) + "|" + "".join(c.rjust(12) for c in cells))
+        parts = ", ".join(f"{k} {num(v, '.3f')}" for k, v in ev["similarity"].items())
+        lines.append(f"event_sim{up} {num(ev['event_sim'], '.4f')}  ({parts})")
+    comp = result.get("compensation")
+    if comp:
+        lines.append("")
+        lines.append("Eye-head compensation (world-gaze fixations): VOR gain ideal -1 (0 = eyes frozen in head);")
+        lines.append("  head share of gaze shifts per amplitude; latency > 0 = head after gaze")
+        chdr = ["VOR gain", "head <10", "head 10-20", "head >=20", "latency ms"]
+        lines.append("Method".ljust(label_w) + "|" + "".join(h.rjust(11) for h in chdr))
+        for label, side in (("GT", "gt"), (name, "pred")):
+            c = comp[side] or {}
+            cells = [num(c.get("vor_gain"), ".3f"), num(c.get("head_share_lt10"), ".2f"), num(c.get("head_share_10to20"), ".2f"),
+                     num(c.get("head_share_ge20"), ".2f"), num(None if c.get("latency_ms") is None else round(c["latency_ms"]) + 0.0, ".0f")]
+            lines.append(label.ljust(label_w) + "|" + "".join(x.rjust(11) for x in cells))
     return "\n".join(line.rstrip() for line in lines)

@@ -21,10 +21,26 @@ The tests compare each step with librosa.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from threadpoolctl import threadpool_limits
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE
 from stygaze.features.mel import cached_mel_filterbank
+
+
+def periodic_hann(n: int) -> np.ndarray:
+    """``(n,)`` float64 periodic Hann window, bit-equal to ``scipy.signal.get_window("hann", n)`` (tested).
+
+    Computed as scipy does (the symmetric window of ``n + 1`` points, last point dropped), so
+    the onset envelope and tempo do not need ``scipy.signal`` (≈ 0.5 s to import).
+    """
+    if n <= 1:
+        return np.ones(n)
+    fac = np.linspace(-np.pi, np.pi, n + 1)
+    w = np.zeros(n + 1)
+    w += 0.5 * np.cos(0 * fac)
+    w += 0.5 * np.cos(1 * fac)
+    return w[:-1]
 
 
 def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, chunk: int = 4096) -> np.ndarray:
@@ -40,14 +56,14 @@ def onset_strength(audio: np.ndarray, *, n_fft: int = 2048, n_mels: int = 128, c
     Returns:
         ``(1 + S // 640,)`` float32.
     """
+    # scipy's float32 FFT, not numpy's: numpy rounds differently in float32, which moves
+    # beats (and so SynHAGE's motion); scipy.fft alone is light, scipy.signal is not needed
     import scipy.fft
-    import scipy.signal
-    from numpy.lib.stride_tricks import as_strided
 
     y = np.pad(np.asarray(audio, np.float32).reshape(-1), (n_fft // 2, n_fft // 2))
     n = 1 + (len(y) - n_fft) // HOP
     frames = as_strided(y, shape=(n, n_fft), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False)
-    win = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    win = periodic_hann(n_fft).astype(np.float32)
     mel = cached_mel_filterbank(SAMPLE_RATE, n_fft, n_mels, 0.0, SAMPLE_RATE / 2).T  # (n_fft/2+1, n_mels)
     S = np.empty((n, n_mels), np.float32)
     # one BLAS thread: the products are small, and idle OpenBLAS threads spin (on a 2-core box a
@@ -69,22 +85,19 @@ def estimate_tempo(onset: np.ndarray, *, start_bpm: float = 120.0, std_bpm: floa
     Args:
         onset: ``(T,)`` onset envelope at 25 fps.
     """
-    import scipy.fft
-    import scipy.signal
-
     onset = np.asarray(onset, np.float64)
     win = int(np.floor(ac_size_s * SAMPLE_RATE / HOP))  # time_to_frames: 200
     n = len(onset)
     padded = np.pad(onset, (win // 2, win // 2), mode="linear_ramp", end_values=(0, 0))
-    window = scipy.signal.get_window("hann", win, fftbins=True)
+    window = periodic_hann(win)
     total = np.zeros(win)
     n_fft = 512  # ≥ 2·win − 1: the linear autocorrelation up to lag win − 1 is exact (librosa pads to 2·win + 1)
     for a in range(0, n, chunk):
         b = min(n, a + chunk)
         idx = np.arange(a, b)[:, None] + np.arange(win)[None, :]  # (c, win) frames, hop 1
         frames = padded[idx] * window
-        spec = scipy.fft.rfft(frames, n=n_fft, axis=1)
-        ac = scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1)[:, :win]
+        spec = np.fft.rfft(frames, n=n_fft, axis=1)  # float64: bit-equal to scipy.fft (tested)
+        ac = np.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1)[:, :win]
         peak = np.max(np.abs(ac), axis=1, keepdims=True)
         peak[peak < np.finfo(np.float64).tiny] = 1.0
         total += (ac / peak).sum(axis=0)
@@ -251,9 +264,6 @@ class OnlineBeats:
         self._next_end = self.first
         self._onset = np.zeros(0, np.float32)  # onset frames [_onset_start, received)
         self._onset_start = 0
-        # import the tracker's scipy modules now: a first import inside a stream step costs ≈ 0.4 s of latency
-        import scipy.fft  # noqa: F401
-        import scipy.signal  # noqa: F401
 
     def update(self, onset: np.ndarray, final: bool = False) -> np.ndarray:
         """Add the next onset values; return the values of the frames this decides.

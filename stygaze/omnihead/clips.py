@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stygaze.data.corpus import Session
+from stygaze.data.windows import centred_start, focused_starts
 from stygaze.errors import DataError
+from stygaze.io import atomic_path
 from stygaze.render.clips import camera_gaze, render_clip_frames, sample_render_config
 
 if TYPE_CHECKING:  # pragma: no cover
     from stygaze.omnihead.train import OmniHeadTrainConfig
+
 
 @dataclass
 class FrameLabels:
@@ -28,20 +32,11 @@ class FrameLabels:
     saccade: np.ndarray
 
 
-def load_session_motion(session: str | os.PathLike) -> Any:
-    """``session/motion.npz`` with its labelled events (``events.json`` of the corpus layout when the
-    npz carries none)."""
-    from stygaze.motion import Motion
-
-    session = Path(session)
-    motion = Motion.load(session / "motion.npz")
-    ev_path = session / "events.json"
-    if not motion.events and ev_path.exists():
-        try:
-            motion.events = json.loads(ev_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{ev_path} is not valid JSON ({type(exc).__name__})") from exc
-    return motion
+def load_session_motion(session: Session | str | os.PathLike) -> Any:
+    """A session's motion with its labelled events (``events.json`` of the corpus layout when the
+    npz carries none); see :meth:`stygaze.data.corpus.Session.load_motion`."""
+    session = session if isinstance(session, Session) else Session(Path(session))
+    return session.load_motion(events=True)
 
 
 def motion_labels(motion: Any) -> FrameLabels:
@@ -68,22 +63,7 @@ def motion_labels(motion: Any) -> FrameLabels:
     return FrameLabels(gesture=per_frame("gesture"), blink=blink, saccade=per_frame("gaze"))
 
 
-def _segment_starts(labels: FrameLabels, n: int, length: int, focus: float, rng: np.random.Generator) -> np.ndarray:
-    """``n`` segment starts; a share ``focus`` of them centred (±¼ segment) on a gesture frame."""
-    t = len(labels.gesture)
-    if t < length:
-        return np.zeros(0, np.int64)
-    starts = rng.integers(0, t - length + 1, n)
-    g = np.flatnonzero(labels.gesture > 0)
-    if len(g):
-        k = rng.random(n) < focus
-        centres = rng.choice(g, int(k.sum()))
-        jitter = rng.integers(-(length // 4), length // 4 + 1, len(centres))
-        starts[k] = np.clip(centres - length // 2 + jitter, 0, t - length)
-    return starts
-
-
-def _data_key(cfg: OmniHeadTrainConfig, sessions: list[Path], img_size: int) -> str:
+def _data_key(cfg: OmniHeadTrainConfig, sessions: list[Session], img_size: int) -> str:
     blob = json.dumps(
         {"v": 2, "r": asdict(cfg.randomize), "s": [p.name for p in sessions], "img": img_size, "T": cfg.segment_frames, "ss": cfg.supersample, "f": cfg.gesture_focus, "seed": cfg.seed},
         sort_keys=True,
@@ -97,7 +77,7 @@ Renderer = Callable[[Any, Any], np.ndarray]
 
 def build_segment_cache(
     out_dir: str | os.PathLike,
-    sessions: list[Path],
+    sessions: list[Session],
     num_segments: int,
     cfg: OmniHeadTrainConfig,
     img_size: int,
@@ -118,17 +98,15 @@ def build_segment_cache(
     """
     from tqdm import tqdm
 
-    from stygaze.io import atomic_path
-
     render = renderer or (lambda motion, rcfg: render_clip_frames(motion, config=rcfg))
     length = cfg.segment_frames
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    motions = [load_session_motion(p) for p in sessions]
+    motions = [load_session_motion(s) for s in sessions]
     labels = [motion_labels(m) for m in motions]
     lengths = np.array([max(0, len(m.data) - length + 1) for m in motions], np.float64)
     if lengths.sum() <= 0:
-        raise DataError(f"every session in {sessions[0].parent} is shorter than {length} frames")
+        raise DataError(f"every session in {sessions[0].root.parent} is shorter than {length} frames")
     n_chunks = int(math.ceil(num_segments / chunk))
     keys = ("gesture", "blink", "saccade", "gaze", "flip")
     parts: dict[str, list] = {k: [] for k in ("frames",) + keys}
@@ -145,7 +123,8 @@ def build_segment_cache(
             flip = rng.random(n) < cfg.randomize.hflip
             starts = np.zeros(n, np.int64)
             for i, s in enumerate(sess):
-                start = starts[i] = int(_segment_starts(labels[s], 1, length, cfg.gesture_focus, rng)[0])
+                lab_s = labels[s]
+                start = starts[i] = int(focused_starts(len(lab_s.gesture), np.flatnonzero(lab_s.gesture > 0), 1, length, cfg.gesture_focus, rng)[0])
                 seg = motions[s].slice(start, start + length)
                 rcfg = sample_render_config(rng, img_size, cfg.randomize, cfg.supersample)
                 img = np.asarray(render(seg, rcfg), np.uint8)
@@ -246,5 +225,5 @@ def sample_clips(data: ClipSet, n: int, balance: float, rng: np.random.Generator
     for i, w in zip(pick, which):
         s, f = pools[w][rng.integers(0, len(pools[w]))]
         seg[i] = s
-        offs[i] = int(np.clip(f - data.clip_len // 2 + rng.integers(-half, half + 1), 0, data.max_offset))
+        offs[i] = int(centred_start(f, data.clip_len, rng.integers(-half, half + 1), data.max_offset))
     return seg, offs

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stygaze.config import DEPTH, DROPOUT, HEADS, WIDTH, Range, option
+
 # ---------------------------------------------------------------------------------------------
 # configuration
 
@@ -76,27 +78,27 @@ class OmniHeadConfig:
             saccade path, ``2c`` after the gesture path's temporal convolutions).
     """
 
-    img_size: int = 64
-    num_frames: int = 16
-    patch_size: tuple[int, int, int] = (2, 4, 4)
-    embed_dim: int = 32
-    depths: tuple[int, ...] = (2, 2)
-    num_heads: tuple[int, ...] = (2, 4)
-    window_size: tuple[int, int, int] = (4, 4, 4)
-    mlp_ratio: float = 2.0
-    drop_path: float = 0.0
-    decoder_layers: int = 2
-    decoder_heads: int = 4
-    head_hidden: int = 64
-    tasks: tuple[str, ...] = TASKS
+    img_size: int = option(64, range=(8, 1024))
+    num_frames: int = option(16, range=(1, 512))
+    patch_size: tuple[int, int, int] = option((2, 4, 4), range=(1, 64))
+    embed_dim: int = option(32, range=WIDTH)
+    depths: tuple[int, ...] = option((2, 2), range=DEPTH)
+    num_heads: tuple[int, ...] = option((2, 4), range=HEADS)
+    window_size: tuple[int, int, int] = option((4, 4, 4), range=(1, 64))
+    mlp_ratio: float = option(2.0, range=Range(0, 64, lo_open=True))
+    drop_path: float = option(0.0, range=DROPOUT)
+    decoder_layers: int = option(2, range=DEPTH)
+    decoder_heads: int = option(4, range=HEADS)
+    head_hidden: int = option(64, range=WIDTH)
+    tasks: tuple[str, ...] = option(TASKS, choices=TASKS)
     aux_probes: bool = False
     saccade_gaze_velocity: bool = False
-    saccade_gaze_context: int = 2
+    saccade_gaze_context: int = option(2, range=(1, 512))
     saccade_token: bool = True
     saccade_motion_path: bool = False
     gesture_motion_path: bool = False
     gesture_token: bool = True
-    motion_width: int = 32
+    motion_width: int = option(32, range=WIDTH)
 
     def __post_init__(self) -> None:
         self.patch_size = tuple(int(v) for v in self.patch_size)  # JSON gives lists
@@ -170,7 +172,7 @@ def tiny_config(**overrides: Any) -> OmniHeadConfig:
 
 
 def swin_t_config(**overrides: Any) -> OmniHeadConfig:
-    """Video Swin-T as in REFERENCE.md: patch (2,4,4), embed 96, depths (2,2,6,2), heads (3,6,12,24),
+    """Video Swin-T as in the Video Swin paper: patch (2,4,4), embed 96, depths (2,2,6,2), heads (3,6,12,24),
     window (8,7,7), 768-d, 16×224×224 input."""
     values: dict[str, Any] = dict(
         img_size=224,

@@ -1,11 +1,11 @@
 """OmniHead: a spatio-temporal recognizer of head gestures, blinks, saccades and 3D gaze.
 
-Implements the architecture of OmniHead (``papers/omnihead.txt`` §4, App. F):
+Implements the architecture of the OmniHead paper (§4, App. F; see docs/model-omnihead.md):
 
 * **Video-Swin encoder** (written here in torch): 3D patch embedding (2×4×4 by default),
   stages of shifted 3D window attention with a relative position bias, patch merging
   (2×2 spatial) between stages. :func:`swin_t_config` is Video Swin-T exactly as in
-  REFERENCE.md (≈28 M encoder parameters, 768-d, 16×224×224 input);
+  the paper (≈28 M encoder parameters, 768-d, 16×224×224 input);
   :func:`tiny_config` trains on a CPU.
 * **Temporal interpolation** of the encoder feature maps (``L/2`` time steps after the
   ``t=2`` patch split) back to ``L`` frame feature maps ``F_i`` (linear).
@@ -64,6 +64,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stygaze.checkpoint import (
+    build_config,
+    builtin_dir,
+    load_state_strict,
+    read_checkpoint,
+)
+from stygaze.errors import CheckpointError
 from stygaze.omnihead.config import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -331,14 +338,6 @@ class OmniHead(nn.Module):
 
 def load_omnihead(path: Any = None, map_location: str = "cpu") -> OmniHead:
     """Load an OmniHead checkpoint folder (default: the tiny recognizer shipped in the package)."""
-
-    from stygaze.checkpoint import (
-        build_config,
-        builtin_dir,
-        load_state_strict,
-        read_checkpoint,
-    )
-    from stygaze.errors import CheckpointError
 
     if path is None:
         path = builtin_dir("omnihead")

@@ -1,7 +1,7 @@
 """Training the OmniHead recognizer on rendered SynHAGE clips (``stygaze train omnihead``).
 
-Data: a SynHAGE corpus folder (``DIR/<session>/motion.npz`` with labelled ``events``) is split
-by session (seeded) into train / val / test. Clips of ``L`` = 16 frames are cut from the
+Data: a SynHAGE corpus folder (``DIR/<session>/motion.npz`` with labelled ``events``), split by
+its ``splits.json`` or, without one, by session (seeded; :meth:`stygaze.data.corpus.Corpus.split_sessions`). Clips of ``L`` = 16 frames are cut from the
 motion (half of them centred on a labelled head gesture, the rest at random), rendered with
 the procedural head under randomised camera, lighting and colours, and cached as uint8
 ``.npy`` under ``RUN/data/`` (chunked, so an interrupted render resumes). Labels per frame:
@@ -12,9 +12,10 @@ towards the camera). SynHAGE has no affective labels, so those heads receive no 
 
 Optimisation follows OmniHead App. F: AdamW (weight decay 1e-3) with cosine decay, task
 loss weights gaze 5 / blink 5 / gesture 2 / saccade 1 / affective 0.1, early stopping on the
-validation loss. ``RUN/last`` is resumable, ``RUN/best`` is a stygaze checkpoint.
+validation loss. The loop is :func:`stygaze.training.loop.fit`: ``RUN/last`` is resumable,
+``RUN/best`` is a stygaze checkpoint.
 
-Two additions make a small model trained from scratch learn the class tasks (issue 8):
+Two additions make a small model trained from scratch learn the class tasks:
 ``balance`` (:func:`sample_clips`: a share of the clips is centred on a blink or on one of the
 five gestures, the class drawn uniformly) and ``aux_weight`` with the model's ``aux_probes``
 (deep supervision of the encoder through linear probes on max-pooled frame features; the decoder
@@ -40,7 +41,26 @@ from typing import Any
 
 import numpy as np
 
-from stygaze.errors import DataError
+from stygaze.checkpoint import (
+    WEIGHTS_NAME,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import (
+    COUNT,
+    DROPOUT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    THREADS,
+    from_dict,
+    load_config,
+    option,
+)
+from stygaze.data.corpus import Corpus, fingerprint
+from stygaze.errors import CheckpointError, DataError
 from stygaze.omnihead.clips import (
     ClipSet,
     Renderer,
@@ -48,7 +68,12 @@ from stygaze.omnihead.clips import (
     build_segment_cache,
     sample_clips,
 )
+from stygaze.omnihead.config import CONFIGS, TASKS, OmniHeadConfig
 from stygaze.render.clips import RandomizeConfig
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import (
+    set_seed,
+)
 
 # ---------------------------------------------------------------------------------------------
 # configuration
@@ -84,9 +109,9 @@ class OmniHeadTrainConfig:
         aux_weight: weight of the encoder-probe losses (needs ``model_overrides: {aux_probes:
             true}``; see :class:`~stygaze.omnihead.config.OmniHeadConfig`); 0 = off.
         patience: early stopping on the validation loss (epochs).
-        max_minutes: stop training (after the epoch that passes this wall time of the training
-            loop; rendering the cache is not counted); 0 = no limit.
-        num_threads: torch CPU threads; 0 = leave torch's default.
+        max_minutes: stop training after the epoch that passes this wall time of the training
+            loop in this call (rendering the cache is not counted); 0 = no limit.
+        num_threads: torch CPU threads; None = leave torch's default.
         seed: seeds the split, the clip sampling, the rendering randomisation and torch.
         init_from: checkpoint folder to start from (its config is the architecture; ``model``
             is then ignored and ``model_overrides`` change single fields). None = from scratch.
@@ -100,72 +125,55 @@ class OmniHeadTrainConfig:
             the corpus's own validation split lacks some classes).
     """
 
-    model: str = "tiny"
+    model: str = option("tiny", choices=("tiny", "swin_t"))
     model_overrides: dict[str, Any] = field(default_factory=dict)
-    segment_frames: int = 48
-    train_segments: int = 96
-    val_segments: int = 16
-    clips_per_segment: int = 4
-    val_sessions: float = 0.15
-    test_sessions: float = 0.15
-    gesture_focus: float = 0.5
-    supersample: int = 2
+    segment_frames: int = option(48, range=(2, 100_000))
+    train_segments: int = option(96, range=COUNT)
+    val_segments: int = option(16, range=COUNT)
+    clips_per_segment: int = option(4, range=COUNT)
+    val_sessions: float = option(0.15, range=FRACTION)
+    test_sessions: float = option(0.15, range=FRACTION)
+    gesture_focus: float = option(0.5, range=FRACTION)
+    supersample: int = option(2, range=(1, 4))
     randomize: RandomizeConfig = field(default_factory=RandomizeConfig)
-    batch_size: int = 8
-    epochs: int = 20
-    lr: float = 1e-4
-    encoder_lr: float | None = None
-    weight_decay: float = 1e-3
-    warmup_steps: int = 50
-    loss_weights: dict[str, float] = field(default_factory=dict)
+    batch_size: int = option(8, range=COUNT)
+    epochs: int = option(20, range=COUNT)
+    lr: float = option(1e-4, range=POSITIVE)
+    encoder_lr: float | None = option(None, range=POSITIVE)
+    weight_decay: float = option(1e-3, range=NON_NEGATIVE)
+    warmup_steps: int = option(50, range=NON_NEGATIVE)
+    loss_weights: dict[str, float] = option(default_factory=dict, range=NON_NEGATIVE)
     gaze_in_degrees: bool = True
-    binary_class_weights: tuple[float, float] = (1.0, 10.0)
-    binary_smoothing: float = 0.1
-    gesture_smoothing: float = 0.15
-    gesture_class_weights: tuple[float, ...] | None = None
-    balance: float = 0.0
-    aux_weight: float = 0.0
-    patience: int = 5
-    max_minutes: float = 0.0
-    num_threads: int = 0
+    binary_class_weights: tuple[float, float] = option((1.0, 10.0), range=POSITIVE)
+    binary_smoothing: float = option(0.1, range=DROPOUT)
+    gesture_smoothing: float = option(0.15, range=DROPOUT)
+    gesture_class_weights: tuple[float, ...] | None = option(None, range=POSITIVE)
+    balance: float = option(0.0, range=FRACTION)
+    aux_weight: float = option(0.0, range=NON_NEGATIVE)
+    patience: int = option(5, range=COUNT)
+    max_minutes: float = option(0.0, range=NON_NEGATIVE)
+    num_threads: int | None = option(None, range=THREADS)
     device: str = "auto"
-    seed: int = 0
+    seed: int = option(0, range=SEED)
     init_from: str | None = None
-    train_only: tuple[str, ...] | None = None
-    threshold_metric: str = "frame_f1"
-    keep: str = "best"
+    train_only: tuple[str, ...] | str | None = option(None, choices=TASKS)
+    threshold_metric: str = option("frame_f1", choices=("frame_f1", "event_f1"))
+    keep: str = option("best", choices=("best", "last"))
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # types and ranges: the declared limits (stygaze.config)
         if isinstance(self.randomize, dict):
             self.randomize = RandomizeConfig(**self.randomize)
-        if int(self.segment_frames) < 2:
-            raise DataError("segment_frames must be at least the clip length")
         self.binary_class_weights = tuple(float(w) for w in self.binary_class_weights)
-        if len(self.binary_class_weights) != 2 or min(self.binary_class_weights) <= 0:
-            raise DataError("binary_class_weights must be two positive numbers, e.g. [1, 10]")
         if self.gesture_class_weights is not None:
             self.gesture_class_weights = tuple(float(w) for w in self.gesture_class_weights)
-            if len(self.gesture_class_weights) != 6 or min(self.gesture_class_weights) <= 0:
+            if len(self.gesture_class_weights) != 6:
                 raise DataError("gesture_class_weights must be six positive numbers (none, nod, shake, tilt, turn, up_down)")
-        if float(self.aux_weight) < 0:
-            raise DataError(f"aux_weight must be ≥ 0, got {self.aux_weight}")
         if float(self.aux_weight) > 0 and not self.model_overrides.get("aux_probes", False):
             raise DataError("aux_weight > 0 needs the encoder probes: add model_overrides: {aux_probes: true}")
-        if not 0.0 <= float(self.balance) <= 1.0:
-            raise DataError(f"balance must be in [0, 1], got {self.balance}")
-        if self.model not in ("tiny", "swin_t"):
-            raise DataError(f"unknown OmniHead model preset {self.model!r}: use 'tiny' or 'swin_t'")
-        if self.threshold_metric not in ("frame_f1", "event_f1"):
-            raise DataError(f"threshold_metric must be 'frame_f1' or 'event_f1', got {self.threshold_metric!r}")
-        if self.keep not in ("best", "last"):
-            raise DataError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.train_only is not None:
-            from stygaze.omnihead.config import TASKS
-
             self.train_only = tuple(str(t) for t in ([self.train_only] if isinstance(self.train_only, str) else self.train_only))
-            unknown = [t for t in self.train_only if t not in TASKS]
-            if not self.train_only or unknown:
-                raise DataError(f"train_only must list OmniHead tasks from {TASKS}, got {list(self.train_only)}")
+            if not self.train_only:
+                raise DataError(f"train_only must list OmniHead tasks from {TASKS}, got an empty list")
             if self.init_from is None:
                 raise DataError("train_only needs init_from (a trained checkpoint to fine-tune)")
             if float(self.aux_weight) > 0:
@@ -173,85 +181,21 @@ class OmniHeadTrainConfig:
 
     def model_config(self):
         """The :class:`~stygaze.omnihead.config.OmniHeadConfig` to build: the preset, or the
-        ``init_from`` checkpoint's config, with ``model_overrides`` applied."""
-        from stygaze.omnihead.config import CONFIGS, OmniHeadConfig
+        ``init_from`` checkpoint's config, with ``model_overrides`` applied (validated)."""
 
         if self.init_from is None:
-            return CONFIGS[self.model](**self.model_overrides)
-        from stygaze.checkpoint import read_checkpoint
+            base = asdict(CONFIGS[self.model]())
+        else:
 
-        base = read_checkpoint(self.init_from, model_type="omnihead").config
-        try:
-            return OmniHeadConfig(**{**base, **self.model_overrides})
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"init_from {self.init_from}: cannot apply model_overrides: {exc}") from exc
+            base = read_checkpoint(self.init_from, model_type="omnihead").config
+        where = "model_overrides" if self.init_from is None else f"init_from {self.init_from}: model_overrides"
+        return from_dict(OmniHeadConfig, {**base, **self.model_overrides}, where=where)
 
 
 def load_train_config(path: str | os.PathLike | None, **overrides: Any) -> OmniHeadTrainConfig:
-    """Read a YAML training config (keys = :class:`OmniHeadTrainConfig` fields); ``overrides`` win."""
-    import dataclasses
-
-    import yaml
-
-    values: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise DataError(f"config file not found: {p}")
-        try:
-            values = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise DataError(f"config {p} is not valid YAML ({type(exc).__name__})") from exc
-        if not isinstance(values, dict):
-            raise DataError(f"config {p} must be a mapping of OmniHeadTrainConfig fields")
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    names = {f.name for f in dataclasses.fields(OmniHeadTrainConfig)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise DataError(f"unknown OmniHead training options {unknown}; valid: {sorted(names)}")
-    return OmniHeadTrainConfig(**values)
-
-
-# ---------------------------------------------------------------------------------------------
-# corpus, labels, rendering
-
-
-def list_sessions(corpus: str | os.PathLike) -> list[Path]:
-    """Sorted session folders of a SynHAGE-layout corpus (each with ``motion.npz``)."""
-    root = Path(corpus)
-    if not root.is_dir():
-        raise DataError(f"corpus folder not found: {root}")
-    sessions = sorted(p for p in root.iterdir() if (p / "motion.npz").exists())
-    if not sessions:
-        raise DataError(f"no sessions with motion.npz in {root} (expected DIR/<session>/motion.npz)")
-    return sessions
-
-
-def split_sessions(sessions: list[Path], val: float, test: float, seed: int) -> dict[str, list[Path]]:
-    """Seeded split by session: ``{"train", "val", "test"}`` (val/test get ≥ 1 session when possible)."""
-    order = np.random.default_rng(seed).permutation(len(sessions))
-    n = len(sessions)
-    n_test = max(1, int(round(test * n))) if test > 0 and n >= 3 else 0
-    n_val = max(1, int(round(val * n))) if val > 0 and n >= 2 else 0
-    pick = [sessions[i] for i in order]
-    return {"test": pick[:n_test], "val": pick[n_test : n_test + n_val], "train": pick[n_test + n_val :] or pick}
-
-
-def corpus_splits(corpus: str | os.PathLike, val: float = 0.15, test: float = 0.15, seed: int = 0) -> dict[str, list[Path]]:
-    """The corpus' ``splits.json`` (train/val/test session names) when it has one, else :func:`split_sessions`."""
-    sessions = list_sessions(corpus)
-    path = Path(corpus) / "splits.json"
-    if not path.exists():
-        return split_sessions(sessions, val, test, seed)
-    try:
-        names = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path} is not valid JSON ({type(exc).__name__})") from exc
-    by_name = {p.name: p for p in sessions}
-    out = {k: [by_name[n] for n in names.get(k, []) if n in by_name] for k in ("train", "val", "test")}
-    if not out["train"]:
-        raise DataError(f"{path} lists no train session that has a motion.npz")
-    return out
+    """Read a YAML training config (keys = :class:`OmniHeadTrainConfig` fields), validated
+    (:mod:`stygaze.config`); ``overrides`` that are not None win."""
+    return load_config(OmniHeadTrainConfig, path, overrides=overrides)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,9 +216,6 @@ def load_init_weights(model: Any, path: str | os.PathLike, train_only: tuple[str
     Returns:
         ``{"path", "sha1" (of the weights file), "reinitialised": [tensor names]}`` for the run's meta.
     """
-    from stygaze.checkpoint import WEIGHTS_NAME, load_state_strict, read_checkpoint
-    from stygaze.errors import CheckpointError
-
     info = read_checkpoint(path, model_type="omnihead")
     fresh = _head_prefixes(train_only)
     own = model.state_dict()
@@ -316,18 +257,6 @@ def freeze_except(model: Any, tasks: tuple[str, ...]) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # the loop
-
-
-@dataclass
-class TrainResult:
-    """Summary of a run: best validation loss, epochs run, wall time (s), output folders."""
-
-    best_val_loss: float
-    epochs: int
-    seconds: float
-    best_dir: Path
-    run_dir: Path
-    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _evaluate(model: Any, data: ClipSet, loss_cfg: Any, batch_size: int, device: Any, tasks: tuple[str, ...] | None = None) -> dict[str, float]:
@@ -407,7 +336,6 @@ def finalize_best(
 ) -> dict[str, float]:
     """Calibrate the decision thresholds (of ``tasks``; see :func:`calibrate_binary_thresholds`) of
     the checkpoint in ``best_dir`` on ``val`` and save it again; the meta keeps every threshold."""
-    from stygaze.checkpoint import read_checkpoint, save_checkpoint
     from stygaze.omnihead.model import load_omnihead
 
     info = read_checkpoint(best_dir, model_type="omnihead")
@@ -424,159 +352,124 @@ def train_omnihead(
     cfg: OmniHeadTrainConfig,
     progress: bool = True,
     renderer: Renderer | None = None,
-) -> TrainResult:
-    """Train (or resume) an OmniHead on rendered SynHAGE clips.
+    force_resume: bool = False,
+):
+    """Train (or resume) an OmniHead on rendered SynHAGE clips with :func:`stygaze.training.loop.fit`.
 
     Args:
         corpus: SynHAGE-layout folder (``DIR/<session>/motion.npz`` with events).
         run_dir: run folder (``last/``, ``best/``, ``log.jsonl``, ``data/`` clip cache).
         cfg: :class:`OmniHeadTrainConfig`.
         renderer: ``(motion, RenderConfig) → frames`` (default: the procedural head).
+        force_resume: resume ``RUN/last`` even if it was trained with another config or corpus.
+
+    Returns:
+        The :class:`~stygaze.training.loop.TrainResult` (``history``: this call's epochs).
     """
     import torch
 
-    from stygaze.checkpoint import save_checkpoint
     from stygaze.omnihead.loss import LossConfig, omnihead_loss
     from stygaze.omnihead.model import OmniHead
     from stygaze.training.distributed import init_distributed
-    from stygaze.training.state import (
-        EarlyStopping,
-        append_log,
-        has_training_state,
-        load_training_state,
-        save_training_state,
-        set_seed,
-    )
 
     t0 = time.monotonic()
     mcfg = cfg.model_config()  # reads init_from: a missing or broken checkpoint fails before RUN is created
-    run = Path(run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    if cfg.num_threads > 0:
+    if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     ctx = init_distributed(cfg.device)  # torchrun -> DDP (see stygaze.training.distributed); else single process
     device = ctx.device
     progress = progress and ctx.is_main
-    set_seed(cfg.seed)
-    splits = corpus_splits(corpus, cfg.val_sessions, cfg.test_sessions, cfg.seed)
-    if cfg.segment_frames < mcfg.num_frames:
-        raise DataError(f"segment_frames ({cfg.segment_frames}) must be ≥ the clip length {mcfg.num_frames}")
-    data_dir = run / "data" / _data_key(cfg, splits["train"] + splits["val"], mcfg.img_size)
-    kw = dict(cfg=cfg, img_size=mcfg.img_size, renderer=renderer, progress=progress)
-    if not ctx.is_main:
-        ctx.barrier()  # rank 0 renders the clip cache first; the other ranks then reuse its files
-    train = ClipSet(build_segment_cache(data_dir / "train", splits["train"], cfg.train_segments, seed=cfg.seed, **kw), mcfg.num_frames)
-    val = ClipSet(build_segment_cache(data_dir / "val", splits["val"] or splits["train"], cfg.val_segments, seed=cfg.seed + 1, **kw), mcfg.num_frames)
-    if ctx.is_main:
-        ctx.barrier()
-        (run / "split.json").write_text(json.dumps({k: [p.name for p in v] for k, v in splits.items()}, indent=1))
-    render_seconds = time.monotonic() - t0
-    t0 = time.monotonic()  # max_minutes budgets the training loop; rendering is cached and logged apart
+    with run_folder(run_dir, ctx.is_main) as run:
+        set_seed(cfg.seed)
+        splits = Corpus(corpus).split_sessions(cfg.val_sessions, cfg.test_sessions, cfg.seed)
+        if cfg.segment_frames < mcfg.num_frames:
+            raise DataError(f"segment_frames ({cfg.segment_frames}) must be ≥ the clip length {mcfg.num_frames}")
+        data_dir = run / "data" / _data_key(cfg, splits["train"] + splits["val"], mcfg.img_size)
+        kw = dict(cfg=cfg, img_size=mcfg.img_size, renderer=renderer, progress=progress)
+        if not ctx.is_main:
+            ctx.barrier()  # rank 0 renders the clip cache first; the other ranks then reuse its files
+        train = ClipSet(build_segment_cache(data_dir / "train", splits["train"], cfg.train_segments, seed=cfg.seed, **kw), mcfg.num_frames)
+        val = ClipSet(build_segment_cache(data_dir / "val", splits["val"] or splits["train"], cfg.val_segments, seed=cfg.seed + 1, **kw), mcfg.num_frames)
+        if ctx.is_main:
+            ctx.barrier()
+            (run / "split.json").write_text(json.dumps({k: [p.name for p in v] for k, v in splits.items()}, indent=1))
+        render_seconds = time.monotonic() - t0
 
-    model = OmniHead(mcfg)
-    init_meta = load_init_weights(model, cfg.init_from, cfg.train_only) if cfg.init_from is not None else None
-    if cfg.train_only is not None:
-        freeze_except(model, cfg.train_only)
-    model = model.to(device)
-    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
-    enc_ids = {id(p) for p in model.encoder.parameters()}
-    rest = [p for p in model.parameters() if id(p) not in enc_ids and p.requires_grad]
-    groups = [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}]
-    optimizer = torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=cfg.weight_decay)
-    loss_tasks = cfg.train_only  # None = every task with labels
-    clips_per_epoch = len(train) * cfg.clips_per_segment
-    global_batch = ctx.effective_batch_size(cfg.batch_size)  # batch_size per process
-    # single process: as before; N processes: whole global batches only (equal shards)
-    steps_per_epoch = int(math.ceil(clips_per_epoch / cfg.batch_size)) if not ctx.is_distributed else max(1, clips_per_epoch // global_batch)
-    total_steps = max(1, steps_per_epoch * cfg.epochs)
+        model = OmniHead(mcfg)
+        init_meta = load_init_weights(model, cfg.init_from, cfg.train_only) if cfg.init_from is not None else None
+        if cfg.train_only is not None:
+            freeze_except(model, cfg.train_only)
+        model = model.to(device)
+        enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+        enc_ids = {id(p) for p in model.encoder.parameters()}
+        rest = [p for p in model.parameters() if id(p) not in enc_ids and p.requires_grad]
+        groups = [{"params": enc_params, "lr": cfg.encoder_lr or cfg.lr}, {"params": rest, "lr": cfg.lr}]
+        optimizer = torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=cfg.weight_decay)
+        loss_tasks = cfg.train_only  # None = every task with labels
+        clips_per_epoch = len(train) * cfg.clips_per_segment
+        global_batch = ctx.effective_batch_size(cfg.batch_size)  # batch_size per process
+        # single process: as before; N processes: whole global batches only (equal shards)
+        steps_per_epoch = int(math.ceil(clips_per_epoch / cfg.batch_size)) if not ctx.is_distributed else max(1, clips_per_epoch // global_batch)
+        total_steps = max(1, steps_per_epoch * cfg.epochs)
 
-    def lr_lambda(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        prog = (step - cfg.warmup_steps) / max(1, total_steps - cfg.warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, prog)))
+        def lr_lambda(step: int) -> float:
+            if step < cfg.warmup_steps:
+                return (step + 1) / cfg.warmup_steps
+            prog = (step - cfg.warmup_steps) / max(1, total_steps - cfg.warmup_steps)
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, prog)))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
-    weights = dict(cfg.loss_weights) if cfg.loss_weights else None
-    loss_cfg = LossConfig(
-        gaze_in_degrees=cfg.gaze_in_degrees,
-        binary_class_weights=cfg.binary_class_weights,
-        binary_smoothing=cfg.binary_smoothing,
-        gesture_smoothing=cfg.gesture_smoothing,
-        gesture_class_weights=cfg.gesture_class_weights,
-        aux_weight=cfg.aux_weight,
-        **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
-    stopper = EarlyStopping(patience=cfg.patience)
-    epoch, step = 0, 0
-    history: list[dict[str, Any]] = []
-    if has_training_state(run):
-        counters = load_training_state(run, model, optimizer, scheduler)
-        epoch, step = int(counters["epoch"]), int(counters["step"])
-        stopper.load(counters["early_stopping"])
-        elapsed_before = float(counters.get("seconds", 0.0))
-    else:
-        elapsed_before = 0.0
-    ctx.reseed_other_ranks(cfg.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
-    # DDP runs model + loss in one forward (identity single-process); unused-parameter search:
-    # task heads whose task has no labels in a batch get no gradient
-    step_fn = ctx.wrap_loss(
-        model,
-        lambda m, video, tgt: omnihead_loss(m(video), _task_targets(tgt, loss_tasks), loss_cfg),
-        find_unused_parameters=True,
-    )
-    rng = np.random.default_rng([cfg.seed, 7])
-    from tqdm import tqdm
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+        weights = dict(cfg.loss_weights) if cfg.loss_weights else None
+        loss_cfg = LossConfig(
+            gaze_in_degrees=cfg.gaze_in_degrees,
+            binary_class_weights=cfg.binary_class_weights,
+            binary_smoothing=cfg.binary_smoothing,
+            gesture_smoothing=cfg.gesture_smoothing,
+            gesture_class_weights=cfg.gesture_class_weights,
+            aux_weight=cfg.aux_weight,
+            **({"weights": {**LossConfig().weights, **weights}} if weights else {}))
+        jitter_rng = np.random.default_rng([cfg.seed, 7])  # brightness jitter: one stream per call
 
-    meta_base = {"train_config": json.loads(json.dumps(asdict(cfg))), "corpus": str(Path(corpus).name), "split": {k: [p.name for p in v] for k, v in splits.items()}}
-    if init_meta is not None:
-        meta_base["init_from"] = init_meta
-    model.train()
-    while epoch < cfg.epochs and not stopper.should_stop:
-        if ctx.broadcast_flag(bool(cfg.max_minutes) and elapsed_before + time.monotonic() - t0 > cfg.max_minutes * 60):
-            break
-        erng = np.random.default_rng([cfg.seed, epoch])
-        seg = np.tile(np.arange(len(train)), cfg.clips_per_segment)[erng.permutation(clips_per_epoch)]
-        seg, offs = sample_clips(train, clips_per_epoch, cfg.balance, erng, segments=seg)
-        sums: dict[str, float] = {}
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}", disable=not progress, leave=False)
-        for b in bar:
-            sl = slice(b * global_batch, (b + 1) * global_batch)
-            items = list(zip(seg[sl].tolist(), offs[sl].tolist()))
-            if ctx.is_distributed:  # this process's contiguous share of the global batch
-                items = items[ctx.rank * cfg.batch_size : (ctx.rank + 1) * cfg.batch_size]
-            video, tgt = train.batch(items, device)
-            if rng.random() < 0.5:  # brightness jitter: a cheap photometric augmentation
-                video = (video.float() * float(rng.uniform(0.8, 1.2))).clamp(0, 255).to(torch.uint8)
-            loss = step_fn(video, tgt)
-            optimizer.zero_grad(set_to_none=True)
-            loss.total.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            sums["loss"] = sums.get("loss", 0.0) + float(loss.total.detach())
-            for k, v in loss.per_task.items():
-                sums[k] = sums.get(k, 0.0) + v
-            bar.set_postfix(loss=f"{float(loss.total.detach()):.3f}")
-        epoch += 1
-        if ctx.is_distributed:  # train losses averaged over processes (the val set is evaluated whole on each)
-            sums = dict(zip(sums, (v / ctx.world_size for v in ctx.sum(*sums.values()))))
-        val_res = _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device, loss_tasks)
-        seconds = elapsed_before + time.monotonic() - t0
-        record = {"epoch": epoch, "step": step, "seconds": round(seconds, 1), "data_seconds": round(render_seconds, 1), **{f"train_{k}": v / steps_per_epoch for k, v in sums.items()}, **{f"val_{k}": v for k, v in val_res.items()}}
-        history.append(record)
-        improved = stopper.step(val_res["loss"])  # val_res is identical on every rank
-        if not ctx.is_main:  # only rank 0 writes
-            continue
-        append_log(run, record)
-        if improved or cfg.keep == "last":
-            save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch, "val": val_res})
-        save_training_state(run, model, optimizer, {"epoch": epoch, "step": step, "early_stopping": stopper.state(), "seconds": seconds}, scheduler)
-    if ctx.is_main and not (run / "best").exists():
-        save_checkpoint(run / "best", model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch})
-    ctx.barrier()  # every rank returns after rank 0 has written RUN/best and RUN/last
+        def batches(epoch: int):
+            erng = np.random.default_rng([cfg.seed, epoch])
+            seg = np.tile(np.arange(len(train)), cfg.clips_per_segment)[erng.permutation(clips_per_epoch)]
+            seg, offs = sample_clips(train, clips_per_epoch, cfg.balance, erng, segments=seg)
+            for b in range(steps_per_epoch):
+                sl = slice(b * global_batch, (b + 1) * global_batch)
+                items = list(zip(seg[sl].tolist(), offs[sl].tolist()))
+                if ctx.is_distributed:  # this process's contiguous share of the global batch
+                    items = items[ctx.rank * cfg.batch_size : (ctx.rank + 1) * cfg.batch_size]
+                video, tgt = train.batch(items, device)
+                if jitter_rng.random() < 0.5:  # brightness jitter: a cheap photometric augmentation
+                    video = (video.float() * float(jitter_rng.uniform(0.8, 1.2))).clamp(0, 255).to(torch.uint8)
+                yield video, tgt
+
+        def step(forward, batch, _step):
+            loss = forward(*batch)
+            return loss.total, {"loss": float(loss.total.detach()), **loss.per_task}, 1
+
+        meta_base = {"train_config": json.loads(json.dumps(asdict(cfg))), "corpus": str(Path(corpus).name), "split": {k: [p.name for p in v] for k, v in splits.items()}}
+        if init_meta is not None:
+            meta_base["init_from"] = init_meta
+
+        def save(path, epoch, _step, val_res):
+            save_checkpoint(path, model, model_type="omnihead", config=mcfg, meta={**meta_base, "epoch": epoch, "val": val_res})
+
+        spec = TrainSpec(
+            name="omnihead", model=model, optimizer=optimizer, scheduler=scheduler,
+            # DDP runs model + loss in one forward; unused-parameter search: task heads whose task
+            # has no labels in a batch get no gradient
+            loss=lambda m, video, tgt: omnihead_loss(m(video), _task_targets(tgt, loss_tasks), loss_cfg), find_unused_parameters=True,
+            step=step, batches=batches, save=save, steps_per_epoch=steps_per_epoch, grad_clip=1.0, keep=cfg.keep,
+            evaluate=lambda: _evaluate(model, val, loss_cfg, cfg.batch_size * 2, device, loss_tasks),  # whole val set on every rank
+            extra_record=lambda _s: {"data_seconds": round(render_seconds, 1)},
+        )
+        budget = Budget(max_epochs=cfg.epochs, patience=cfg.patience, seed=cfg.seed, max_minutes=cfg.max_minutes)
+        result = fit(run, spec, budget, config=meta_base["train_config"], corpus=fingerprint(splits), force_resume=force_resume,
+                     progress=progress, dist=ctx)
+        binary = tuple(t for t in ("blink", "saccade") if loss_tasks is None or t in loss_tasks)
+        if binary and ctx.is_main:
+            finalize_best(run / "best", val, cfg.batch_size * 2, device, tasks=binary, metric=cfg.threshold_metric)
+        ctx.barrier()  # every rank returns after rank 0 has calibrated RUN/best
     ctx.close()
-    binary = tuple(t for t in ("blink", "saccade") if loss_tasks is None or t in loss_tasks)
-    if binary:
-        finalize_best(run / "best", val, cfg.batch_size * 2, device, tasks=binary, metric=cfg.threshold_metric)
-    return TrainResult(best_val_loss=stopper.best, epochs=epoch, seconds=elapsed_before + time.monotonic() - t0, best_dir=run / "best", run_dir=run, history=history)
+    return result

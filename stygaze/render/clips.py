@@ -7,6 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from stygaze.config import FRACTION, NON_NEGATIVE, option
+from stygaze.geometry import angles_to_vector, look_at
+from stygaze.render.config import CameraConfig, HeadColors, LightConfig, RenderConfig
+from stygaze.render.video import render_frames
+
 
 @dataclass
 class RandomizeConfig:
@@ -18,13 +23,13 @@ class RandomizeConfig:
     azimuth_deg: tuple[float, float] = (-25.0, 25.0)
     elevation_deg: tuple[float, float] = (-4.0, 14.0)
     distance: tuple[float, float] = (0.34, 0.46)
-    target_jitter: float = 0.01
-    key_intensity: tuple[float, float] = (1.8, 4.5)
+    target_jitter: float = option(0.01, range=NON_NEGATIVE)
+    key_intensity: tuple[float, float] = option((1.8, 4.5), range=NON_NEGATIVE)
     key_azimuth_deg: tuple[float, float] = (-70.0, 70.0)
-    fill_intensity: tuple[float, float] = (0.5, 1.8)
-    ambient: tuple[float, float] = (0.2, 0.5)
-    color_jitter: float = 0.10
-    hflip: float = 0.5
+    fill_intensity: tuple[float, float] = option((0.5, 1.8), range=NON_NEGATIVE)
+    ambient: tuple[float, float] = option((0.2, 0.5), range=NON_NEGATIVE)
+    color_jitter: float = option(0.10, range=NON_NEGATIVE)
+    hflip: float = option(0.5, range=FRACTION)  # share of mirrored clips
 
     def __post_init__(self) -> None:
         for k, v in asdict(self).items():
@@ -34,8 +39,6 @@ class RandomizeConfig:
 
 def camera_rotation(camera: Any) -> np.ndarray:
     """(3, 3) camera-to-world rotation (columns = image right, up, towards the camera)."""
-    from stygaze.geometry import angles_to_vector, look_at
-
     target = np.asarray(camera.target, float)
     eye = target + camera.distance * angles_to_vector(camera.elevation_deg, camera.azimuth_deg)
     return look_at(eye, target)[:3, :3]
@@ -43,8 +46,6 @@ def camera_rotation(camera: Any) -> np.ndarray:
 
 def camera_gaze(motion: Any, camera: Any | None = None) -> np.ndarray:
     """(T, 3) unit world-gaze (mean eye) in camera coordinates (``x`` image right, ``y`` up, ``z`` to camera)."""
-    from stygaze.render.config import CameraConfig
-
     r = camera_rotation(camera or CameraConfig())
     g = motion.world_gaze_vectors("mean")
     return (g @ r).astype(np.float32)  # R^T g per row
@@ -52,8 +53,6 @@ def camera_gaze(motion: Any, camera: Any | None = None) -> np.ndarray:
 
 def head_crop_camera(**overrides: Any) -> Any:
     """The recognizer's reference camera: frontal, close (a head crop)."""
-    from stygaze.render.config import CameraConfig
-
     values = dict(azimuth_deg=0.0, elevation_deg=4.0, distance=0.40, target=(0.0, 0.08, 0.0))
     values.update(overrides)
     return CameraConfig(**values)
@@ -62,8 +61,6 @@ def head_crop_camera(**overrides: Any) -> Any:
 def sample_render_config(rng: np.random.Generator, size: int, rand: RandomizeConfig, supersample: int = 2) -> Any:
     """A randomised :class:`~stygaze.render.config.RenderConfig` (camera, lights, colours)."""
     from dataclasses import replace
-
-    from stygaze.render.config import HeadColors, LightConfig, RenderConfig
 
     u = lambda r: float(rng.uniform(r[0], r[1]))  # noqa: E731
     j = rand.target_jitter
@@ -95,11 +92,5 @@ def render_clip_frames(motion: Any, size: int = 64, config: Any | None = None, s
     ``config`` (a :class:`~stygaze.render.config.RenderConfig`) defaults to
     :func:`head_crop_camera` with the default lights and colours.
     """
-    from stygaze.render.config import RenderConfig
-
     cfg = config or RenderConfig(size=size, camera=head_crop_camera(), supersample=supersample)
-    try:
-        from stygaze.render import render_frames  # type: ignore[attr-defined]
-    except ImportError:
-        from stygaze.render.video import render_frames
     return np.asarray(render_frames(motion, size=cfg.size, config=cfg), dtype=np.uint8)

@@ -25,7 +25,7 @@ eye's forward axis, so gaze is visible without a texture.
 
 Note: the original FLAME 2019/2020 pickles store ``chumpy`` arrays; unpickling them needs
 the ``chumpy`` package, which does not install on current numpy. Convert such a file once
-to plain numpy (see ``render/README.md``); the error message says so.
+to plain numpy (see ``docs/rendering.md``); the error message says so.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.geometry import head_rotation_matrix, translation
+from stygaze.geometry import head_rotation_matrix, rotvec, translation
 from stygaze.motion import Motion
 from stygaze.render.config import HeadColors, RenderError
 from stygaze.render.heads import (
@@ -85,7 +85,7 @@ def resolve_flame_path(path: str | os.PathLike | None) -> Path:
         path = os.environ.get(FLAME_ENV) or None
     if path is None:
         raise FlameModelError(
-            f"--head flame needs your FLAME model: pass --flame-model PATH or set {FLAME_ENV} (see render/README.md)"
+            f"--head flame needs your FLAME model: pass --flame-model PATH or set {FLAME_ENV} (see docs/rendering.md)"
         )
     p = Path(path).expanduser()
     if not p.exists():
@@ -128,7 +128,7 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
         except ModuleNotFoundError as exc:
             if "chumpy" in str(exc):
                 raise FlameModelError(
-                    f"{model_file} stores chumpy arrays: convert it to plain numpy once (see render/README.md)"
+                    f"{model_file} stores chumpy arrays: convert it to plain numpy once (see docs/rendering.md)"
                 ) from exc
             raise
         except (pickle.UnpicklingError, EOFError, KeyError, AttributeError, ValueError, TypeError, IndexError, AssertionError) as exc:
@@ -137,12 +137,6 @@ def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
             if line.strip():
                 log.info("smplx: %s", line.strip())
     return model
-
-
-def rotvec(R: np.ndarray) -> np.ndarray:
-    from stygaze.geometry import rotvec
-
-    return rotvec(R)
 
 
 class FlameHead(HeadModel):

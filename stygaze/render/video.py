@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,8 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from stygaze.audio import read_audio
+from stygaze.errors import AudioError
+from stygaze.io import atomic_path
+from stygaze.io import find_ffmpeg as find_ffmpeg_binary
 from stygaze.motion import Motion
+from stygaze.render.backend import SceneRenderer
 from stygaze.render.config import RenderConfig, RenderError, camera_preset
+from stygaze.render.flame import FlameHead
 from stygaze.render.heads import FrameGeometry, HeadModel, ProceduralHead
 
 log = logging.getLogger(__name__)
@@ -69,8 +74,6 @@ def make_head(
         detail = 1.0 if px >= 400 else 0.75 if px >= 160 else 0.6
         return ProceduralHead(colors=config.colors, detail=detail)
     if name == "flame":
-        from stygaze.render.flame import FlameHead
-
         return FlameHead(flame_model, colors=config.colors)
     raise RenderError(f"unknown head {head!r}: choose one of {', '.join(HEADS)}")
 
@@ -105,8 +108,6 @@ def iter_frames(
     config: RenderConfig | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield ``(size, size, 3)`` uint8 frames of ``motion`` one by one (one GL context)."""
-    from stygaze.render.backend import SceneRenderer
-
     motion = as_motion(motion)
     cfg = _config(size, camera, config)
     model = make_head(head, flame_model=flame_model, config=cfg)
@@ -151,15 +152,10 @@ def find_ffmpeg() -> str:
     Raises:
         RenderError: neither exists.
     """
-    exe = shutil.which("ffmpeg")
-    if exe:
-        return exe
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as exc:
-        raise RenderError("no ffmpeg found: install ffmpeg (apt-get install ffmpeg) or `pip install imageio-ffmpeg`") from exc
+    exe = find_ffmpeg_binary()
+    if exe is None:
+        raise RenderError("no ffmpeg found: install ffmpeg (apt-get install ffmpeg) or `pip install imageio-ffmpeg`")
+    return exe
 
 
 class FFmpegWriter:
@@ -233,8 +229,6 @@ def _check_audio(audio_path) -> float:
     Reads only the header when libsndfile knows the format (long files stay cheap);
     anything else is decoded once with :func:`stygaze.audio.read_audio`.
     """
-    from stygaze.audio import read_audio
-
     path = Path(audio_path)
     if path.is_file() and path.stat().st_size > 0:
         try:
@@ -247,8 +241,6 @@ def _check_audio(audio_path) -> float:
             pass
     samples, sr = read_audio(audio_path)
     if len(samples) == 0:
-        from stygaze.errors import AudioError
-
         raise AudioError(f"audio file has no samples: {audio_path}")
     return len(samples) / sr
 
@@ -263,8 +255,6 @@ def _check_out(out_path) -> Path:
 
 
 def _write_video(out: Path, frames: Iterable[np.ndarray], n: int, width: int, height: int, fps: float, audio_path, progress: bool, desc: str) -> Path:
-    from stygaze.io import atomic_path
-
     with atomic_path(out) as tmp:
         writer = FFmpegWriter(tmp, width, height, fps, audio_path=audio_path, num_frames=n)
         try:
@@ -312,8 +302,6 @@ def render_video(
         MotionFormatError, AudioError, RenderError, FlameModelError: bad input; nothing
         is written then.
     """
-    from stygaze.render.backend import SceneRenderer
-
     out = _check_out(out_path)
     motion = as_motion(motion)
     cfg = _config(size, camera, config, default_size=512)
@@ -372,8 +360,6 @@ def render_grid(
     Raises:
         RenderError: labels do not match the motions; plus those of :func:`render_video`.
     """
-    from stygaze.render.backend import SceneRenderer
-
     out = _check_out(out_path)
     if not motions:
         raise RenderError("no motion files to render")

@@ -285,8 +285,10 @@ def load_wav2vec2(model_name_or_path: str) -> nn.Module:
     try:
         from transformers import Wav2Vec2Model
         from transformers.utils import logging as hf_logging
-    except ImportError as exc:  # pragma: no cover - transformers is a dependency
-        raise CheckpointError("the wav2vec2 audio encoder needs the 'transformers' package: pip install transformers") from exc
+    except ImportError as exc:  # an optional dependency: the [wav2vec2] extra
+        raise CheckpointError(
+            "the wav2vec2 audio encoder needs the optional 'transformers' package: pip install 'stygaze[wav2vec2]'"
+        ) from exc
     path = Path(str(model_name_or_path)).expanduser()
     source = str(path) if path.exists() else str(model_name_or_path)
     if path.exists() and not (path / "config.json").exists():

@@ -30,12 +30,17 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stygaze.errors import DataError
+from stygaze.audio import load_audio
+from stygaze.batch import process_map
+from stygaze.errors import DataError, StygazeError
+from stygaze.io import atomic_path
+from stygaze.version import __version__
 
 FEATURES_DIR = "features"
 AUDIO_FILE = "audio.wav"
@@ -94,9 +99,6 @@ def load_cached(session_dir: str | os.PathLike, encoder_id: str, *, mmap_mode: s
 
 def write_cached(session_dir: str | os.PathLike, encoder_id: str, features: np.ndarray, audio_name: str = AUDIO_FILE) -> Path:
     """Store ``features`` ``(T, F)`` as the cache entry of ``encoder_id`` (atomic; ``.npy`` then JSON)."""
-    from stygaze import __version__
-    from stygaze.io import atomic_path
-
     session_dir = Path(session_dir)
     feats = np.ascontiguousarray(np.asarray(features, dtype=np.float32))
     if feats.ndim != 2:
@@ -133,8 +135,6 @@ def session_features(session_dir: str | os.PathLike, encoder: Any, samples: np.n
     if cached is not None:
         return torch.from_numpy(cached)
     if samples is None:
-        from stygaze.audio import load_audio
-
         samples = load_audio(Path(session_dir) / AUDIO_FILE)
     return encoder.features(samples)
 
@@ -192,24 +192,8 @@ def make_feature_encoder(name: str, **kwargs: Any) -> Any:
     return encoder
 
 
-# worker-process state (one encoder per worker, built once by the pool initializer)
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(name: str, kwargs: dict[str, Any], threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    if "encoder" not in _WORKER:  # forked workers inherit the parent's encoder
-        _WORKER["encoder"] = make_feature_encoder(name, **kwargs)
-
-
-def _compute_one(session_dir: str) -> tuple[str, str | None]:
-    """Compute and store one session's features; returns ``(name, error or None)``."""
-    from stygaze.audio import load_audio
-    from stygaze.errors import StygazeError
-
-    encoder = _WORKER["encoder"]
+def _compute_one(encoder: Any, session_dir: str) -> tuple[str, str | None]:
+    """Compute and store one session's features with ``encoder``; returns ``(name, error or None)``."""
     sdir = Path(session_dir)
     try:
         samples = load_audio(sdir / AUDIO_FILE)
@@ -267,31 +251,11 @@ def precompute_features(
             on_result(name, err)
         bar.update(1)
 
-    if jobs == 1 or len(todo) <= 1:
-        _WORKER["encoder"] = local
-        try:
-            for s in todo:
-                record(_compute_one(s))
-        finally:
-            _WORKER.clear()
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        # fork where the OS has it (as torch's DataLoader does): workers start in milliseconds
-        # and share the encoder built above instead of re-importing torch and rebuilding it;
-        # each runs torch with 1 thread (set in the initializer, so no forked thread pool is used)
-        fork = "fork" in mp.get_all_start_methods()
-        if fork:
-            _WORKER["encoder"] = local
-        del local
-        ctx = mp.get_context("fork" if fork else "spawn")
-        try:
-            with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx, initializer=_init_worker, initargs=(encoder, kwargs, 1)) as pool:
-                for result in pool.map(_compute_one, todo):
-                    record(result)
-        finally:
-            _WORKER.clear()
+    # one encoder per process; worker processes run torch with 1 thread and are forked where the
+    # OS has it (as torch's DataLoader does), sharing the encoder built above (stygaze.batch)
+    process_map(todo, partial(make_feature_encoder, encoder, **kwargs), _compute_one, jobs=jobs, threads=None,
+                local_work=local, on_result=lambda i, result: record(result),
+                on_crash=lambda i, reason: (Path(todo[i]).name, reason))
     bar.close()
     report.computed.sort()
     report.failed.sort()

@@ -48,34 +48,57 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stygaze.stygazetalk.audio_encoder import make_audio_encoder
-from stygaze.stygazetalk.style_encoder import sinusoidal_encoding
+from stygaze.checkpoint import (
+    build_config,
+    load_state_strict,
+    read_checkpoint,
+    save_checkpoint,
+)
+from stygaze.config import (
+    DEPTH,
+    DROPOUT,
+    FRACTION,
+    FRAMES,
+    HEADS,
+    LATENT,
+    NON_NEGATIVE,
+    WIDTH,
+    option,
+)
+from stygaze.errors import CheckpointError
+from stygaze.features import rhythm
 from stygaze.motion import NUM_CHANNELS
+from stygaze.stygazetalk.audio_encoder import make_audio_encoder
+from stygaze.stygazetalk.style_encoder import (
+    StyleEncoder,
+    StyleEncoderConfig,
+    sinusoidal_encoding,
+)
 
 
 @dataclass
 class GeneratorConfig:
     """Generator hyper-parameters. ``M``/``N`` are motion frames at 25 fps."""
 
-    kind: str = "lstm"  # "lstm" (StyGazeTalk) or "transformer" (TFM ablation)
-    audio_encoder: str = "mel"  # "mel" or "wav2vec2"
+    kind: str = option("lstm", choices=("lstm", "transformer"))  # "lstm" (StyGazeTalk) or "transformer" (TFM ablation)
+    audio_encoder: str = option("mel", choices=("mel", "wav2vec2"))
     audio_encoder_kwargs: dict = field(default_factory=dict)  # MelConfig fields / Wav2Vec2Encoder kwargs
-    d: int = 64  # audio and motion projection size
-    style_dim: int = 64  # d_s; 0 = no style (Base)
-    hidden: int = 128  # LSTM hidden size / Transformer width
-    num_layers: int = 2
-    num_heads: int = 4  # Transformer only
-    dropout: float = 0.1
-    M: int = 20  # past-motion window = audio window length (frames); also the audio look-ahead unless audio_lookahead is set
-    N: int = 10  # frames predicted per step
-    audio_lookahead: int | None = None  # L: audio frames ahead of the step (1..M); None = M (the paper's alignment)
-    vel_lambda: float = 1.0  # lambda: weight of MSE; 1 - lambda weights the velocity loss
-    latent_dim: int = 0  # > 0: per-step latent z (conditional prior, posterior from the target); 0 = the paper's deterministic model
-    kl_weight: float = 0.01  # beta of the KL term when latent_dim > 0
-    temperature: float = 1.0  # default scale of the latent draws at inference (chosen on the val split)
+    d: int = option(64, range=WIDTH)  # audio and motion projection size
+    style_dim: int = option(64, range=LATENT)  # d_s; 0 = no style (Base)
+    hidden: int = option(128, range=WIDTH)  # LSTM hidden size / Transformer width
+    num_layers: int = option(2, range=DEPTH)
+    num_heads: int = option(4, range=HEADS)  # Transformer only
+    dropout: float = option(0.1, range=DROPOUT)
+    M: int = option(20, range=(1, 1000))  # past-motion window = audio window length (frames); also the audio look-ahead unless audio_lookahead is set
+    N: int = option(10, range=(1, 1000))  # frames predicted per step
+    audio_lookahead: int | None = option(None, range=(1, 1000))  # L: audio frames ahead of the step (1..M); None = M (the paper's alignment)
+    vel_lambda: float = option(1.0, range=FRACTION)  # lambda: weight of MSE; 1 - lambda weights the velocity loss
+    latent_dim: int = option(0, range=LATENT)  # > 0: per-step latent z (conditional prior, posterior from the target); 0 = the paper's deterministic model
+    kl_weight: float = option(0.01, range=NON_NEGATIVE)  # beta of the KL term when latent_dim > 0
+    temperature: float = option(1.0, range=NON_NEGATIVE)  # default scale of the latent draws at inference (chosen on the val split)
     beat_feature: bool = False  # append the speech-beat channel (stygaze.features.rhythm) to the audio features (mel only)
-    beat_context: int = 150  # onset frames the streaming (online) beat tracker sees
-    motion_dim: int = NUM_CHANNELS
+    beat_context: int = option(150, range=FRAMES)  # onset frames the streaming (online) beat tracker sees
+    motion_dim: int = option(NUM_CHANNELS, choices=(NUM_CHANNELS,))
 
     @property
     def lookahead(self) -> int:
@@ -269,8 +292,6 @@ class MotionGenerator(nn.Module):
         ``online_beats`` the causal approximation a stream computes
         (:class:`stygaze.features.rhythm.OnlineBeats` on the encoder's onset column).
         """
-        from stygaze.features import rhythm
-
         c = self.config
         if not c.beat_feature:
             return feats
@@ -378,10 +399,6 @@ class StyGazeTalkConfig:
 
     @classmethod
     def from_dict(cls, values: dict, where: str = "checkpoint") -> "StyGazeTalkConfig":
-        from stygaze.checkpoint import build_config
-        from stygaze.errors import CheckpointError
-        from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
-
         if not isinstance(values.get("generator"), dict):
             raise CheckpointError(f"{where}: config has no 'generator' section")
         gen = build_config(GeneratorConfig, values["generator"], where=where)
@@ -396,7 +413,6 @@ class StyGazeTalkModel(nn.Module):
 
     def __init__(self, config: StyGazeTalkConfig):
         super().__init__()
-        from stygaze.stygazetalk.style_encoder import StyleEncoder
 
         self.config = config
         self.generator = MotionGenerator(config.generator)
@@ -420,8 +436,6 @@ class StyGazeTalkModel(nn.Module):
 
     def save(self, path, meta: dict | None = None):
         """Write one checkpoint folder (safetensors + JSON) with both parts."""
-        from stygaze.checkpoint import save_checkpoint
-
         meta = dict(meta or {})
         meta["audio_encoder_id"] = self.generator.audio_encoder_id
         if self.style_encoder is not None:
@@ -431,9 +445,6 @@ class StyGazeTalkModel(nn.Module):
     @classmethod
     def load(cls, path) -> tuple["StyGazeTalkModel", dict]:
         """Rebuild from a checkpoint folder; returns ``(model, meta)``. CheckpointError on any problem."""
-        from stygaze.checkpoint import load_state_strict, read_checkpoint
-        from stygaze.errors import CheckpointError
-
         info = read_checkpoint(path, model_type=cls.MODEL_TYPE)
         config = StyGazeTalkConfig.from_dict(info.config, where=str(path))
         try:

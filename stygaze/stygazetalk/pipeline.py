@@ -84,9 +84,12 @@ from stygaze.checkpoint import ASSETS_DIR, builtin_dir
 from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.features.rhythm import OnlineBeats
 from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
+from stygaze.io import atomic_path
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
+from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
+from stygaze.stygazetalk.saccades import GazeEventConfig
 
 BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 """The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
@@ -108,8 +111,6 @@ class StyleVector:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``.npz`` with ``style`` and ``encoder_id`` atomically."""
-        from stygaze.io import atomic_path
-
         path = Path(path)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
@@ -334,8 +335,6 @@ class StyGazeTalk:
         True = the default stage, False = off, a :class:`GazeEventConfig` = that one)."""
         from dataclasses import replace
 
-        from stygaze.stygazetalk.saccades import GazeEventConfig
-
         if avatar is None:
             avatar = AvatarConfig.raw() if raw else AvatarConfig()
         elif raw:
@@ -448,7 +447,6 @@ class StyGazeTalk:
         """
         self._check_scales(head_scale, gaze_scale)
         stages = self._avatar_stages(raw, avatar, saccades, seed)
-        from stygaze.stygazetalk.audio_encoder import MelEncoder
 
         if not isinstance(self.model.generator.audio, MelEncoder):
             raise CheckpointError("streaming needs a model with the 'mel' audio encoder (wav2vec2 attends to the whole chunk)")
@@ -457,6 +455,25 @@ class StyGazeTalk:
         stream.noise = noise
         stream.set_stages(stages)
         return stream
+
+
+def pipeline_worker(model: str | os.PathLike | None = None, style=None, seed: int | None = None,
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool | None = None,
+                    raw: bool = False):
+    """Load :class:`StyGazeTalk` once; return ``work(item)`` that generates ``item.audio`` and saves ``item.out``.
+
+    The worker factory for :func:`stygaze.batch.run_batch`: pass
+    ``functools.partial(pipeline_worker, model, style, ...)`` (partials of module functions
+    can be sent to worker processes). ``item`` is a :class:`stygaze.batch.BatchItem`.
+    ``saccades`` and ``raw`` are :meth:`StyGazeTalk.generate`'s (default: every avatar stage on).
+    """
+    pipe = StyGazeTalk.from_pretrained(model, device=device)
+
+    def work(item) -> None:
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades, raw=raw)
+        motion.save(item.out)  # atomic
+
+    return work
 
 
 @dataclass
@@ -529,6 +546,18 @@ class MotionStream:
     @property
     def latency_frames(self) -> int:
         return self.owner.latency_frames
+
+    def samples_to_next_step(self) -> int:
+        """16 kHz samples still missing before the next model step can run.
+
+        A ``push`` that brings the stream this far returns the step's ``N`` frames; a shorter
+        one returns none. Pushing exactly at these boundaries makes the output independent of
+        how the audio arrived (with ``normalize=True`` a stream's output depends on its chunks).
+        Counts samples after the stream's resampling (so: at 16 kHz).
+        """
+        c = self.owner.config
+        need = (self._steps * c.N + c.lookahead) * HOP + self._n_fft - self.enc.left_pad
+        return max(0, need - self._samples)
 
     def _norm(self, x: np.ndarray) -> torch.Tensor:
         if not self.normalize:

@@ -34,11 +34,11 @@ gaze more than listeners). This stage generates that process, causally and frame
   and returns make consecutive large shifts mostly opposite in direction, as in real
   conversation. Targets are clamped so the eyes stay within ``eye_range_deg`` of the head.
 - **How.** A shift is a saccade along a minimum-jerk profile whose duration follows the main
-  sequence (``slope_ms · A + intercept_ms``, REFERENCE.md "Physiology"); it starts at a
+  sequence (``slope_ms · A + intercept_ms``: 2.2 ms/° + 21 ms, Carpenter 1988); it starts at a
   random point between two frames, so the 25 fps frames sample it as a camera would.
   Between shifts the eye **fixates**: the world direction is held, so the eye-in-head angles
   counter-rotate head motion (vestibulo-ocular reflex; ``vor_gain`` < 1 lets ``1 − vor_gain``
-  of the head's pitch/yaw change through), with a slow **drift** (Ornstein–Uhlenbeck,
+  of the head's pitch/yaw change since the fixation began through), with a slow **drift** (Ornstein–Uhlenbeck,
   stationary std ``drift_deg``, time constant ``drift_tau_s``) and occasional
   **microsaccades** (``microsaccade_rate_hz``, ``microsaccade_deg``).
 - The two eyes keep the generator's difference between them (vergence): each eye is the
@@ -47,9 +47,9 @@ gaze more than listeners). This stage generates that process, causally and frame
 Speaking or not comes per frame from the caller (:mod:`stygaze.features.voice`, causal
 energy-based voice activity); without it every frame counts as speaking. Random draws come
 from ``seed`` one frame after another, so any chunking of a stream gives the same output.
-The defaults aim at the conversation figures of REFERENCE.md "Real people" (Dembinsky et
-al. 2024: speaking fixations 178 ms median, 30 % of shifts > 6°, 90th percentile ≈ 18°,
-≈ 20 % of consecutive shifts in the same direction; listening: shorter shifts).
+The defaults aim at the figures of real video calls (Dembinsky et al. 2024, speaking: fixations
+178 ms median, 30 % of shifts > 6°, 90th percentile ≈ 18°, ≈ 20 % of consecutive shifts in the
+same direction; listening: shorter shifts; see docs/model-stygazetalk.md for the measurement).
 
 Units: degrees, seconds; input and output are ``(T, 7)`` motion arrays in the
 :mod:`stygaze.motion` layout at ``fps``. NaN frames pass through unchanged and end the

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stygaze.config import DEPTH, DROPOUT, FRAMES, HEADS, POSITIVE, WIDTH, option
 from stygaze.errors import StyleError
 from stygaze.motion import NUM_CHANNELS
 
@@ -34,17 +35,17 @@ from stygaze.motion import NUM_CHANNELS
 class StyleEncoderConfig:
     """Style encoder hyper-parameters. Windows are in motion frames at 25 fps."""
 
-    style_dim: int = 64  # d_s
-    d_model: int = 128
-    num_layers: int = 4
-    num_heads: int = 4
-    ff_dim: int = 256
-    dropout: float = 0.1
-    window: int = 100  # frames per style window (4 s)
-    min_frames: int = 50  # shortest clip a style can be extracted from (2 s)
-    max_len: int = 512  # longest window the positional encoding covers
-    temperature: float = 0.1  # NT-Xent tau
-    motion_dim: int = NUM_CHANNELS
+    style_dim: int = option(64, range=WIDTH)  # d_s
+    d_model: int = option(128, range=WIDTH)
+    num_layers: int = option(4, range=DEPTH)
+    num_heads: int = option(4, range=HEADS)
+    ff_dim: int = option(256, range=WIDTH)
+    dropout: float = option(0.1, range=DROPOUT)
+    window: int = option(100, range=FRAMES)  # frames per style window (4 s)
+    min_frames: int = option(50, range=FRAMES)  # shortest clip a style can be extracted from (2 s)
+    max_len: int = option(512, range=FRAMES)  # longest window the positional encoding covers
+    temperature: float = option(0.1, range=POSITIVE)  # NT-Xent tau
+    motion_dim: int = option(NUM_CHANNELS, choices=(NUM_CHANNELS,))
 
 
 def sinusoidal_encoding(length: int, dim: int) -> torch.Tensor:

@@ -16,19 +16,17 @@ so it learns to recover from its own errors as in the autoregressive rollout at 
 the loss is the mean over steps of ``lambda*MSE + (1-lambda)*velocity``. Gaussian noise
 (``past_noise`` in normalised units) on the ground-truth past adds robustness.
 
-Run folder: ``RUN/last`` (resumable), ``RUN/best`` (a ``stygazetalk`` checkpoint with the
-generator *and* its style encoder, usable by ``StyGazeTalk.from_pretrained``; lowest
-validation loss), ``RUN/final`` (the same for the last epoch, written when the run finishes),
-``RUN/log.jsonl``, ``RUN/run_config.json`` (the full config used). Window sampling is
-seeded by ``(seed, epoch)`` and torch's RNG is saved, so a resumed run continues exactly
-like an uninterrupted one.
+The loop is :func:`stygaze.training.loop.fit`. Run folder: ``RUN/last`` (resumable),
+``RUN/best`` (a ``stygazetalk`` checkpoint with the generator *and* its style encoder, usable by
+``StyGazeTalk.from_pretrained``; lowest validation loss), ``RUN/final`` (the same for the last
+epoch, written when the run finishes), ``RUN/log.jsonl``, ``RUN/run_config.json`` (the full
+config used). Window sampling (:mod:`stygaze.data.windows`) is seeded by ``(seed, epoch)`` and
+torch's RNG is saved, so a resumed run continues exactly like an uninterrupted one.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +34,32 @@ from typing import Any
 import numpy as np
 import torch
 
-from stygaze.errors import DataError
-from stygaze.stygazetalk.generator import GeneratorConfig, StyGazeTalkConfig, StyGazeTalkModel, motion_stats
+from stygaze.checkpoint import load_state_strict
+from stygaze.config import (
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    SEED,
+    THREADS,
+    load_config,
+    option,
+)
+from stygaze.data.corpus import Corpus, LoadedSession, load_split
+from stygaze.data.windows import even_segment_starts, random_segment_starts
+from stygaze.errors import ConfigError, DataError, StyleError
+from stygaze.stygazetalk.feature_cache import session_features
+from stygaze.stygazetalk.generator import (
+    GeneratorConfig,
+    StyGazeTalkConfig,
+    StyGazeTalkModel,
+    motion_stats,
+)
 from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
-from stygaze.stygazetalk.train_style import Session, StyleTrainConfig, load_split, load_yaml_sections, section
+from stygaze.stygazetalk.train_style import StyleTrainConfig, load_style_encoder
+from stygaze.training.distributed import DistributedContext, init_distributed
+from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
+from stygaze.training.state import set_seed
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +68,20 @@ log = logging.getLogger(__name__)
 class GeneratorTrainConfig:
     """Optimisation settings of stage 2."""
 
-    batch_size: int = 64
-    windows_per_epoch: int = 4096
-    val_windows: int = 512
-    rollout_steps: int = 3  # K: steps unrolled on the model's own predictions
-    past_noise: float = 0.05  # std of noise on the ground-truth past (normalised units)
-    start_prob: float = 0.1  # share of segments that start at the clip start (neutral past)
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
-    max_epochs: int = 40
-    patience: int = 6
-    max_minutes: float = 0.0  # 0 = no wall-clock limit
-    grad_clip: float = 1.0
-    seed: int = 0
-    threads: int = 0
+    batch_size: int = option(64, range=COUNT)
+    windows_per_epoch: int = option(4096, range=COUNT)
+    val_windows: int = option(512, range=COUNT)
+    rollout_steps: int = option(3, range=(1, 1000))  # K: steps unrolled on the model's own predictions
+    past_noise: float = option(0.05, range=NON_NEGATIVE)  # std of noise on the ground-truth past (normalised units)
+    start_prob: float = option(0.1, range=FRACTION)  # share of segments that start at the clip start (neutral past)
+    lr: float = option(1e-3, range=POSITIVE)
+    weight_decay: float = option(1e-5, range=NON_NEGATIVE)
+    max_epochs: int = option(40, range=COUNT)
+    patience: int = option(6, range=COUNT)
+    max_minutes: float = option(0.0, range=NON_NEGATIVE)  # 0 = no wall-clock limit
+    grad_clip: float = option(1.0, range=NON_NEGATIVE)  # 0 = no clipping
+    seed: int = option(0, range=SEED)
+    threads: int | None = option(None, range=THREADS)  # torch threads; None = leave as is
     style_encoder: str = ""  # path to the stage-1 checkpoint (RUN/best); CLI --style-encoder wins
 
 
@@ -75,20 +95,13 @@ class GeneratorRunConfig:
     generator_train: GeneratorTrainConfig = field(default_factory=GeneratorTrainConfig)
 
 
-def load_generator_run_config(path: str | Path) -> GeneratorRunConfig:
-    data = load_yaml_sections(path)
-    known = {"generator", "style_encoder", "style_train", "generator_train", "name", "description"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise DataError(f"{path}: unknown sections {unknown} (known: {sorted(known)})")
-    cfg = GeneratorRunConfig(
-        generator=section(data, "generator", GeneratorConfig, str(path)),
-        style_encoder=section(data, "style_encoder", StyleEncoderConfig, str(path)),
-        style_train=section(data, "style_train", StyleTrainConfig, str(path)),
-        generator_train=section(data, "generator_train", GeneratorTrainConfig, str(path)),
-    )
+def load_generator_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -> GeneratorRunConfig:
+    """A StyGazeTalk YAML config (all four sections; ``name``/``description`` allowed), validated
+    (:func:`stygaze.config.load_config`)."""
+
+    cfg = load_config(GeneratorRunConfig, path, overrides=overrides, ignore=("name", "description"))
     if cfg.generator.style_dim and cfg.generator.style_dim != cfg.style_encoder.style_dim:
-        raise DataError(f"{path}: generator.style_dim {cfg.generator.style_dim} != style_encoder.style_dim {cfg.style_encoder.style_dim}")
+        raise ConfigError(f"{path}: generator.style_dim {cfg.generator.style_dim} != style_encoder.style_dim {cfg.style_encoder.style_dim}")
     return cfg
 
 
@@ -105,47 +118,29 @@ class _Prepared:
 
 
 class SegmentSampler:
-    """Training/validation segments for the K-step unrolled loss.
+    """Training/validation segments for the K-step unrolled loss (starts from
+    :func:`~stygaze.data.windows.random_segment_starts` / :func:`~stygaze.data.windows.even_segment_starts`).
 
     ``batch(starts)`` returns ``audio (B, (K-1)N+M, F)``, ``past (B, M, 7)``,
     ``target (B, KN, 7)`` (normalised) and ``style (B, d_s)``.
     """
 
     def __init__(self, prepared: list[_Prepared], M: int, N: int, K: int, audio_offset: int = 0):
-        self.data, self.M, self.N, self.K = prepared, M, N, K
+        self.M, self.N, self.K = M, N, K
         self.audio_offset = int(audio_offset)  # M - L: the audio window starts this many frames before t
         self.span = K * N
         self.audio_len = (K - 1) * N + M
         self.data = [p for p in prepared if len(p.motion) >= self.span + 1]
         if not self.data:
             raise DataError(f"no session is long enough for training segments of {self.span + 1} frames")
-
-    def _ok(self, p: _Prepared, t: int) -> bool:
-        return bool(p.valid[max(0, t - self.M) : t + self.span].all())
+        self.valid = [p.valid for p in self.data]
 
     def random_starts(self, n: int, rng: np.random.Generator, start_prob: float) -> list[tuple[int, int]]:
-        out = []
-        while len(out) < n:
-            i = int(rng.integers(len(self.data)))
-            T = len(self.data[i].motion)
-            hi = T - self.span
-            t = int(rng.integers(0, min(self.M, hi + 1))) if rng.random() < start_prob else int(rng.integers(0, hi + 1))
-            if self._ok(self.data[i], t):
-                out.append((i, t))
-            elif not self.data[i].valid.any():
-                raise DataError("a training session has no valid frames")
-        return out
+        return random_segment_starts(self.valid, n, rng, self.span, self.M, start_prob)
 
     def even_starts(self, n: int) -> list[tuple[int, int]]:
         """Deterministic, evenly spread segments (validation)."""
-        per = max(1, -(-n // len(self.data)))
-        out = []
-        for i, p in enumerate(self.data):
-            hi = len(p.motion) - self.span
-            for t in np.linspace(0, hi, per).astype(int):
-                if self._ok(p, int(t)):
-                    out.append((i, int(t)))
-        return out[:n] if len(out) >= n else out
+        return even_segment_starts(self.valid, n, self.span, self.M)
 
     def batch(self, starts, rng: np.random.Generator | None, noise: float = 0.0, style_mode: str = "window"):
         audio, past, target, style = [], [], [], []
@@ -193,9 +188,6 @@ def unrolled_loss(model: StyGazeTalkModel, audio, past, target, style, K: int) -
 # --------------------------------------------------------------------------------------
 def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | Path | None) -> StyGazeTalkModel:
     """The full model with the pretrained style encoder's weights (frozen) loaded in."""
-    from stygaze.checkpoint import load_state_strict
-    from stygaze.stygazetalk.train_style import load_style_encoder
-
     gc = config.generator
     if gc.audio_encoder == "wav2vec2" and not gc.audio_encoder_kwargs.get("freeze", True):
         raise DataError(
@@ -221,7 +213,7 @@ def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | 
 
 
 def prepare_sessions(
-    model: StyGazeTalkModel, sessions: list[Session], progress: bool = False, data_dir: str | Path | None = None
+    model: StyGazeTalkModel, sessions: list[LoadedSession], progress: bool = False, data_dir: str | Path | None = None
 ) -> list[_Prepared]:
     """Audio features, normalised motion and window styles for every session.
 
@@ -229,9 +221,6 @@ def prepare_sessions(
     (memory-mapped) when they are up to date; otherwise they are computed here.
     """
     from tqdm import tqdm
-
-    from stygaze.stygazetalk.feature_cache import session_features
-    from stygaze.errors import StyleError
 
     gen = model.generator
     out = []
@@ -289,7 +278,7 @@ def evaluate_generator(model: StyGazeTalkModel, sampler: SegmentSampler, starts,
         mse += m * len(chunk)
         vel += v * len(chunk)
         n += len(chunk)
-    return {"val_loss": total / n, "val_mse": mse / n, "val_vel": vel / n}
+    return {"loss": total / n, "mse": mse / n, "vel": vel / n}
 
 
 # --------------------------------------------------------------------------------------
@@ -303,86 +292,61 @@ def fit_generator(
     val_sampler: SegmentSampler,
     config: GeneratorRunConfig,
     *,
+    corpus: str = "",
+    force_resume: bool = False,
     progress: bool = True,
     meta: dict | None = None,
     dist: Any = None,
-) -> dict[str, Any]:
-    """Train until ``max_epochs``, early stopping or ``max_minutes``; resumes from ``RUN/last``.
+):
+    """Train with :func:`stygaze.training.loop.fit` until ``max_epochs``, early stopping or
+    ``max_minutes``; resumes from ``RUN/last``. Returns its :class:`~stygaze.training.loop.TrainResult`.
 
+    ``corpus`` is the corpus fingerprint stored with the run (with the style encoder's id).
     ``dist`` (a :class:`~stygaze.training.distributed.DistributedContext`) runs data-parallel:
     every step draws the global batch (``batch_size × world_size`` segments) from the
     ``(seed, epoch)`` RNG on every process, each process trains on its slice, DDP averages
     the gradients, and only rank 0 writes; without it this is the single-process loop.
     """
-    from tqdm import tqdm
-
-    from stygaze.training.state import EarlyStopping, append_log, has_training_state, load_training_state, save_training_state
-    from stygaze.training.distributed import DistributedContext
 
     ctx = dist or DistributedContext()
     tc = config.generator_train
-    stopper = EarlyStopping(patience=tc.patience)
-    epoch = 0
-    if has_training_state(run_dir):
-        counters = load_training_state(run_dir, model, optimizer)
-        epoch = int(counters["epoch"])
-        stopper.load(counters["early_stopping"])
-        log.info("resuming %s at epoch %d", run_dir, epoch)
-    ctx.reseed_other_ranks(tc.seed, epoch)  # ranks > 0: own dropout/sampling RNG; rank 0 unchanged
-    step_fn = ctx.wrap_loss(model, lambda m, a, p, t, s: unrolled_loss(m, a, p, t, s, sampler.K))
+    K = sampler.K
     val_starts = val_sampler.even_starts(tc.val_windows)
     val_mine = val_starts[ctx.rank :: ctx.world_size]  # validation is sharded too, then reduced
     global_batch = ctx.effective_batch_size(tc.batch_size)
-    start = time.monotonic()
-    counters: dict[str, Any] = {"epoch": epoch}
     steps = max(1, tc.windows_per_epoch // global_batch)
-    while epoch < tc.max_epochs and not stopper.should_stop:
-        model.train()
+
+    def batches(epoch: int):
         rng = np.random.default_rng([tc.seed, epoch])
-        total = 0.0
-        bar = tqdm(range(steps), desc=f"generator epoch {epoch + 1}", disable=not (progress and ctx.is_main), leave=False)
-        for _ in bar:
+        for _ in range(steps):
             starts = sampler.random_starts(global_batch, rng, tc.start_prob)
-            audio, past, target, style = ctx.shard(*sampler.batch(starts, rng, tc.past_noise))
-            loss, _, _ = step_fn(audio, past, target, style)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if tc.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.generator.parameters(), tc.grad_clip)
-            optimizer.step()
-            total += loss.item()
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            yield ctx.shard(*sampler.batch(starts, rng, tc.past_noise))
+
+    def step(forward, batch, _step):
+        loss, _, _ = forward(*batch)
+        return loss, {"loss": loss.item()}, 1
+
+    def evaluate() -> dict[str, float]:
         local = evaluate_generator(model, val_sampler, val_mine, tc.batch_size) if val_mine else {}
-        metrics = ctx.mean_metrics(local, len(val_mine), ("val_loss", "val_mse", "val_vel"))
-        epoch += 1
-        improved = stopper.step(metrics["val_loss"])
-        if improved and ctx.is_main:
-            model.save(run_dir / "best", meta={**(meta or {}), "epoch": epoch, **metrics})
-        elapsed = time.monotonic() - start
-        timed_out = ctx.broadcast_flag(tc.max_minutes > 0 and elapsed / 60 >= tc.max_minutes)
-        done = epoch >= tc.max_epochs or stopper.should_stop
-        counters = {"epoch": epoch, "early_stopping": stopper.state(), "done": bool(done)}
-        train_loss = ctx.mean(total, steps)  # mean over all processes' steps
-        if not ctx.is_main:  # only rank 0 writes
-            if timed_out:
-                break
-            continue
-        save_training_state(run_dir, model, optimizer, counters)
-        record = {"epoch": epoch, "train_loss": train_loss, **metrics, "best": improved, "seconds": round(elapsed, 1)}
-        if ctx.is_distributed:
-            record["world_size"] = ctx.world_size
-        append_log(run_dir, record)
-        if progress:
-            tqdm.write(f"generator epoch {epoch}: train {record['train_loss']:.4f} val {metrics['val_loss']:.4f}")
-        if timed_out:
-            log.info("stopping after %.1f min (max_minutes)", elapsed / 60)
-            break
-    if ctx.is_main and counters.get("done"):
-        # the last epoch as a complete model: for a latent model the validation loss (posterior
-        # reconstruction) says little about sampled motion, so the built-in model ships this one
-        model.save(run_dir / "final", meta={**(meta or {}), "epoch": epoch, "final": True})
-    ctx.barrier()  # every rank returns after rank 0 has written RUN/best, RUN/last (and RUN/final)
-    return counters
+        return ctx.mean_metrics(local, len(val_mine), ("loss", "mse", "vel"))
+
+    def save(path, epoch, _step, val):
+        extra = {f"val_{k}": v for k, v in val.items()} if val is not None else {"final": True}
+        # RUN/final is the last epoch as a complete model: for a latent model the validation loss
+        # (posterior reconstruction) says little about sampled motion, so the built-in model ships it
+        model.save(path, meta={**(meta or {}), "epoch": epoch, **extra})
+
+    spec = TrainSpec(
+        name="generator", model=model, optimizer=optimizer, loss=lambda m, a, p, t, s: unrolled_loss(m, a, p, t, s, K),
+        step=step, batches=batches, evaluate=evaluate, save=save, steps_per_epoch=steps, grad_clip=tc.grad_clip,
+        clip_parameters=model.generator.parameters, write_final=True,
+    )
+    budget = Budget(max_epochs=tc.max_epochs, patience=tc.patience, seed=tc.seed, max_minutes=tc.max_minutes)
+    # stage 2 reads only its own sections; the style encoder is the one actually loaded
+    trained = {"generator": asdict(config.generator), "generator_train": {k: v for k, v in asdict(tc).items() if k != "style_encoder"},
+               "style_encoder_id": model.style_encoder.encoder_id if model.style_encoder is not None else None}
+    return fit(run_dir, spec, budget, config=asdict(config), corpus=corpus, compare=trained, force_resume=force_resume,
+               progress=progress, dist=ctx)
 
 
 def train_generator(
@@ -392,34 +356,31 @@ def train_generator(
     *,
     style_encoder: str | Path | None = None,
     progress: bool = True,
+    force_resume: bool = False,
 ) -> Path:
     """Stage 2 end to end. Returns ``RUN/best`` (a ``stygazetalk`` checkpoint)."""
-    from stygaze.training.state import set_seed
-    from stygaze.training.distributed import init_distributed
 
     tc = config.generator_train
-    if tc.threads > 0:
+    if tc.threads:
         torch.set_num_threads(tc.threads)
     ctx = init_distributed()  # torchrun -> DDP (see stygaze.training.distributed); else single process
     progress = progress and ctx.is_main
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    set_seed(tc.seed)
-    model = build_generator_model(config, style_encoder or tc.style_encoder or None)
-    train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir)
-    val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir)
-    if not train or not val:
-        raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
-    normalize_prepared(model, train, train=True)
-    normalize_prepared(model, val, train=False)
-    gc = config.generator
-    sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
-    val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
-    model.to(ctx.device)
-    optimizer = build_generator_optimizer(model, tc)
-    if ctx.is_main:
-        (run_dir / "run_config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
-    meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}
-    fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta, dist=ctx)
+    with run_folder(run_dir, ctx.is_main) as run_dir:
+        set_seed(tc.seed)
+        model = build_generator_model(config, style_encoder or tc.style_encoder or None)
+        train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir)
+        val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir)
+        if not train or not val:
+            raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
+        normalize_prepared(model, train, train=True)
+        normalize_prepared(model, val, train=False)
+        gc = config.generator
+        sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
+        val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
+        model.to(ctx.device)
+        optimizer = build_generator_optimizer(model, tc)
+        meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}
+        fit_generator(run_dir, model, optimizer, sampler, val_sampler, config, progress=progress, meta=meta, dist=ctx,
+                      corpus=Corpus(data_dir).fingerprint(), force_resume=force_resume)
     ctx.close()
     return run_dir / "best"

@@ -63,6 +63,8 @@ from typing import Any, Callable, Mapping
 import torch
 import torch.distributed as dist
 
+from stygaze.errors import StygazeError
+
 LR_SCALING_RULES = ("none", "linear", "sqrt")
 
 
@@ -279,8 +281,6 @@ class _GatherWithGrad(torch.autograd.Function):
 # --------------------------------------------------------------------------------------
 def env_ranks(environ: Mapping[str, str] | None = None) -> tuple[int, int, int]:
     """``(rank, world_size, local_rank)`` from the ``torchrun`` environment; ``(0, 1, 0)`` without it."""
-    from stygaze.errors import StygazeError
-
     env = os.environ if environ is None else environ
     try:
         world = int(env.get("WORLD_SIZE", "1"))
@@ -312,8 +312,6 @@ def init_distributed(
     Call :meth:`DistributedContext.close` (or use it as a context manager) when done.
     """
     from datetime import timedelta
-
-    from stygaze.errors import StygazeError
 
     rank, world, local = env_ranks(environ)
     want = (device or "auto").lower()
@@ -361,8 +359,6 @@ def unwrap(model: Any) -> Any:
 
 def scaled_lr(base_lr: float, world_size: int, rule: str = "none") -> float:
     """Learning rate for ``world_size`` processes: ``none`` keeps it, ``linear`` × N, ``sqrt`` × √N."""
-    from stygaze.errors import StygazeError
-
     if rule == "none":
         return float(base_lr)
     if rule == "linear":

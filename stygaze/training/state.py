@@ -1,13 +1,13 @@
 """Conventions every training loop shares: seeding, atomic resumable training state, early stopping.
 
-A run folder ``RUN/`` holds::
+A run folder ``RUN/`` holds (the loop that writes it is :func:`stygaze.training.loop.fit`)::
 
     RUN/last/        training state after the latest epoch (model + optimizer + counters)
     RUN/best/        the model checkpoint with the best validation loss (stygaze checkpoint)
     RUN/log.jsonl    one JSON line per epoch
 
 ``RUN/last`` is written atomically (temp folder, then rename), so an interrupted run resumes
-from the last complete epoch with ``--resume`` (or automatically when ``RUN/last`` exists).
+from the last complete epoch when the same command runs again (``RUN/last`` exists).
 Optimizer state is stored as safetensors (tensors) + JSON (everything else); no pickles.
 """
 
@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from stygaze.checkpoint import load_state_strict
 from stygaze.errors import CheckpointError
+from stygaze.io import atomic_dir
 
 STATE_WEIGHTS = "model.safetensors"
 STATE_OPTIM = "optimizer.safetensors"
@@ -75,8 +77,6 @@ def save_training_state(
     import torch
     from safetensors.torch import save_file
 
-    from stygaze.io import atomic_dir
-
     run_dir = Path(run_dir)
     opt_tensors, opt_skeleton = _flatten_optimizer(optimizer.state_dict())
     model_state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
@@ -98,8 +98,6 @@ def load_training_state(run_dir: str | os.PathLike, model: Any, optimizer: Any, 
     import torch
     from safetensors.torch import load_file
 
-    from stygaze.checkpoint import load_state_strict
-
     last = Path(run_dir) / "last"
     if not (last / STATE_JSON).exists():
         raise CheckpointError(f"no resumable training state in {run_dir} (expected {last}/{STATE_JSON})")
@@ -115,6 +113,16 @@ def load_training_state(run_dir: str | os.PathLike, model: Any, optimizer: Any, 
         scheduler.load_state_dict(payload["scheduler"])
     torch.set_rng_state(torch.tensor(payload["torch_rng"], dtype=torch.uint8))
     return dict(payload["counters"])
+
+
+def read_training_counters(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The counters of ``RUN/last`` (epoch, step, early stopping, the run's identity) without
+    loading any tensor, so a resume can be refused before the model is touched."""
+    path = Path(run_dir) / "last" / STATE_JSON
+    try:
+        return dict(json.loads(path.read_text())["counters"])
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"training state in {path.parent} is corrupt ({type(exc).__name__})") from exc
 
 
 def has_training_state(run_dir: str | os.PathLike) -> bool:

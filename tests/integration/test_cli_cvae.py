@@ -51,6 +51,7 @@ def _corpus(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_train_cvae_cli_trains_resumes_and_generates(tmp_path):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(TINY_YAML)
@@ -69,6 +70,7 @@ def test_train_cvae_cli_trains_resumes_and_generates(tmp_path):
     assert Motion.load(tmp_path / "o.npz").data.shape == (100, 7)
 
 
+@pytest.mark.slow
 def test_train_cvae_cli_errors(tmp_path):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(TINY_YAML)
@@ -81,6 +83,7 @@ def test_train_cvae_cli_errors(tmp_path):
     assert h.returncode == 0 and "--max-minutes" in h.stdout and "--config" in h.stdout
 
 
+@pytest.mark.slow
 def test_generate_gaze_writes_k_samples_and_keeps_world_gaze(tmp_path):
     gaze = _gaze_file(tmp_path / "gaze.npz", T=120)
     out = tmp_path / "out.npz"
@@ -141,6 +144,7 @@ def test_generate_gaze_bridges_short_gaps(tmp_path):
     assert np.isfinite(out.head).all() and np.isnan(out.gaze[50:60]).all()
 
 
+@pytest.mark.slow
 def test_generate_audio_with_cvae_head(tmp_path):
     """speech -> gaze (here the procedural SynHAGE generator) -> cVAE head; the gaze is kept."""
     from stygaze.audio import save_audio

@@ -127,7 +127,7 @@ def test_import_openface(tmp_path, wav_dir):
 def test_generate_procedural_baseline(tmp_path, wav_dir):
     """`stygaze generate --model procedural` is the SynHAGE rule-based baseline."""
     from stygaze.audio import load_audio
-    from stygaze.data.synhage.synth import procedural_generate
+    from stygaze.data.procedural import procedural_generate
     from stygaze.eval.patterns import fix_ratio
     from stygaze.motion import Motion
 

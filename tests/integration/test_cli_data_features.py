@@ -20,6 +20,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "stygaze", "data", "features", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow
 def test_features_command_caches_skips_and_reports(tmp_path):
     corpus = tmp_path / "corpus"
     for i in range(2):

@@ -15,6 +15,8 @@ KEYS = {
     "gaze": ["mae", "vel", "mee", "bas"],
     "head": ["mae", "vel", "mee", "bas"],
     "pattern": ["fix_ratio_gt", "fix_ratio_pred", "comp_gt", "comp_pred", "sim"],
+    "events": ["detector", "gt", "pred", "event_sim", "distance", "similarity", "conversation"],
+    "compensation": ["gt", "pred"],
 }
 
 
@@ -63,6 +65,7 @@ def test_folders_with_audio_json_and_plot(clips):
     for group in ("all", "gaze", "head"):
         assert all(isinstance(data[group][k], float) for k in KEYS[group])
         assert 0 <= data[group]["bas"] <= 1
+    assert 0 <= data["events"]["event_sim"] <= 1
     assert 0 < data["pattern"]["fix_ratio_gt"] <= 1
     assert (out / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in out.iterdir()) == ["eval.json", "fig.png"]  # no temp files
@@ -76,10 +79,30 @@ def test_single_files_without_audio_give_null_bas(clips):
     assert data["all"]["bas"] is None and isinstance(data["pattern"]["sim"], float)
 
 
+def test_event_detector_option_and_new_tables(clips):
+    out = clips / "conv.json"
+    res = stygaze("--pred", clips / "pred", "--gt", clips / "gt", "--event-detector", "conversation", "--json", out)
+    assert res.returncode == 0, res.stderr
+    for word in ("detSacc", "Gaze events (conversation detector", "event_sim", "VOR gain"):
+        assert word in res.stdout
+    data = json.loads(out.read_text())
+    assert data["events"]["detector"] == "conversation"
+    assert data["events"]["gt"]["saccade_share"] is None  # I-DT detects no saccades
+    assert set(data["compensation"]["gt"]) >= {"vor_gain", "head_share_lt10", "latency_ms"}
+
+
+def test_unknown_event_detector_exits_2(clips):
+    res = stygaze("--pred", clips / "pred", "--gt", clips / "gt", "--event-detector", "bogus", "--json", clips / "x.json")
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stygaze: error:") and "bogus" in lines[0]
+    assert not (clips / "x.json").exists()
+
+
 def test_help_lists_options_and_defaults():
     res = stygaze("--help")
     assert res.returncode == 0
-    for word in ("--pred", "--gt", "--audio", "--json", "--plot", "--dispersion", "default: 1.0"):
+    for word in ("--pred", "--gt", "--audio", "--json", "--plot", "--dispersion", "default: 1.0", "--event-detector", "event_sim"):
         assert word in res.stdout
 
 

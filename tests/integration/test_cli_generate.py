@@ -43,6 +43,7 @@ def files(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow
 def test_generate_default_output_and_style_vector_round_trip(files, capsys):
     r = cli("generate", "--audio", files / "talk.wav", "--model", files / "model", "--style", files / "ref.npz", "--seed", "1")
     assert r.returncode == 0, r.stderr
@@ -129,6 +130,7 @@ def test_extract_style_too_short_clip(files, tmp_path, capsys):
     assert r.returncode == 2 and "usable frames" in r.stderr and not (tmp_path / "s.npz").exists()
 
 
+@pytest.mark.slow
 def test_train_style_then_generator_then_generate(tmp_path, capsys):
     corpus = make_tiny_corpus(tmp_path / "corpus", n_sessions=6, seconds=5.0)
     cfg = write_tiny_config(tmp_path / "tiny.yaml")

@@ -40,6 +40,7 @@ def _speechy(seconds: float, seed: int) -> np.ndarray:
     return (0.2 * np.sin(2 * np.pi * 140 * t) * (np.sin(2 * np.pi * 2.5 * t) > 0) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
 
 
+@pytest.mark.slow
 def test_batch_with_good_and_broken_audio(tmp_path, tiny_model):
     talks, out = tmp_path / "talks", tmp_path / "motions"
     talks.mkdir()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 MICRO_YAML = """\
 model: tiny
@@ -21,7 +22,7 @@ num_threads: 1
 
 
 def _corpus(root):
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
 
     t = np.arange(8 * 16000) / 16000
     for i in range(3):
@@ -34,6 +35,8 @@ def run(*args):
     return subprocess.run([sys.executable, "-m", "stygaze", *map(str, args)], capture_output=True, text=True, timeout=240)
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_train_omnihead_cli(tmp_path):
     _corpus(tmp_path / "corpus")
     cfg = tmp_path / "micro.yaml"
@@ -60,6 +63,8 @@ def test_train_omnihead_cli_errors(tmp_path):
     assert r.returncode == 2 and "--max-epochs" in r.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_eval_perceptual_cli(tmp_path):
     from stygaze.motion import Motion
 

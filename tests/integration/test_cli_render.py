@@ -47,6 +47,7 @@ def files(tmp_path_factory):
     return d
 
 
+@pytest.mark.gl
 def test_render_with_audio_in_sync(files, tmp_path):
     out = tmp_path / "out.mp4"
     r = cli("render", files / "gt.npz", "--audio", files / "talk.wav", "-o", out, "--size", 64)
@@ -55,6 +56,7 @@ def test_render_with_audio_in_sync(files, tmp_path):
     assert abs(duration(out, "a:0") - duration(out, "v:0")) <= 1 / 25
 
 
+@pytest.mark.gl
 def test_render_grid_with_labels(files, tmp_path):
     out = tmp_path / "grid.mp4"
     r = cli("render", files / "gt.npz", files / "a.npz", "--labels", "GT,A", "-o", out, "--size", 64,
@@ -65,6 +67,8 @@ def test_render_grid_with_labels(files, tmp_path):
     assert int(probe.strip()) == 128
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_render_flame_head_from_env(files, tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "render"))
     from render_helpers import write_tiny_flame  # a tiny FLAME-format model the test writes
@@ -77,12 +81,28 @@ def test_render_flame_head_from_env(files, tmp_path):
     assert out.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("fmt, suffix", [("bvh", ".bvh"), ("arkit", ".csv"), ("flame", ".npz")])
+@pytest.mark.parametrize("fmt, suffix", [("bvh", ".bvh"), ("arkit", ".csv"), ("flame", ".npz"), ("gltf", ".glb")])
 def test_export_formats(files, tmp_path, fmt, suffix):
     out = tmp_path / f"m{suffix}"
     r = cli("export", files / "gt.npz", "--format", fmt, "-o", out)
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 100
+    if fmt == "gltf":
+        assert out.read_bytes()[:4] == b"glTF"
+
+
+def test_export_arkit_fps_and_refusals(files, tmp_path):
+    out = tmp_path / "m.csv"
+    r = cli("export", files / "gt.npz", "--format", "arkit", "--fps", "60", "-o", out)
+    assert r.returncode == 0, r.stderr
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft") and rows[2].startswith("00:00:00:01.017,61,")
+    for args, match in (
+        (["--format", "bvh", "--fps", "60", "-o", tmp_path / "m.bvh"], "--fps"),
+        (["--format", "flame", "-o", files / "gt.npz"], "output file is the input"),
+    ):
+        r = cli("export", files / "gt.npz", *args)
+        assert r.returncode == 2 and match in r.stderr and "Traceback" not in r.stderr
 
 
 def _bad_cases(files, tmp_path):

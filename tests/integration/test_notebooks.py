@@ -43,6 +43,7 @@ def _outputs(nb) -> str:
     return "\n".join(text)
 
 
+@pytest.mark.slow
 def test_gaze_to_head_notebook(tmp_path, monkeypatch):
     nb = run_notebook(NOTEBOOKS / "gaze_to_head.ipynb", tmp_path, monkeypatch)
     text = _outputs(nb)
@@ -55,6 +56,7 @@ def test_gaze_to_head_notebook(tmp_path, monkeypatch):
     assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
 
 
+@pytest.mark.slow
 def test_style_transfer_notebook(tmp_path, monkeypatch):
     """notebooks/style_transfer.ipynb: built-in model, two shipped style clips, same speech in both styles."""
     if not (REPO / "stygaze" / "assets" / "stygazetalk" / "config.json").exists():

@@ -34,6 +34,7 @@ def _run(corpus, tmp, name):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_tiny_run_twice_same_numbers(corpus, tmp_path):
     out, a = _run(corpus, tmp_path, "a")
     rows = PAPER_ROWS + ["SE-64-VEL+z", "Procedural", "Static gaze", "GT"]

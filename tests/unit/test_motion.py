@@ -189,7 +189,7 @@ def test_resample_linear_ramp_to_25(fps):
     T = int(4 * fps)  # 4 s
     t = np.arange(T) / fps
     data = np.repeat((10.0 * t)[:, None], 7, axis=1).astype(np.float32)  # 10 deg/s on every channel
-    out = Motion(data, fps=fps).resample(25)
+    out = Motion(data, fps=fps).resample(25, mode="linear")
     assert out.fps == 25 and len(out) == 100
     np.testing.assert_allclose(out.data[:, 0], 10.0 * np.arange(100) / 25, atol=1e-4)
 
@@ -197,7 +197,7 @@ def test_resample_linear_ramp_to_25(fps):
 def test_resample_60hz_nan_propagates_only_to_neighbours():
     data = np.zeros((60, 7), np.float32)
     data[3] = np.nan  # output frame 1 sits at input 2.4: between 2 and 3 -> NaN
-    out = Motion(data, fps=60).resample(25)
+    out = Motion(data, fps=60).resample(25, mode="linear")
     nan_rows = np.flatnonzero(np.isnan(out.data).any(axis=1))
     assert nan_rows.tolist() == [1]
 
@@ -205,9 +205,9 @@ def test_resample_60hz_nan_propagates_only_to_neighbours():
 def test_resample_1000hz_nan_on_an_unused_sample_vanishes():
     data = np.zeros((1000, 7), np.float32)
     data[41] = np.nan  # output frames sit exactly on inputs 0, 40, 80: 41 has zero weight
-    assert not Motion(data, fps=1000).resample(25).has_nan
+    assert not Motion(data, fps=1000).resample(25, mode="linear").has_nan
     data[40] = np.nan
-    out = Motion(data, fps=1000).resample(25)
+    out = Motion(data, fps=1000).resample(25, mode="linear")
     assert np.flatnonzero(np.isnan(out.data).any(axis=1)).tolist() == [1]
 
 
@@ -217,6 +217,59 @@ def test_resample_120hz_blink_and_same_rate_copy(rng):
     assert len(out) == 50 and out.blink.shape == (50,)
     same = out.resample(25)
     assert same is not out and np.array_equal(same.data, out.data)
+
+
+@pytest.mark.parametrize("fps", [60, 120, 500, 1000])
+def test_resample_average_keeps_a_ramp_in_time(fps):
+    """A centred box average of a ramp is the ramp at the output time (no half-sample lag)."""
+    T = int(4 * fps)
+    data = np.repeat((10.0 * np.arange(T) / fps)[:, None], 7, axis=1).astype(np.float32)
+    out = Motion(data, fps=fps).resample(25)  # averaging is the default when downsampling
+    assert out.fps == 25 and len(out) == 100
+    # interior frames: exact to a small fraction of one input step; frame 0 sees half a window
+    np.testing.assert_allclose(out.data[1:-1, 0], 10.0 * np.arange(1, 99) / 25, atol=0.05 * 10 / fps + 1e-4)
+
+
+def test_resample_average_removes_white_noise_that_picking_keeps(rng):
+    noise = rng.normal(0, 1.0, (5000, 7)).astype(np.float32)  # 10 s at 500 Hz
+    avg = Motion(noise, fps=500).resample(25)
+    lin = Motion(noise, fps=500).resample(25, mode="linear")
+    near = Motion(noise, fps=500).resample(25, mode="nearest")
+    assert len(avg) == len(lin) == len(near) == 250
+    assert np.std(avg.data[1:]) < 0.3  # 20 samples per frame: 1 / sqrt(20) = 0.22
+    assert np.std(lin.data) > 0.8 and np.std(near.data) > 0.8  # sample picking keeps the noise
+    np.testing.assert_array_equal(near.data, noise[::20])  # 500 / 25: output times sit on inputs
+
+
+def test_resample_average_nan_needs_half_the_window_valid():
+    # 500 Hz -> 25 fps: frame i averages input times [20 i - 10, 20 i + 10) (input-frame units);
+    # input frame j stands for [j - 1/2, j + 1/2), so frames 20 i +- 10 count half
+    data = np.zeros((200, 7), np.float32)
+    data[30:50] = np.nan  # frame 2: 19.5 of 20 lost -> NaN
+    data[55:62] = np.nan  # frame 3: 7 lost -> still averaged
+    data[72:85] = 3.0
+    data[85:90] = np.nan  # frame 4: 5 lost; of the 15 valid, 13 are 3.0
+    data[100:110] = np.nan  # frame 5: 10 of 20 lost -> exactly half valid: averaged
+    data[130:141] = np.nan  # frame 7: 10.5 lost -> NaN
+    out = Motion(data, fps=500).resample(25)
+    nan_rows = np.flatnonzero(np.isnan(out.data).any(axis=1)).tolist()
+    assert nan_rows == [2, 7]
+    assert out.data[4, 0] == pytest.approx(13 * 3.0 / 15, abs=1e-5)
+    assert out.data[3, 0] == 0.0 and out.data[5, 0] == 0.0
+    strict = Motion(data, fps=500).resample(25, min_valid=1.0)
+    # every frame whose window touches a lost input (frames 1 and 6 touch inputs 30 and 130 by half)
+    assert np.flatnonzero(np.isnan(strict.data).any(axis=1)).tolist() == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_resample_average_upsamples_and_mild_ratios_linearly(rng):
+    m = Motion(rng.normal(size=(60, 7)).astype(np.float32), fps=30)
+    np.testing.assert_array_equal(m.resample(25).data, m.resample(25, mode="linear").data)  # ratio 1.2 < 2
+    np.testing.assert_array_equal(m.resample(90).data, m.resample(90, mode="linear").data)
+
+
+def test_resample_rejects_an_unknown_mode():
+    with pytest.raises(ValueError, match="mode"):
+        Motion.zeros(10, fps=50).resample(25, mode="cubic")
 
 
 def test_resample_linear_holds_last_frame():

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.audio import SAMPLE_RATE
-from stygaze.errors import AudioError, DataError
+from stygaze.audio import SAMPLE_RATE, is_silent, load_audio
 from stygaze.data.synhage.textbank import LANGUAGE_WEIGHTS, TEXTS, VOICES
+from stygaze.errors import AudioError, DataError
 
 ESPEAK_RATE = 22050
 """espeak-ng's output sample rate (Hz)."""
@@ -201,7 +201,6 @@ def load_session_audio(path: Path, seconds: float, rng: np.random.Generator) -> 
     Raises:
         AudioError: unreadable, silent or too short (< 2 s) file.
     """
-    from stygaze.audio import is_silent, load_audio
 
     x = load_audio(path, normalize=False, min_seconds=2.0)
     if is_silent(x):

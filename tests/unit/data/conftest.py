@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stygaze.data.corpus import Corpus, synth_corpus
-from stygaze.data.synhage.synth import SynthStyle, synthesize
+from stygaze.data.synhage import SynthStyle, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from stygaze.data.corpus import Corpus, check_corpus, make_splits, synth_corpus
+from stygaze.data.corpus import Corpus, Session, check_corpus, make_splits, synth_corpus
 from stygaze.errors import DataError
 from stygaze.motion import Motion
 
@@ -35,7 +35,7 @@ def test_generated_corpus_layout_and_check(small_corpus):
     assert len(m) == 45 * 25 and m.blink is not None
     assert len(s.load_audio()) == 45 * 16000
     style = s.load_style()
-    assert style["synthesizer"] == "synhage-1" and len(style["style_vector"]) == len(style["param_names"])
+    assert style["synthesizer"] == "synhage-2" and len(style["style_vector"]) == len(style["param_names"])
     assert style["speech"]["source"] == "espeak-ng" and style["speech"]["speaker"]["voice"]
     events = s.load_events()
     assert len(events["gaze"]) == len(m)
@@ -165,3 +165,85 @@ def test_session_seeds_do_not_depend_on_the_corpus_size():
         got = session_seeds(7, i)
         assert all(np.array_equal(e.generate_state(4), g.generate_state(4)) for e, g in zip(expected, got))
     assert not np.array_equal(session_seeds(7, 1)[1].generate_state(4), session_seeds(7, 2)[1].generate_state(4))
+
+
+# --- the reader every trainer uses ----------------------------------------------------------------
+def _tiny(root, names=("a", "b", "c", "d"), splits=None, T=50):
+    from stygaze.audio import save_audio
+
+    for i, n in enumerate(names):
+        (root / n).mkdir(parents=True)
+        Motion(np.full((T, 7), float(i), np.float32), 25).save(root / n / "motion.npz")
+        save_audio(root / n / "audio.wav", np.zeros(T * 640, np.float32))
+    if splits is not None:
+        (root / "splits.json").write_text(json.dumps(splits))
+    return root
+
+
+def test_load_split_reads_motion_and_audio_in_split_order(tmp_path):
+    from stygaze.data.corpus import load_split
+
+    root = _tiny(tmp_path / "c", splits={"train": ["c", "a"], "val": ["b"], "test": []})
+    Motion(np.zeros((60, 7), np.float32), 30).save(root / "a" / "motion.npz")  # resampled to 25 fps
+    train = load_split(root, "train", with_audio=True)
+    assert [s.name for s in train] == ["c", "a"] and train[1].motion.shape == (50, 7) and train[0].audio.shape == (32000,)
+    assert load_split(root, "train")[0].audio is None
+    with pytest.raises(DataError, match="no sessions in split 'test'"):
+        load_split(root, "test")
+    with pytest.raises(DataError, match="no split 'nope'"):
+        load_split(root, "nope")
+    (root / "b" / "audio.wav").unlink()
+    with pytest.raises(DataError, match="has no audio.wav"):
+        load_split(root, "val", with_audio=True)
+    (root / "splits.json").write_text(json.dumps({"train": ["a", "ghost"]}))
+    with pytest.raises(DataError, match="no motion file .*ghost"):
+        load_split(root, "train")
+    with pytest.raises(DataError, match="corpus folder not found"):
+        load_split(tmp_path / "nowhere", "train")
+
+
+def test_split_sessions_with_and_without_splits_file(tmp_path):
+    from stygaze.data.corpus import list_sessions
+
+    root = _tiny(tmp_path / "c", names=[f"s{i}" for i in range(7)])
+    seeded = Corpus(root).split_sessions(0.15, 0.15, seed=3)
+    assert sorted(s.name for v in seeded.values() for s in v) == [f"s{i}" for i in range(7)]
+    assert len(seeded["test"]) == len(seeded["val"]) == 1 and seeded == Corpus(root).split_sessions(0.15, 0.15, seed=3)
+    assert seeded != Corpus(root).split_sessions(0.15, 0.15, seed=4)
+    (root / "splits.json").write_text(json.dumps({"train": ["s2", "s0"], "val": ["s1"]}))
+    listed = Corpus(root).split_sessions(0.15, 0.15, seed=3)
+    assert {k: [s.name for s in v] for k, v in listed.items()} == {"train": ["s2", "s0"], "val": ["s1"], "test": []}
+    (root / "splits.json").write_text(json.dumps({"val": ["s1"]}))
+    with pytest.raises(DataError, match="lists no train session"):
+        Corpus(root).split_sessions(0.15, 0.15, seed=3)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no sessions with motion.npz"):
+        list_sessions(tmp_path / "empty")
+
+
+def test_fingerprint_follows_membership_and_motion(tmp_path):
+    from stygaze.data.corpus import fingerprint
+
+    root = _tiny(tmp_path / "c")
+    c = Corpus(root)
+    s = {n: Session(root / n) for n in "abcd"}
+    base = fingerprint({"train": [s["a"], s["b"]], "val": [s["c"]]})
+    assert base == fingerprint({"train": [s["a"], s["b"]], "val": [s["c"]]}) and len(base) == 16
+    assert base != fingerprint({"train": [s["a"]], "val": [s["b"], s["c"]]})
+    moved = tmp_path / "moved"
+    shutil.copytree(root, moved)
+    assert fingerprint({"train": [Session(moved / "a"), Session(moved / "b")], "val": [Session(moved / "c")]}) == base
+    Motion(np.ones((50, 7), np.float32) * 9, 25).save(root / "b" / "motion.npz")
+    assert fingerprint({"train": [s["a"], s["b"]], "val": [s["c"]]}) != base
+    assert len(c.sessions()) == 4
+
+
+def test_load_motion_with_events_and_fps(tmp_path):
+    root = _tiny(tmp_path / "c", names=["a"])
+    (root / "a" / "events.json").write_text(json.dumps({"gesture": [0] * 50}))
+    s = Session(root / "a")
+    assert s.load_motion().events is None and s.load_motion(events=True).events == {"gesture": [0] * 50}
+    assert len(s.load_motion(50.0)) == 100
+    (root / "a" / "events.json").write_text("{broken")
+    with pytest.raises(DataError, match="events.json: not valid JSON"):
+        s.load_motion(events=True)

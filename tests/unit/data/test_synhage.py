@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 
 from stygaze.audio import HOP
-from stygaze.data.synhage.synth import (
+from stygaze.data.procedural import procedural_generate
+from stygaze.data.synhage import (
     GAZE_LABELS,
     GESTURE_LABELS,
     SynthConfig,
     SynthStyle,
     head_share_by_amplitude,
-    procedural_generate,
-    superpose,
     synthesize,
 )
+from stygaze.data.synhage.simulate import superpose
 from stygaze.errors import AudioError, StyleError
 from stygaze.features.rhythm import rhythmic_beats
 from stygaze.eval.beats import beat_alignment_score, motion_beats
@@ -108,6 +108,22 @@ def test_style_sampling_ranges_and_vector():
         assert lo <= f.default <= hi
 
 
+def test_every_config_constant_is_documented():
+    """SynthConfig names every fixed constant of the synthesizer with its unit, meaning and source."""
+    rows = SynthConfig.describe()
+    assert len(rows) == len(dataclasses.fields(SynthConfig)) > 50
+    for row in rows:
+        assert row["doc"] and row["source"] and row["unit"] is not None, row["name"]
+
+
+def test_a_config_constant_changes_the_motion(speechlike_audio):
+    """The constants are read from the config, not from literals left in the code."""
+    base = synthesize(speechlike_audio, seed=4)
+    for change in ({"nod_depth_deg": 6.0}, {"head_duration_base_s": 0.3}, {"micro_amplitude_deg": (0.5, 1.5)}, {"blink_close_s": (0.2, 0.3)}):
+        other = synthesize(speechlike_audio, seed=4, config=dataclasses.replace(SynthConfig(), **change))
+        assert not np.array_equal(base.motion.data, other.motion.data) or not np.array_equal(base.motion.blink, other.motion.blink), change
+
+
 @pytest.mark.parametrize("bad", [{"no_such": 1.0}, {"sway_deg": "lots"}, {"sway_deg": float("nan")}])
 def test_style_from_bad_dict(bad):
     with pytest.raises(StyleError):
@@ -194,10 +210,11 @@ def test_saccades_follow_the_main_sequence(corpus_results):
 
 def test_head_share_increases_with_amplitude(speechlike_audio):
     """Measured on the 25 fps motion; a speaker who averts gaze often and far, so that there
-    are enough large shifts."""
+    are enough large shifts. Four seeds: the head also moves with speech (beats, sway), which
+    adds noise to its displacement over each shift's 0.6 s window."""
     audio = _tile(speechlike_audio, 120)
     style = dataclasses.replace(SynthStyle(), aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_amplitude_deg=24.0)
-    results = [synthesize(audio, style=style, seed=s) for s in (0, 1)]
+    results = [synthesize(audio, style=style, seed=s) for s in (0, 1, 2, 3)]
     share = head_share_by_amplitude((r.motion, r.events) for r in results)
     assert all(n >= 8 for _, n in share.values()), share
     assert share["<10"][0] < 0.2
@@ -335,7 +352,12 @@ def test_head_starts_after_the_eye_and_ends_later(speechlike_audio):
     of minimum-jerk onset, so ≈ 50–70 ms is measured) and is still moving long after the
     saccade has landed."""
     audio = _tile(speechlike_audio, 90)
-    style = dataclasses.replace(SynthStyle(), aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_amplitude_deg=24.0)
+    # the head moves only with gaze here (no sway, beats, speech-driven movement or gestures):
+    # otherwise the speaking head is rarely still enough to see a movement's onset
+    style = dataclasses.replace(
+        SynthStyle(), aversion_tendency=0.9, aversion_rate_hz=0.2, aversion_amplitude_deg=24.0,
+        sway_deg=0.0, nod_gain=0.0, speech_motion_deg=0.0, speech_head_gain=0.0, gesture_rate_per_min=1e-6,
+    )  # fmt: skip
     r = synthesize(audio, style=style, seed=3, return_internal=True)
     rate = 250
     head_speed = np.linalg.norm(np.gradient(r.internal["head"][:, :2], axis=0), axis=1) * rate
@@ -355,3 +377,84 @@ def test_head_starts_after_the_eye_and_ends_later(speechlike_audio):
     assert len(lags) >= 8, len(lags)
     assert 20.0 <= np.median(lags) <= 90.0, np.median(lags)
     assert np.median(tails) > 100.0  # head keeps moving > 100 ms after the eye has landed
+
+
+# --------------------------------------------------------------------------------------
+# speaking vs listening, and the style parameters of the calibrated head
+# --------------------------------------------------------------------------------------
+def _speaking_mask(cues, t):
+    return cues.speaking_at(np.asarray(t, np.float64))
+
+
+def test_listening_is_calmer_than_speaking(speechlike_audio):
+    """Speakers make larger gaze shifts and move the head more than listeners (the conversation
+    data: shift medians 1.9° vs 0.85°; head movement goes with speech)."""
+    audio = _tile(speechlike_audio, 120)  # 5 s of speech, 3 s of silence, repeated
+    amp = {True: [], False: []}
+    speed = {True: [], False: []}
+    for seed in (0, 1):
+        r = synthesize(audio, style=SynthStyle(), seed=seed)
+        sac = r.events["saccades"]
+        on = np.asarray(sac["onset_s"])
+        primary = np.asarray(sac["kind"]) == "primary"
+        spk = _speaking_mask(r.cues, on)
+        for k in (True, False):
+            amp[k] += list(np.asarray(sac["amplitude_deg"])[primary & (spk == k)])
+        v = np.linalg.norm(np.diff(r.motion.head, axis=0), axis=1) * 25
+        frames = _speaking_mask(r.cues, np.arange(len(v)) / 25)
+        for k in (True, False):
+            speed[k] += list(v[frames == k])
+    assert min(len(amp[True]), len(amp[False])) > 40
+    assert np.median(amp[False]) < 0.7 * np.median(amp[True]), (np.median(amp[False]), np.median(amp[True]))
+    assert np.mean(np.asarray(amp[True]) > 6) > 2 * np.mean(np.asarray(amp[False]) > 6)
+    assert np.mean(speed[False]) < 0.7 * np.mean(speed[True]), (np.mean(speed[False]), np.mean(speed[True]))
+
+
+def test_aversions_end_with_their_utterance(speechlike_audio):
+    """A speaker looks back at the listener by the end of the utterance (Kendon 1967)."""
+    cfg = SynthConfig()
+    r = synthesize(_tile(speechlike_audio, 60), seed=2)
+    utt = np.asarray(r.events["utterances"])
+    starts, ends = np.asarray(r.events["aversions"]["start_s"]), np.asarray(r.events["aversions"]["end_s"])
+    assert len(starts) > 5
+    checked = 0
+    for a, b in zip(starts, ends):
+        j = np.searchsorted(utt[:, 0], a + cfg.aversion_utterance_window_s, side="right") - 1
+        if j >= 0 and a < utt[j, 1]:
+            assert b <= utt[j, 1] - cfg.aversion_return_lead_s + 1e-3, (a, b, utt[j])
+            checked += 1
+    assert checked > 5
+
+
+def _roll_speed_while_speaking(r) -> float:
+    spk = _speaking_mask(r.cues, np.arange(1, len(r.motion)) / 25)
+    return float(np.mean(np.abs(np.diff(r.motion.head[:, 2]))[spk]) * 25)
+
+
+def _averted_step(r) -> float:
+    sac = r.events["saccades"]
+    sel = (np.asarray(sac["kind"]) == "primary") & (np.asarray(sac["region"]) == "averted")
+    return float(np.median(np.asarray(sac["amplitude_deg"])[sel]))
+
+
+@pytest.mark.parametrize(
+    ("param", "measure"),
+    [
+        ("head_roll_scale", lambda r: float(np.std(r.motion.head[:, 2]))),
+        ("speech_motion_deg", _roll_speed_while_speaking),
+        ("sway_deg", lambda r: float(np.std(r.motion.head[:, 2]))),
+        ("aversion_spread_deg", _averted_step),
+    ],
+    ids=["roll_scale_sets_roll", "speech_motion_sets_head_speed_in_speech", "sway_sets_slow_roll", "aversion_spread_sets_averted_steps"],
+)
+def test_calibrated_style_parameters_show_in_the_motion(speechlike_audio, param, measure):
+    """Each style parameter added or widened with the calibration changes what it says (so a
+    style encoder can recover it): the same audio and seeds, the parameter at the two ends of
+    its range."""
+    audio = _tile(speechlike_audio, 60)
+    vals = {}
+    for v in SynthStyle.ranges()[param]:
+        style = dataclasses.replace(SynthStyle(), **{param: v})
+        vals[v] = np.mean([measure(synthesize(audio, style=style, seed=s)) for s in (0, 1)])
+    low, high = vals.values()
+    assert high > 1.5 * low, vals

@@ -5,7 +5,7 @@ import pytest
 
 from stygaze.audio import save_audio
 from stygaze.data.synhage.speech import Speaker, list_audio_files, load_session_audio, synth_conversation, tts
-from stygaze.data.synhage.synth import analyze_speech
+from stygaze.data.synhage import analyze_speech
 from stygaze.errors import AudioError, DataError
 
 

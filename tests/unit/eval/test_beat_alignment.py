@@ -53,7 +53,7 @@ def click_track(sr, seconds=8.0, period=0.5):
     return y
 
 
-@pytest.mark.parametrize("sr", [16000, 44100])
+@pytest.mark.parametrize("sr", [16000, pytest.param(44100, marks=pytest.mark.slow)])  # 44.1 kHz: librosa compiles numba code
 def test_audio_beats_of_a_click_track_fall_on_the_clicks(sr):
     beats = audio_beats(click_track(sr), sr, fps=25)
     clicks = (np.arange(0.25, 7.9, 0.5) * 25).round()

@@ -1,4 +1,4 @@
-"""I-DT golden cases derived by hand from REFERENCE.md, plus a check against a plain-Python
+"""I-DT golden cases derived by hand from the algorithm in stygaze.eval.idt (Salvucci & Goldberg 2000), plus a check against a plain-Python
 transcription of the same algorithm on random data."""
 
 import numpy as np
@@ -8,7 +8,7 @@ from stygaze.eval.idt import events_to_mask, fixation_mask, idt_fixations, min_s
 
 
 def reference_idt(x, y, thr, m):
-    """REFERENCE.md's I-DT, written as plainly as possible (slow, for comparison only)."""
+    """The I-DT of stygaze.eval.idt, written as plainly as possible (slow, for comparison only)."""
     n, s, out = len(x), 0, []
 
     def disp(a, b):

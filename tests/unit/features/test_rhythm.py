@@ -82,3 +82,62 @@ def test_online_beats_are_causal_and_independent_of_arrival(rng):
     assert np.array_equal(rhythm.online_beat_channel(future, 20, 10, 150)[:200], whole[:200])
     with pytest.raises(ValueError):
         rhythm.OnlineBeats(20, 10, 15)
+
+
+# --- no scipy.signal: the numpy window and FFTs give the same numbers as scipy did -----------
+@pytest.mark.parametrize("n", [1, 2, 7, 200, 2048])
+def test_periodic_hann_is_scipy_get_window_hann(n):
+    from scipy.signal import get_window
+
+    assert np.array_equal(rhythm.periodic_hann(n), get_window("hann", n, fftbins=True))
+
+
+def _onset_strength_scipy(audio, n_fft=2048, n_mels=128):
+    """The envelope as computed with scipy.signal's window (the previous implementation)."""
+    import scipy.fft
+    import scipy.signal
+    from numpy.lib.stride_tricks import as_strided
+
+    from stygaze.features.mel import cached_mel_filterbank
+
+    y = np.pad(np.asarray(audio, np.float32).reshape(-1), (n_fft // 2, n_fft // 2))
+    n = 1 + (len(y) - n_fft) // HOP
+    frames = as_strided(y, shape=(n, n_fft), strides=(y.strides[0] * HOP, y.strides[0]), writeable=False)
+    win = scipy.signal.get_window("hann", n_fft, fftbins=True).astype(np.float32)
+    F = scipy.fft.rfft(frames * win, axis=1)
+    S = (F.real * F.real + F.imag * F.imag) @ cached_mel_filterbank(16000, n_fft, n_mels, 0.0, 8000.0).T
+    S = 10.0 * np.log10(np.maximum(S, 1e-10))
+    S = np.maximum(S, S.max() - 80.0)
+    flux = np.maximum(0.0, S[1:] - S[:-1]).mean(axis=1)
+    return np.concatenate([np.zeros(1 + n_fft // (2 * HOP), np.float32), flux])[:n].astype(np.float32)
+
+
+def _tempogram_scipy(onset, win=200, n_fft=512):
+    import scipy.fft
+    import scipy.signal
+
+    padded = np.pad(np.asarray(onset, np.float64), (win // 2, win // 2), mode="linear_ramp", end_values=(0, 0))
+    idx = np.arange(len(onset))[:, None] + np.arange(win)[None, :]
+    spec = scipy.fft.rfft(padded[idx] * scipy.signal.get_window("hann", win, fftbins=True), n=n_fft, axis=1)
+    return scipy.fft.irfft(spec.real**2 + spec.imag**2, n=n_fft, axis=1)[:, :win]
+
+
+@pytest.mark.parametrize("name", ["speechlike", "clicks", "noise"])
+def test_onset_and_tempo_are_bit_equal_to_the_scipy_signal_versions(clips, name):
+    x = clips[name]
+    onset = rhythm.onset_strength(x)
+    assert np.array_equal(onset, _onset_strength_scipy(x))
+    # the tempo autocorrelation: numpy's float64 FFT and the numpy window equal scipy's exactly
+    o = onset.astype(np.float64)
+    padded = np.pad(o, (100, 100), mode="linear_ramp", end_values=(0, 0))
+    idx = np.arange(len(o))[:, None] + np.arange(200)[None, :]
+    spec = np.fft.rfft(padded[idx] * rhythm.periodic_hann(200), n=512, axis=1)
+    ours = np.fft.irfft(spec.real**2 + spec.imag**2, n=512, axis=1)[:, :200]
+    assert np.array_equal(ours, _tempogram_scipy(o))
+    tg = _tempogram_scipy(o)  # and the whole estimate, as the scipy version computed it
+    tg = (tg / np.maximum(np.abs(tg).max(axis=1, keepdims=True), np.finfo(np.float64).tiny)).mean(axis=0)
+    with np.errstate(divide="ignore"):
+        bpms = np.concatenate([[np.inf], 60.0 * 16000 / (HOP * np.arange(1.0, 200))])
+        prior = -0.5 * (np.log2(bpms) - np.log2(120.0)) ** 2
+    prior[: int(np.argmax(bpms < 320.0))] = -np.inf
+    assert rhythm.estimate_tempo(o) == bpms[int(np.argmax(np.log1p(1e6 * tg) + prior))]

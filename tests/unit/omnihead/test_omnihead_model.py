@@ -288,6 +288,8 @@ def test_clip_dynamics_zero_for_a_still_video(model):
     assert model(still).clip_dynamics.abs().max() < 1e-3 * model(moving).clip_dynamics.abs().max()
 
 
+@pytest.mark.slow
+@pytest.mark.gl
 def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
     """Regression test of the shipped tiny checkpoint on real renders (procedural head, 64 px):
     a still head with one 5-frame blink, and a 2.5 Hz ±8° nod."""
@@ -306,6 +308,7 @@ def test_shipped_recognizer_sees_a_rendered_blink_and_nod():
     assert np.mean(moving.gesture == 1) > 0.8  # 1 = nod
 
 
+@pytest.mark.gl
 @pytest.mark.parametrize("amplitude", [5.0, 10.0])
 def test_shipped_recognizer_sees_a_rendered_saccade(amplitude):
     """The shipped saccade head (frame-rate motion path) on a still head whose eyes jump once

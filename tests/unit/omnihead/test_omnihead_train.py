@@ -14,7 +14,7 @@ MICRO = dict(img_size=32, num_frames=8, embed_dim=16, depths=[1, 1], num_heads=[
 
 def make_corpus(root, n=3, seconds=12.0):
     """``n`` SynHAGE sessions from speech-like noise bursts (3 Hz syllables, pauses)."""
-    from stygaze.data.synhage.synth import synthesize
+    from stygaze.data.synhage import synthesize
 
     t = np.arange(int(seconds * 16000)) / 16000
     for i in range(n):
@@ -89,7 +89,8 @@ def test_camera_gaze_frontal_and_rotated():
 
 
 def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
-    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import OmniHeadTrainConfig
     from stygaze.omnihead.clips import build_segment_cache
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
@@ -107,7 +108,8 @@ def test_segment_cache_shapes_flip_and_reuse(corpus, tmp_path):
 
 def test_clipset_batches(corpus, tmp_path):
     from stygaze.omnihead.clips import ClipSet, build_segment_cache
-    from stygaze.omnihead.train import OmniHeadTrainConfig, list_sessions
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import OmniHeadTrainConfig
 
     cfg = OmniHeadTrainConfig(segment_frames=12, supersample=1)
     data = build_segment_cache(tmp_path / "c", list_sessions(corpus), 3, cfg, 32, seed=2, renderer=fake_renderer(), progress=False)
@@ -186,7 +188,8 @@ def test_train_with_probes_and_balance_logs_probe_losses(corpus, tmp_path):
 
 
 def test_config_errors(tmp_path):
-    from stygaze.omnihead.train import list_sessions, load_train_config
+    from stygaze.data.corpus import list_sessions
+    from stygaze.omnihead.train import load_train_config
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("lr: 0.1\nbogus: 3\n")
@@ -214,6 +217,7 @@ def test_config_errors(tmp_path):
     assert cfg.binary_class_weights == (1.0, 2.0) and cfg.binary_smoothing == 0.0 and cfg.gesture_smoothing == 0.15
 
 
+@pytest.mark.gl
 def test_real_render_small(tmp_path):
     from stygaze.render.config import RenderConfig
     from stygaze.render.clips import head_crop_camera, render_clip_frames

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from stygaze.motion import Motion
 from stygaze.render.backend import ensure_gl_platform, vertex_normals
@@ -14,6 +15,7 @@ from stygaze.render.video import render_frames
 from render_helpers import flat_config
 
 
+@pytest.mark.gl
 def test_a_platform_is_available():
     assert ensure_gl_platform() in ("egl", "osmesa")
 
@@ -29,6 +31,7 @@ def test_no_platform_is_one_clear_error():
     assert out.startswith("ERR no OpenGL platform") and "libegl1" in out and out.count("\n") == 1
 
 
+@pytest.mark.gl
 def test_osmesa_fallback_renders_like_egl(tmp_path):
     """Force OSMesa in a fresh process (the platform is fixed per process) and compare images."""
     code = (
@@ -52,6 +55,7 @@ def test_osmesa_fallback_renders_like_egl(tmp_path):
     assert np.mean(diff > 40) < 0.06 and diff.mean() < 6
 
 
+@pytest.mark.gl
 def test_msaa_off_renders_the_same_picture():
     m = Motion.zeros(1)
     on = render_frames(m, size=64, config=flat_config(64))
@@ -62,6 +66,7 @@ def test_msaa_off_renders_the_same_picture():
     assert np.mean(diff > 40) < 0.06  # only anti-aliased edges differ
 
 
+@pytest.mark.gl
 def test_set_view_equals_a_fresh_renderer():
     from stygaze.render.backend import SceneRenderer
     from stygaze.render.config import LightConfig, RenderConfig, camera_preset

@@ -103,25 +103,61 @@ def test_bvh_round_trip(tmp_path, m):
         np.testing.assert_allclose(world, m.world_gaze_vectors(name[:-3].lower()), atol=1e-5)
 
 
+def test_bvh_carries_the_jaw_when_present(tmp_path, m, rng):
+    from scipy.spatial.transform import Rotation
+
+    jaw = np.column_stack([rng.uniform(0, 0.4, len(m)), rng.normal(0, 0.05, len(m)), rng.normal(0, 0.05, len(m))]).astype(np.float32)
+    mj = Motion(m.data, blink=m.blink, extras={"jaw": jaw})
+    joints, order, _, values = parse_bvh(export_motion(mj, tmp_path / "j.bvh", "bvh").read_text())
+    assert order == ["Head", "LeftEye", "RightEye", "Jaw"] and joints["Jaw"][0] == "Head"
+    R = bvh_rotations(joints, order, values)
+    np.testing.assert_allclose(R["Jaw"], Rotation.from_rotvec(jaw.astype(np.float64)).as_matrix(), atol=1e-5)
+    np.testing.assert_allclose(R["Head"], m.head_rotation_matrices(), atol=1e-4)  # the other joints unchanged
+
+
 def _read_csv(path):
     with open(path) as fh:
         rows = list(csv.reader(fh))
-    header, body = rows[0], np.array(rows[1:], dtype=float)
-    return header, {h: body[:, k] for k, h in enumerate(header)}
+    header, body = rows[0], rows[1:]
+    cols = {h: [r[k] for r in body] for k, h in enumerate(header)}
+    return header, {h: (np.array(v, dtype=float) if h != "Timecode" else v) for h, v in cols.items()}
 
 
-def test_arkit_values_in_unit_range(tmp_path, m):
+def test_arkit_live_link_layout_and_ranges(tmp_path, m):
     header, cols = _read_csv(export_motion(m, tmp_path / "m.csv", "arkit"))
-    assert tuple(header) == ARKIT_COLUMNS and len(cols["frame"]) == len(m)
-    for name in header:
-        if name.startswith("eye"):
-            assert cols[name].min() >= 0.0 and cols[name].max() <= 1.0, name
-    np.testing.assert_allclose(cols["HeadYaw"], m.data[:, 1], atol=1e-4)
+    assert tuple(header) == ARKIT_COLUMNS and len(header) == 63
+    assert header[:4] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft", "EyeLookDownLeft"]
+    assert header[-9:] == ["HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch", "LeftEyeRoll",
+                           "RightEyeYaw", "RightEyePitch", "RightEyeRoll"]
+    assert len(cols["Timecode"]) == len(m) and set(cols["BlendShapeCount"]) == {61.0}
+    assert cols["Timecode"][:2] == ["00:00:00:00.000", "00:00:00:01.040"] and cols["Timecode"][25] == "00:00:01:00.000"
+    for name in header[2:-9]:
+        assert cols[name].min() >= 0.0 and cols[name].max() <= 1.0, name
+    for name in header[-9:]:
+        assert np.abs(cols[name]).max() <= 1.0, name
+    # angle / 180, Unreal's signs: yaw and roll + = towards the subject's right
+    np.testing.assert_allclose(cols["HeadYaw"], -m.data[:, 1] / 180, atol=1e-5)
+    np.testing.assert_allclose(cols["HeadPitch"], m.data[:, 0] / 180, atol=1e-5)
+    np.testing.assert_allclose(cols["HeadRoll"], -m.data[:, 2] / 180, atol=1e-5)
+    np.testing.assert_allclose(cols["RightEyePitch"], m.data[:, 5] / 180, atol=1e-5)
+    np.testing.assert_allclose(cols["EyeBlinkLeft"], m.blink, atol=1e-5)
+    assert np.all(cols["JawOpen"] == 0) and np.all(cols["MouthSmileLeft"] == 0)
+
+
+def test_arkit_jaw_and_resampling(tmp_path, m):
+    jaw = np.zeros((len(m), 3), np.float32)
+    jaw[:, 0] = np.linspace(0, 0.5, len(m))
+    mj = Motion(m.data, blink=m.blink, extras={"jaw": jaw})
+    _, cols = _read_csv(export_motion(mj, tmp_path / "j.csv", "arkit"))
+    np.testing.assert_allclose(cols["JawOpen"], np.clip(jaw[:, 0] / 0.35, 0, 1), atol=1e-5)
+    _, c60 = _read_csv(export_motion(mj, tmp_path / "j60.csv", "arkit", fps=60))
+    assert len(c60["Timecode"]) == round(len(m) * 60 / 25)
+    assert c60["Timecode"][61] == "00:00:01:01.017"  # frame 61 at 60 fps: 1 s + 1/60 s
 
 
 @pytest.mark.parametrize("yaw, expect", [
-    (20.0, {"eyeLookOutLeft": 2 / 3, "eyeLookInRight": 2 / 3, "eyeLookInLeft": 0, "eyeLookOutRight": 0}),
-    (-45.0, {"eyeLookInLeft": 1.0, "eyeLookOutRight": 1.0, "eyeLookOutLeft": 0, "eyeLookInRight": 0}),
+    (20.0, {"EyeLookOutLeft": 2 / 3, "EyeLookInRight": 2 / 3, "EyeLookInLeft": 0, "EyeLookOutRight": 0}),
+    (-45.0, {"EyeLookInLeft": 1.0, "EyeLookOutRight": 1.0, "EyeLookOutLeft": 0, "EyeLookInRight": 0}),
 ])
 def test_arkit_in_out_sense(tmp_path, yaw, expect):
     # yaw + = towards the subject's left: out for the left eye, in (towards the nose) for the right
@@ -131,8 +167,8 @@ def test_arkit_in_out_sense(tmp_path, yaw, expect):
     _, cols = _read_csv(export_motion(Motion(d), tmp_path / "m.csv", "arkit"))
     for k, v in expect.items():
         assert cols[k][0] == pytest.approx(v, abs=1e-4), k
-    assert cols["eyeLookDownLeft"][0] == pytest.approx(0.5, abs=1e-4)
-    assert cols["eyeLookUpLeft"][0] == 0
+    assert cols["EyeLookDownLeft"][0] == pytest.approx(0.5, abs=1e-4)
+    assert cols["EyeLookUpLeft"][0] == 0
 
 
 def test_flame_export_round_trip(tmp_path, m):
@@ -156,7 +192,7 @@ def test_exports_fill_nan(tmp_path):
     d[1] = np.nan
     d[2, 1] = 10
     _, cols = _read_csv(export_motion(Motion(d), tmp_path / "m.csv", "arkit"))
-    assert cols["HeadYaw"][1] == pytest.approx(5.0)
+    assert cols["HeadYaw"][1] == pytest.approx(-5.0 / 180, abs=1e-5)
 
 
 @pytest.mark.parametrize("fmt, name, match", [("fbx", "m.fbx", "unknown export format"), ("bvh", "m.csv", "writes a .bvh")])
@@ -172,13 +208,13 @@ def test_blink_and_jaw_reach_arkit_and_flame(tmp_path):
     d = np.zeros((3, 7), np.float32)
     m = Motion(d, blink=np.array([0.0, 0.6, 1.0], np.float32), extras={"jaw": jaw_axis_angle([0.0, 10.0, 30.0])})
     _, cols = _read_csv(export_motion(m, tmp_path / "m.csv", "arkit"))
-    np.testing.assert_allclose(cols["eyeBlinkLeft"], [0, 0.6, 1.0], atol=1e-4)
-    np.testing.assert_allclose(cols["eyeBlinkRight"], [0, 0.6, 1.0], atol=1e-4)
-    np.testing.assert_allclose(cols["jawOpen"], [0, np.radians(10) / 0.35, 1.0], atol=1e-4)  # saturates at 0.35 rad
+    np.testing.assert_allclose(cols["EyeBlinkLeft"], [0, 0.6, 1.0], atol=1e-4)
+    np.testing.assert_allclose(cols["EyeBlinkRight"], [0, 0.6, 1.0], atol=1e-4)
+    np.testing.assert_allclose(cols["JawOpen"], [0, np.radians(10) / 0.35, 1.0], atol=1e-4)  # saturates at 0.35 rad
     with np.load(export_motion(m, tmp_path / "m.npz", "flame"), allow_pickle=False) as z:
         np.testing.assert_allclose(z["jaw_pose"][:, 0], np.radians([0, 10, 30]), atol=1e-6)
         np.testing.assert_allclose(z["eyelid_params"], [[0, 0], [0.6, 0.6], [1, 1]], atol=1e-6)
     _, plain = _read_csv(export_motion(Motion(d), tmp_path / "p.csv", "arkit"))
-    assert np.all(plain["jawOpen"] == 0) and np.all(plain["eyeBlinkLeft"] == 0)
+    assert np.all(plain["JawOpen"] == 0) and np.all(plain["EyeBlinkLeft"] == 0)
     with np.load(export_motion(Motion(d), tmp_path / "p.npz", "flame"), allow_pickle=False) as z:
         assert "eyelid_params" not in z.files

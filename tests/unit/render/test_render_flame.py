@@ -38,6 +38,7 @@ def test_head_yaw_goes_to_global_pose(tiny_flame):
     np.testing.assert_allclose(neck["neck_pose"][0], [0, np.deg2rad(30), 0], atol=1e-6)
 
 
+@pytest.mark.gl
 def test_render_flame_frames_gaze_moves_iris(tiny_flame):
     d = np.zeros((3, 7), np.float32)
     d[1, [4, 6]] = 30

@@ -8,6 +8,8 @@ from stygaze.render.video import render_frames
 
 from render_helpers import centroid, flat_config, mask_blue, mask_green
 
+pytestmark = pytest.mark.gl  # every test renders
+
 SIZE = 96
 
 

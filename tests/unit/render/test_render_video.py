@@ -37,6 +37,7 @@ def motion(T):
     return Motion(d)
 
 
+@pytest.mark.gl
 @pytest.mark.parametrize("audio_s", [0.6, 0.5])  # equal to, and shorter than, the motion (padded)
 def test_video_with_audio_matches_audio_duration(tmp_path, audio_s):
     m = motion(15)  # 0.6 s
@@ -52,12 +53,14 @@ def test_video_with_audio_matches_audio_duration(tmp_path, audio_s):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
 
 
+@pytest.mark.gl
 def test_video_without_audio(tmp_path):
     out = render_video(motion(5), tmp_path / "o.mp4", size=64, progress=False)
     s = probe(out)
     assert "audio" not in s and int(s["video"]["nb_frames"]) == 5
 
 
+@pytest.mark.gl
 def test_grid_side_by_side_with_labels(tmp_path):
     a, b = motion(6), motion(4)  # the shorter one holds its last frame
     out = render_grid([a, b], tmp_path / "g.mp4", labels=["GT", "model"], size=64, progress=False)

@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -63,7 +65,8 @@ def test_unknown_encoder_name():
 
 @pytest.fixture(scope="module")
 def tiny_wav2vec2(tmp_path_factory):
-    from transformers import Wav2Vec2Config, Wav2Vec2Model
+    transformers = pytest.importorskip("transformers")  # the [wav2vec2] extra
+    Wav2Vec2Config, Wav2Vec2Model = transformers.Wav2Vec2Config, transformers.Wav2Vec2Model
 
     torch.manual_seed(0)
     cfg = Wav2Vec2Config(
@@ -107,7 +110,15 @@ def test_wav2vec2_unfrozen_transformer_is_trainable_and_saved(tiny_wav2vec2):
     assert cnn and not any(cnn)  # CNN feature encoder always frozen
 
 
+def test_wav2vec2_without_transformers_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "transformers", None)  # as if the extra were not installed
+    with pytest.raises(CheckpointError, match=r"pip install 'stygaze\[wav2vec2\]'") as info:
+        make_audio_encoder("wav2vec2", model_name_or_path="facebook/wav2vec2-base")
+    assert "\n" not in str(info.value)
+
+
 def test_wav2vec2_missing_weights_names_the_fix(tmp_path):
+    pytest.importorskip("transformers")
     with pytest.raises(CheckpointError, match="not available offline.*huggingface-cli download"):
         make_audio_encoder("wav2vec2", model_name_or_path="nobody/no-such-wav2vec2-model")
     (tmp_path / "empty").mkdir()

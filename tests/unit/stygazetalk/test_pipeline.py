@@ -398,3 +398,17 @@ def test_beat_feature_needs_the_mel_encoder():
         MotionGenerator(GeneratorConfig(audio_encoder="wav2vec2", beat_feature=True))
     with pytest.raises(ValueError, match="beat_context"):
         MotionGenerator(GeneratorConfig(beat_feature=True, beat_context=5))
+
+
+@pytest.mark.parametrize("beat", [False, True])
+def test_samples_to_next_step_marks_the_step_boundaries(speech, beat):
+    p = StyGazeTalk(tiny_model(beat_feature=beat))
+    s = p.stream(seed=0)
+    pos = 0
+    for _ in range(4):
+        need = s.samples_to_next_step()
+        assert need > 0
+        assert len(s.push(speech[pos : pos + need - 1])) == 0  # one sample short: no step yet
+        assert len(s.push(speech[pos + need - 1 : pos + need])) == p.config.N
+        assert s.samples_to_next_step() == p.config.N * 640  # the next step: N frames of audio later
+        pos += need

@@ -36,7 +36,7 @@ def same_direction_share(vec):
 
 
 def test_speaking_gaze_has_heavy_tailed_shifts_and_little_direction_persistence():
-    """10 min of a still generated gaze while speaking: the conversation figures of REFERENCE.md."""
+    """10 min of a still generated gaze while speaking: figures of real video calls (Dembinsky et al. 2024)."""
     T = 25 * 600
     g = GazeEventStage(GazeEventConfig(**STILL), seed=1).process_frames(still_motion(T))
     amp = g.shift_deg[g.shift_deg > 0]

@@ -112,7 +112,8 @@ def test_shipped_configs_parse():
 
 
 def test_wav2vec2_config_trains_with_a_local_tiny_model(corpus, style_run, tmp_path):
-    from transformers import Wav2Vec2Config, Wav2Vec2Model
+    transformers = pytest.importorskip("transformers")  # the [wav2vec2] extra
+    Wav2Vec2Config, Wav2Vec2Model = transformers.Wav2Vec2Config, transformers.Wav2Vec2Model
 
     torch.manual_seed(0)
     cfg = Wav2Vec2Config(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,

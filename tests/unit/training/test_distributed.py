@@ -103,6 +103,7 @@ def gen_corpus(tmp_path_factory):
     return make_tiny_corpus(tmp_path_factory.mktemp("ddp_corpus") / "c", n_sessions=5, seconds=4.0)
 
 
+@pytest.mark.slow
 def test_torchrun_train_generator_matches_single_process_and_resumes_across_modes(tmp_path, gen_corpus):
     """`torchrun -m stygaze train generator` (2 x 4) == one process (batch 8); its RUN/last resumes single-process."""
     from safetensors.torch import load_file
@@ -141,6 +142,7 @@ def test_torchrun_train_generator_matches_single_process_and_resumes_across_mode
         torch.testing.assert_close(b[k], a[k], rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_torchrun_train_cvae_writes_once_and_resumes_single_process(tmp_path):
     """`torchrun -m stygaze train cvae` (DataLoader + DistributedSampler path): one log, a loadable best, resumable."""
     import dataclasses

@@ -267,14 +267,27 @@ def real_speech_part(R, models: dict) -> tuple[dict, dict]:
     cf = R.conversation_fixations()
     for label in ("SPEAK", "LISTEN"):
         k = cf["label"] == label
-        seg = cf["participant"][k] * 1000 + cf["segment"][k]
-        # the table's segments are short (median 0.5 s), so shifts between segments are missing: the time a
-        # shift stands for is its onset interval (fixation onset to the next one), summed over the shifts
-        later = cf["fix_idx"][k] > 0
-        minutes = float(np.sum(cf["onset_interval_ms"][k][later])) / 60000.0
         pool = Pool()
-        centres = np.stack([cf["center_x_deg"][k], cf["center_y_deg"][k]], axis=1)
-        pool.add_table(cf["duration_ms"][k], centres, seg, minutes, cf["participant"][k])
+        try:  # one definition of the table's measures for the whole project
+            from stygaze.eval.events import fixation_table_stats
+        except ImportError:
+            fixation_table_stats = None
+        if fixation_table_stats is not None:
+            st = fixation_table_stats(cf, label)
+            pool.fix_ms, pool.shift, pool.turn, pool.minutes = [st.fixation_ms], [st.shift_deg], [st.turn_deg], st.minutes
+        else:
+            seg = cf["participant"][k] * 1000 + cf["segment"][k]
+            # the table's segments are short (median 0.5 s), so shifts between segments are missing: the time a
+            # shift stands for is its onset interval (fixation onset to the next one), summed over the shifts
+            later = cf["fix_idx"][k] > 0
+            minutes = float(np.sum(cf["onset_interval_ms"][k][later])) / 60000.0
+            centres = np.stack([cf["center_x_deg"][k], cf["center_y_deg"][k]], axis=1)
+            pool.add_table(cf["duration_ms"][k], centres, seg, minutes, cf["participant"][k])
+        for person in np.unique(cf["participant"][k]):  # gaze spread: std of a person's fixation centres
+            kk = k & (cf["participant"] == person)
+            c = np.stack([cf["center_x_deg"][kk], cf["center_y_deg"][kk]], axis=1)
+            if len(c) > 2 and fixation_table_stats is not None:
+                pool.spread.append(c.std(axis=0))
         rows[f"real conversation ({label.lower()})"] = pool.result()
         shifts[f"real conversation ({label.lower()})"] = np.concatenate(pool.shift)
     return rows, {"files": len(files), "seconds": float(sum(f["duration_s"] for f in files)), "shift_samples": shifts}
@@ -497,7 +510,9 @@ def main(argv=None) -> int:
     for name in args.models.split(","):
         name = name.strip()
         models[Path(name).name if Path(name).exists() else name] = StyGazeTalk.from_pretrained(None if name == "default" else name)
-    res: dict = {"detector": detector_name(), "command": "python scripts/check_avatar.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    given = list(argv if argv is not None else sys.argv[1:])
+    given = [("DIR" if a == args.real else a) for a in given]  # the real-data folder's path stays out of the results
+    res: dict = {"detector": detector_name(), "command": "python scripts/check_avatar.py " + " ".join(given)}
     rows, meta = real_speech_part(R, models)
     res["real_speech"] = {"files": meta["files"], "seconds": meta["seconds"], "rows": rows}
     res["real_speech"]["must_show_default"] = check(rows["default default"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from stygaze.audio import load_audio
+from stygaze.audio import load_audio, normalize_audio
 from stygaze.cli import available_modules
 from stygaze.errors import AudioError, StygazeError, StyleError
 
@@ -64,8 +64,8 @@ def register(sub, formatter) -> None:
     p.add_argument("--audio", default=None, help="speech file (wav/flac/mp3/ogg, any rate, mono or stereo), or a folder / quoted glob for a batch; required except with --gaze")
     p.add_argument("--style", default=None, help="style: a motion clip .npz or a saved style vector .npz (default: the model's neutral style)")
     p.add_argument("-o", "--out", default=None, help="output motion .npz, or the output folder in batch mode (default: <audio stem>.motion.npz next to the audio)")
-    p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, 'realtime' (the built-in low-latency model), "
-                   "'default' or 'procedural' (default: the built-in model)")
+    p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, 'realtime' (the built-in low-latency model) "
+                   "or 'procedural' (default: the built-in model)")
     p.add_argument("--head-scale", type=float, default=1.0, help="head motion amplitude around the mean pose")
     p.add_argument("--gaze-scale", type=float, default=1.0, help="eye motion amplitude around the mean pose")
     p.add_argument("--raw", action="store_true", help="the model's output without avatar stages: no gaze events, blinks or jaw (the paper's StyGazeTalk)")
@@ -99,8 +99,6 @@ def default_output(audio: Path) -> Path:
 
 def avatar_options(args) -> dict:
     """The CLI's stage flags as keyword arguments of :meth:`StyGazeTalk.generate`."""
-    from stygaze.errors import StygazeError
-
     raw = bool(getattr(args, "raw", False))
     no_gaze, no_blinks, no_jaw = (bool(getattr(args, k, False)) for k in ("no_gaze_events", "no_blinks", "no_jaw"))
     saccades = bool(getattr(args, "saccades", False))
@@ -133,8 +131,6 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
             if opts["saccades"] is not None or opts["raw"] or not opts["blinks"]:
                 raise StygazeError("--saccades/--no-gaze-events/--raw/--no-blinks are not used by --model procedural "
                                    "(its gaze and blinks come from the simulation): drop them")
-            from stygaze.audio import normalize_audio
-
             samples = load_audio(audio_path, normalize=False)
             motion = procedural_generate(normalize_audio(samples), style=None, seed=seed)
             if opts["jaw"]:  # the same speaking mouth as the learned models

@@ -46,7 +46,7 @@ setup: $(STAMP)
 # the main job: speech -> gaze + head motion with the built-in model (no download), in the
 # style of a reference clip; then the metrics on the shipped evaluation examples
 demo: $(STAMP)
-	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk.motion.npz --seed 0
+	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk.motion.npz --seed 0 --raw
 	$(BIN)/stygaze eval --pred runs/demo/talk.motion.npz --gt examples/talk_gt.npz --audio examples/talk.wav --json runs/demo/eval.json --plot runs/demo/eval.png
 	$(BIN)/stygaze generate --audio examples/talk.wav --style examples/style_ref.npz -o runs/demo/talk_saccades.motion.npz --seed 0 --saccades
 	$(BIN)/stygaze eval --pred runs/demo/talk_saccades.motion.npz --gt examples/talk_gt_noise_free.npz --audio examples/talk.wav --json runs/demo/eval_saccades.json --plot runs/demo/eval_saccades.png

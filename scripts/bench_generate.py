@@ -224,24 +224,25 @@ def measure(name: str, model: str | None, threads: int) -> dict:
         st.flush()
         steps = np.array(steps) * 1000
         c = pipe.config
-        algo_ms = (c.N + c.M - 1) * 40 + 12
+        algo_ms = pipe.latency_s * 1000  # (N + L - 1) frames + 12 ms
         return {"step_ms_median": float(np.median(steps)), "step_ms_p99": float(np.percentile(steps, 99)),
                 "frames_per_step": c.N, "algorithmic_latency_ms": algo_ms,
                 "end_to_end_latency_ms": algo_ms + float(np.percentile(steps, 99))}
-    if name == "saccades":  # the saccade stage alone, on 60 s and 60 min of generated motion
-        from stygaze.stygazetalk.saccades import apply_saccade_stage
+    if name == "saccades":  # the avatar stages alone (gaze events, blinks, jaw), on 60 s and 60 min of generated motion
+        from stygaze.features.voice import voice_activity
+        from stygaze.stygazetalk.avatar import apply_avatar_stages
 
         x = speechlike(60.0)
-        m = pipe.generate(x)
+        m = pipe.generate(x, raw=True)
         long = np.tile(m.data, (60, 1))
         out = {}
-        for label, data in (("60s", m.data), ("60min", long)):
+        for label, data, audio in (("60s", m.data, x), ("60min", long, np.tile(x, 60))):
             t0 = time.perf_counter()
-            apply_saccade_stage(data)
+            apply_avatar_stages(data, voice_activity(audio, frames=len(data)))
             out[f"seconds_for_{label}"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        pipe.generate(x, saccades=True)
-        out["generate_60s_with_saccades_s"] = time.perf_counter() - t0
+        pipe.generate(x)
+        out["generate_60s_with_avatar_stages_s"] = time.perf_counter() - t0
         return out
     if name in ("rss10", "rss60"):
         minutes = 10 if name == "rss10" else 60

@@ -15,7 +15,8 @@ every seed it generates motion from the session's audio with
   ``shuffled`` but with the causal beat tracker a stream uses (``online_beats=True``, equal
   to :meth:`StyGazeTalk.stream` output),
 
-each raw and through the saccade stage (``+sacc``, :mod:`stygaze.stygazetalk.saccades`), plus
+each the model's own output (``raw=True``) and through the gaze-event stage (``+sacc``,
+:mod:`stygaze.stygazetalk.saccades`, driven by the session's voice activity), plus
 the ``procedural`` SynHAGE baseline (mid-range style) and the ground truth itself (``gt``;
 ``gt, other audio`` scores the ground-truth motion against another session's audio: the
 chance level of BAS on this corpus).
@@ -62,6 +63,7 @@ def main(argv=None) -> int:
     from stygaze.data.procedural import procedural_generate
     from stygaze.eval import EvalAccumulator
     from stygaze.eval.beats import audio_beats, beat_alignment_score, motion_beats
+    from stygaze.features.voice import voice_activity
     from stygaze.stygazetalk.saccades import apply_saccade_stage
     from stygaze.motion import Motion
     from stygaze.stygazetalk.pipeline import StyGazeTalk
@@ -156,8 +158,9 @@ def main(argv=None) -> int:
         beats = audio_beats(audio, SAMPLE_RATE)
         other = np.resize(sessions[(i + 1) % len(sessions)][1], len(audio))
         ref_style = pipe.extract_style(gt.slice(0, min(len(gt), int(args.ref_seconds * 25))))
+        speaking = voice_activity(audio, frames=len(gt)).speaking
         for seed in range(args.seeds):
-            kw = dict(seed=seed, temperature=args.temperature)
+            kw = dict(seed=seed, temperature=args.temperature, raw=True)
             for row, pred in (
                 ("neutral", pipe.generate(audio, sr=SAMPLE_RATE, **kw)),
                 ("style", pipe.generate(audio, sr=SAMPLE_RATE, style=ref_style, **kw)),
@@ -166,7 +169,7 @@ def main(argv=None) -> int:
                 add(row, pred, gt, clean_gt, audio, beats, name, speech)
                 if row == "style" and seed == 0:
                     posture.append(posture_means(gt) + posture_means(pred))
-                add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed)), gt, clean_gt, audio, beats, name)
+                add(row + "+sacc", Motion(apply_saccade_stage(pred.data, seed=seed, speaking=speaking)), gt, clean_gt, audio, beats, name)
             if beat_model:
                 add("stream", pipe.generate(audio, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, speech)
                 add("stream, shuffled", pipe.generate(other, sr=SAMPLE_RATE, online_beats=True, **kw), gt, clean_gt, audio, beats, name, speech)

@@ -135,6 +135,7 @@ def run(args) -> dict:
     if len(clips) < 2:
         raise SystemExit("check_real: fewer than 2 real clips with audio")
     model = StyGazeTalk.from_pretrained(args.model)
+    gen_kwargs = {} if args.temperature is None else {"temperature": args.temperature}
     seeds = list(range(args.seeds))
     t0 = time.time()
 
@@ -155,11 +156,11 @@ def run(args) -> dict:
         other = tile_to(audio[j_other], len(audio[i]))
         rows = {"neutral": [], "style": [], "other audio": []}
         for s in seeds:
-            motion = model.generate(audio[i], seed=s)
+            motion = model.generate(audio[i], seed=s, **gen_kwargs)
             gaze_motions["generated, neutral"].append(motion)
             rows["neutral"].append(motion.head[:n].astype(np.float64))
-            rows["style"].append(model.generate(audio[i], style=style, seed=s).head[:n].astype(np.float64))
-            rows["other audio"].append(model.generate(other, seed=s).head[:n].astype(np.float64))
+            rows["style"].append(model.generate(audio[i], style=style, seed=s, **gen_kwargs).head[:n].astype(np.float64))
+            rows["other audio"].append(model.generate(other, seed=s, **gen_kwargs).head[:n].astype(np.float64))
         for k, v in rows.items():
             gen[k].append(v)
         proc = procedural_generate(audio[i], seed=0)
@@ -297,6 +298,7 @@ def main(argv=None) -> int:
     p.add_argument("--real", type=Path, required=True, help="the real-data folder (with load_real.py)")
     p.add_argument("--model", default=None, help="checkpoint folder or built-in name (default: the built-in model)")
     p.add_argument("--seeds", type=int, default=3, help="seeds per generated row")
+    p.add_argument("--temperature", type=float, default=None, help="latent temperature (default: the model's)")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--json", type=Path, default=ROOT / "scripts" / "results" / "real.json", help="output JSON (figures only)")
     p.add_argument("--plots", type=Path, default=None, help="folder for the two plots (e.g. docs/img)")

@@ -169,7 +169,7 @@ def main(argv=None) -> int:
         # generator is rendered again instead of reusing the old one's videos
         weights = REPO / "stygaze" / "assets" / "stygazetalk" / "model.safetensors"
         tag = hashlib.sha1(weights.read_bytes()).hexdigest()[:8] if weights.exists() else "unknown"
-        gen_name = f"stygazetalk_builtin_{tag}"
+        gen_name = f"stygazetalk_builtin_{tag}_avatar"  # generate()'s default output: with gaze events, blinks and jaw
     except Exception as exc:  # the built-in generator may not be shipped yet
         print(f"built-in generator unavailable ({type(exc).__name__}: {str(exc)[:80]}); using the procedural baseline", file=sys.stderr)
     from stygaze.audio import load_audio

@@ -341,7 +341,7 @@ def _generate(model, clips: list, seed: int, temperature: float = 1.0) -> list:
         style = clip.ref if model.config.style_dim > 0 else None
         # deterministic rows start from the neutral pose; a latent row samples (reproducibly) with the seed
         s = seed if model.config.latent_dim > 0 else None
-        out.append(model.generate(clip.audio, sr=16000, style=style, seed=s, temperature=temperature))
+        out.append(model.generate(clip.audio, sr=16000, style=style, seed=s, temperature=temperature, raw=True))  # the paper's output
     return out
 
 

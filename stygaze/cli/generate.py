@@ -15,16 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from stygaze.audio import load_audio
+from stygaze.audio import load_audio, normalize_audio
 from stygaze.cli import available_modules
 from stygaze.errors import AudioError, StygazeError, StyleError
 
 DESCRIPTION = """\
 Generate coordinated gaze and head motion (7 channels, degrees, 25 fps) from speech.
 
+By default the motion is ready for an avatar: the generated gaze fixates and shifts like real
+gaze in conversation (fixations held in the world, heavy-tailed shifts, look-aways while
+speaking), the lids blink (the motion's 'blink' channel) and the jaw opens with the speech
+(the 'jaw' extra, FLAME jaw_pose in radians). --raw gives the model's own output instead (the
+paper's StyGazeTalk: regressed gaze and head, no blinks, no jaw).
+
 examples:
   stygaze generate --audio talk.wav                       # -> talk.motion.npz, built-in model, neutral style
   stygaze generate --audio talk.wav --style ref.npz -o out.npz --head-scale 1.2
+  stygaze generate --audio talk.wav --model realtime      # the built-in low-latency model (0.21 s streaming)
+  stygaze generate --audio talk.wav --raw                 # the paper's model output, no avatar stages
   stygaze generate --audio talk.wav --model runs/se64/best --seed 3
   stygaze generate --audio talk.wav --model procedural    # the SynHAGE procedural baseline
   stygaze generate --audio talks/ -o motions/ --jobs 2    # batch: every audio file in talks/
@@ -56,14 +64,19 @@ def register(sub, formatter) -> None:
     p.add_argument("--audio", default=None, help="speech file (wav/flac/mp3/ogg, any rate, mono or stereo), or a folder / quoted glob for a batch; required except with --gaze")
     p.add_argument("--style", default=None, help="style: a motion clip .npz or a saved style vector .npz (default: the model's neutral style)")
     p.add_argument("-o", "--out", default=None, help="output motion .npz, or the output folder in batch mode (default: <audio stem>.motion.npz next to the audio)")
-    p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, or 'procedural' (default: the built-in model)")
+    p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, 'realtime' (the built-in low-latency model) "
+                   "or 'procedural' (default: the built-in model)")
     p.add_argument("--head-scale", type=float, default=1.0, help="head motion amplitude around the mean pose")
     p.add_argument("--gaze-scale", type=float, default=1.0, help="eye motion amplitude around the mean pose")
+    p.add_argument("--raw", action="store_true", help="the model's output without avatar stages: no gaze events, blinks or jaw (the paper's StyGazeTalk)")
+    p.add_argument("--no-blinks", action="store_true", help="no blink stage (no 'blink' channel)")
+    p.add_argument("--no-jaw", action="store_true", help="no jaw stage (no 'jaw' extra: the mouth stays closed)")
+    p.add_argument("--no-gaze-events", action="store_true", help="no gaze-event stage: the model's regressed gaze (blinks and jaw stay on)")
     p.add_argument(
         "--saccades",
         action="store_true",
-        help="pass the gaze through the saccade stage: fixations held in world coordinates (VOR) and main-sequence "
-        "saccades instead of the model's smooth gaze drift; recommended for rendering avatars (docs/model-stygazetalk.md)",
+        help="the gaze-event stage (on by default; with --raw: the model's output plus gaze events only; "
+        "docs/model-stygazetalk.md)",
     )
     p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
@@ -84,8 +97,27 @@ def default_output(audio: Path) -> Path:
     return audio.with_name(f"{audio.stem}.motion.npz")
 
 
-def make_generator(model: str | None, saccades: bool = False) -> Callable:
-    """Return ``fn(audio_path, style, seed, head_scale, gaze_scale) -> Motion``."""
+def avatar_options(args) -> dict:
+    """The CLI's stage flags as keyword arguments of :meth:`StyGazeTalk.generate`."""
+    raw = bool(getattr(args, "raw", False))
+    no_gaze, no_blinks, no_jaw = (bool(getattr(args, k, False)) for k in ("no_gaze_events", "no_blinks", "no_jaw"))
+    saccades = bool(getattr(args, "saccades", False))
+    if saccades and no_gaze:
+        raise StygazeError("--saccades and --no-gaze-events contradict each other: keep one")
+    if raw and (no_blinks or no_jaw or no_gaze):
+        raise StygazeError("--raw already switches every avatar stage off: drop --no-blinks/--no-jaw/--no-gaze-events")
+    return {"raw": raw, "saccades": True if saccades else (False if no_gaze else None), "blinks": not no_blinks, "jaw": not no_jaw}
+
+
+def make_generator(model: str | None, saccades: bool = False, options: dict | None = None) -> Callable:
+    """Return ``fn(audio_path, style, seed, head_scale, gaze_scale) -> Motion``.
+
+    ``options``: :func:`avatar_options` (default: every avatar stage on); ``saccades=True``
+    is the older spelling of ``options["saccades"] = True``.
+    """
+    opts = dict(options or {"raw": False, "saccades": None, "blinks": True, "jaw": True})
+    if saccades:
+        opts["saccades"] = True
     if model == "procedural":
         def procedural(audio_path, style, seed, head_scale, gaze_scale):
             try:
@@ -96,18 +128,35 @@ def make_generator(model: str | None, saccades: bool = False) -> Callable:
                 raise StygazeError("--style is not used by --model procedural: drop it")
             if head_scale != 1.0 or gaze_scale != 1.0:
                 raise StygazeError("--head-scale/--gaze-scale are not supported with --model procedural")
-            if saccades:
-                raise StygazeError("--saccades is not used by --model procedural (its gaze already has saccades): drop it")
-            return procedural_generate(load_audio(audio_path), style=None, seed=seed)
+            if opts["saccades"] is not None or opts["raw"] or not opts["blinks"]:
+                raise StygazeError("--saccades/--no-gaze-events/--raw/--no-blinks are not used by --model procedural "
+                                   "(its gaze and blinks come from the simulation): drop them")
+            samples = load_audio(audio_path, normalize=False)
+            motion = procedural_generate(normalize_audio(samples), style=None, seed=seed)
+            if opts["jaw"]:  # the same speaking mouth as the learned models
+                from stygaze.features.voice import voice_activity
+                from stygaze.stygazetalk.avatar import AvatarConfig, apply_avatar_stages
+
+                jaw_only = AvatarConfig(gaze=None, blinks=None)
+                motion.extras["jaw"] = apply_avatar_stages(motion.data, voice_activity(samples, frames=len(motion)), jaw_only).jaw
+            return motion
 
         return procedural
 
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     pipe = StyGazeTalk.from_pretrained(model)
+    kwargs = {"raw": opts["raw"], "saccades": opts["saccades"]}
+    if not opts["raw"] and not (opts["blinks"] and opts["jaw"]):
+        from stygaze.stygazetalk.avatar import AvatarConfig
+
+        cfg = AvatarConfig()
+        cfg.blinks = cfg.blinks if opts["blinks"] else None
+        cfg.jaw = cfg.jaw if opts["jaw"] else None
+        kwargs["avatar"] = cfg
 
     def learned(audio_path, style, seed, head_scale, gaze_scale):
-        return pipe.generate(audio_path, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
+        return pipe.generate(audio_path, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, **kwargs)
 
     return learned
 
@@ -147,16 +196,16 @@ def handle(args) -> int:
     if out.suffix != ".npz":
         raise AudioError(f"output must be a .npz file, got {out}")
     job = GenerateJob(audio, out, Path(args.render) if args.render else None)
-    generate = make_generator(args.model, saccades=args.saccades)
+    generate = make_generator(args.model, options=avatar_options(args))
     path = run_job(job, generate, args)
     print(path, file=sys.stdout)
     return 0
 
 
 # --- batch mode: many files, one model load per process (logic in stygaze/batch.py) -----
-def batch_worker(model, style, seed, head_scale, gaze_scale, saccades: bool = False) -> Callable:
+def batch_worker(model, style, seed, head_scale, gaze_scale, saccades: bool = False, options: dict | None = None) -> Callable:
     """Load the generator once; return ``work(item)`` that writes ``item.out`` (atomic)."""
-    generate = make_generator(model, saccades=saccades)
+    generate = make_generator(model, saccades=saccades, options=options)
 
     def work(item) -> None:
         generate(item.audio, style, seed, head_scale, gaze_scale).save(item.out)
@@ -175,5 +224,5 @@ def handle_batch(args) -> int:
         raise StyleError(f"style file not found: {args.style}")
     if args.jobs < 1:
         raise StygazeError(f"--jobs must be >= 1, got {args.jobs}")
-    factory = partial(batch_worker, args.model, args.style, args.seed, args.head_scale, args.gaze_scale, args.saccades)
+    factory = partial(batch_worker, args.model, args.style, args.seed, args.head_scale, args.gaze_scale, False, avatar_options(args))
     return run_cli_batch(args.audio, args.out, factory, jobs=args.jobs, overwrite=args.overwrite)

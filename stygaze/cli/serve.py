@@ -25,8 +25,8 @@ def register(sub, formatter) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 = every interface)")
     p.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
     p.add_argument("--model", action="append", metavar="[NAME=]PATH",
-                   help="model folder to serve (repeat for several; clients pick one by NAME; the first is the "
-                        "default; 'builtin' = the built-in model). Default: the built-in model")
+                   help="model folder to serve (repeat for several; clients pick one by NAME, else they get the "
+                        "first; 'builtin' = the built-in model). Default: the built-in model")
     p.add_argument("--max-clients", type=int, default=32, help="streams served at once; more are refused with server_busy")
     p.add_argument("--idle-timeout", type=float, default=30.0,
                    help="seconds a client may send nothing (or read none of its frames) before it is disconnected")

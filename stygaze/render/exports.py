@@ -11,7 +11,11 @@ notion of a missing frame.
   first), plus ``fps`` and any ``expression``/``shape`` the motion carries. The head
   rotation goes to ``global_pose`` (EMOCA/DECA convention) or, with
   ``head_joint="neck"``, to ``neck_pose``. FLAME's model frame is stygaze's frame, so the
-  rotation vectors are those of :func:`stygaze.motion.head_rotation_matrix`.
+  rotation vectors are those of :func:`stygaze.motion.head_rotation_matrix`. ``jaw_pose`` is
+  the motion's ``jaw`` extra (the generator's speaking mouth). FLAME has no eyelid joint:
+  the ``blink`` channel goes to ``eyelid_params`` (T, 2) = closure of the [left, right] lid,
+  0..1, the weights of the eyelid blendshapes some FLAME pipelines add (``l_eyelid.npy`` /
+  ``r_eyelid.npy`` of metrical-tracker, used e.g. by SMIRK); plain FLAME ignores it.
 * **ARKit** (``.csv``): the layout of Epic's Live Link Face app (Unreal, MetaHuman and
   the Blender/Maya/MotionBuilder importers read it): ``Timecode`` (``HH:MM:SS:FF.mmm``),
   ``BlendShapeCount`` (61), the 52 ARKit blendshapes in the app's column order (0..1;
@@ -91,9 +95,13 @@ def flame_pose_params(motion: Motion, *, head_joint: str = "global") -> dict[str
 
 
 def export_flame(motion: Motion, out_path: str | os.PathLike, *, head_joint: str = "global") -> Path:
-    """Write :func:`flame_pose_params` (+ ``fps``, ``expression``, ``shape``) to an ``.npz``."""
+    """Write :func:`flame_pose_params` (+ ``fps``, ``expression``, ``shape``, and ``eyelid_params``
+    (T, 2) from ``blink``) to an ``.npz``."""
     arrays = flame_pose_params(motion, head_joint=head_joint)
     arrays["fps"] = np.asarray(motion.fps, np.float32)
+    if motion.blink is not None:
+        lid = np.clip(fill_nan(motion).blink.astype(np.float32), 0.0, 1.0)
+        arrays["eyelid_params"] = np.stack([lid, lid], axis=1)
     arrays["head_joint"] = np.asarray(head_joint)
     for key in ("expression", "shape"):
         if key in motion.extras:

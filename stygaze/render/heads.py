@@ -8,9 +8,12 @@ is what makes CPU rendering fast.
 
 :class:`ProceduralHead` is the built-in default (no licensed asset): a stylised head with
 neck, shoulders, nose, ears, brows and hair, two eyeballs with iris and pupil rotated by
-the eye-in-head channels (composed with the head rotation), and upper eyelids that close
-with ``blink``. :class:`~stygaze.render.flame.FlameHead` puts the motion on the user's own
-FLAME model.
+the eye-in-head channels (composed with the head rotation), upper eyelids that close
+with ``blink``, and a jaw that opens with the motion's ``jaw`` extra (FLAME ``jaw_pose``,
+axis-angle radians; the rotation about ``x`` opens the mouth: the lower face turns about a
+jaw pivot in front of the ears, blended into the cheeks, and a dark mouth opening appears
+between the lips). :class:`~stygaze.render.flame.FlameHead` puts the motion on the user's
+own FLAME model.
 
 Frames follow :mod:`stygaze.motion`: ``x`` = the subject's left, ``y`` = up, ``z`` =
 forward; head rotation ``R = head_rotation_matrix(pitch, yaw, roll)`` about the neck pivot
@@ -192,6 +195,9 @@ class ProceduralGeometry:
     lower_lid_deg: float = -30.0
     lid_pitch_follow: float = 0.6
     neck_radius: float = 0.054
+    jaw_pivot: tuple[float, float, float] = (0.0, 0.09, -0.01)  # the jaw's hinge (in front of the ears)
+    mouth_half_width: float = 0.021  # half the width of the mouth opening
+    jaw_max_deg: float = 30.0  # jaw rotations are clamped to [-2°, this]
 
 
 class ProceduralHead(HeadModel):
@@ -308,7 +314,54 @@ class ProceduralHead(HeadModel):
         elev = np.rad2deg(np.arcsin(np.clip(d[:, 1], -1, 1)))
         line = self._hairline_deg(np.arctan2(d[:, 0], d[:, 2]))
         colors = _mix(colors, np.asarray(col.hair) * 0.8, _smoothstep(line + 1.0, line + 4.0, elev))
-        return MeshPart("head", p.astype(np.float32), faces, colors.astype(np.float32), roughness=0.65)
+        self._jaw_weights = self._jaw_weight(p, d)
+        self._jaw_idx = np.flatnonzero(self._jaw_weights > 0)
+        return MeshPart("head", p.astype(np.float32), faces, colors.astype(np.float32), roughness=0.65, dynamic=True)
+
+    def _jaw_weight(self, p: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """``(V,)`` share of the jaw rotation each skin point follows: 1 below the lips, fading out
+        across the cheeks and towards the back of the head; 0 above the mouth line."""
+        my = self._mouth_y()
+        below = _smoothstep(my + 0.0012, my - 0.0012, p[:, 1])
+        side = _smoothstep(0.06, 0.032, np.abs(p[:, 0]))
+        front = _smoothstep(-0.1, 0.45, d[:, 2])
+        return below * side * front
+
+    def _jaw_rotate(self, pts: np.ndarray, angle_rad: float, weights: np.ndarray | None = None) -> np.ndarray:
+        """``pts`` (K, 3) in the head frame turned by the jaw (blended by ``weights``, default 1)."""
+        pivot = np.asarray(self.geo.jaw_pivot)
+        moved = (pts - pivot) @ rot_x(angle_rad).T + pivot
+        if weights is None:
+            return moved
+        return pts + weights[:, None] * (moved - pts)
+
+    def _mouth_line(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Points ``(K, 3)`` along the closed lips on the skin, their normals and the lens
+        profile ``(K,)`` (1 in the middle, 0 at the corners) of the mouth opening."""
+        g = self.geo
+        c, r = np.asarray(g.head_center), np.asarray(g.head_radii, dtype=np.float64)
+        u = np.linspace(-1.0, 1.0, self._n(17))
+        x = u * g.mouth_half_width
+        y = np.full_like(x, self._mouth_y())
+        z = c[2] + r[2] * np.sqrt(np.clip(1 - ((x - c[0]) / r[0]) ** 2 - ((y - c[1]) / r[1]) ** 2, 0, 1))
+        d = np.stack([(x - c[0]) / r[0], (y - c[1]) / r[1], (z - c[2]) / r[2]], -1)
+        d /= np.linalg.norm(d, axis=1, keepdims=True)
+        pts, nrm = self._surface(d)
+        return pts, nrm, 1.0 - u**2
+
+    def _build_mouth(self) -> MeshPart:
+        """The mouth opening: a dark strip between the lips, zero height while the jaw is closed."""
+        pts, nrm, self._mouth_lens = self._mouth_line()
+        k = len(pts)
+        self._mouth_rest = (pts + nrm * 0.0009).astype(np.float64)
+        verts = np.concatenate([self._mouth_rest, self._mouth_rest])  # upper edge, lower edge
+        faces = []
+        for j in range(k - 1):
+            faces += [(j, k + j, j + 1), (j + 1, k + j, k + j + 1)]
+        inside = np.asarray(self.colors.lips) * 0.18 + 0.02
+        colors = np.tile(inside, (2 * k, 1))
+        return MeshPart("mouth", verts.astype(np.float32), np.asarray(faces, np.int32), np.clip(colors, 0, 1).astype(np.float32),
+                        roughness=0.9, dynamic=True)
 
     def _build_brows(self) -> MeshPart:
         """Two eyebrows: thin strips lying 1 mm above the skin along an arc over each eye."""
@@ -466,7 +519,7 @@ class ProceduralHead(HeadModel):
 
     def parts(self) -> list[MeshPart]:
         if self._parts is None:
-            parts = [self._build_head(), self._build_hair(), self._build_brows(), *self._build_ears(), *self._build_body()]
+            parts = [self._build_head(), self._build_mouth(), self._build_hair(), self._build_brows(), *self._build_ears(), *self._build_body()]
             for side in ("left", "right"):
                 parts.append(self._build_eye(f"eye_{side}"))
                 parts.append(self._build_lid(f"upper_lid_{side}", upper=True))
@@ -475,12 +528,33 @@ class ProceduralHead(HeadModel):
         return self._parts
 
     # --- posing -------------------------------------------------------------------
+    def jaw_angle(self, motion: Motion, t: int) -> float:
+        """Jaw opening of frame ``t`` in radians (the x rotation of the ``jaw`` extra; 0 without one)."""
+        jaw = motion.extras.get("jaw")
+        if jaw is None:
+            return 0.0
+        a = float(np.asarray(jaw).reshape(len(motion), -1)[t, 0])
+        if not np.isfinite(a):
+            return 0.0
+        return float(np.clip(a, np.deg2rad(-2.0), np.deg2rad(self.geo.jaw_max_deg)))
+
     def frame(self, motion: Motion, t: int) -> FrameGeometry:
         g = self.geo
         row = motion.data[t].astype(np.float64)
         blink = 0.0 if motion.blink is None else float(np.clip(motion.blink[t], 0.0, 1.0))
         H = rotation4(head_rotation_matrix(row[0], row[1], row[2]))
-        poses = {name: H for name in ("head", "hair", "brows", "ear_left", "ear_right")}
+        poses = {name: H for name in ("head", "mouth", "hair", "brows", "ear_left", "ear_right")}
+        vertices = {}
+        jaw = self.jaw_angle(motion, t)
+        if jaw != 0.0:
+            parts = {p.name: p for p in self.parts()}
+            head = parts["head"].vertices.astype(np.float64)
+            idx, w = self._jaw_idx, self._jaw_weights[self._jaw_idx]
+            head[idx] = self._jaw_rotate(head[idx], jaw, w)
+            vertices["head"] = head.astype(np.float32)
+            lower = self._jaw_rotate(self._mouth_rest, jaw)
+            lower = self._mouth_rest + self._mouth_lens[:, None] * (lower - self._mouth_rest)
+            vertices["mouth"] = np.concatenate([self._mouth_rest, lower]).astype(np.float32)
         poses["neck"] = np.eye(4)
         poses["torso"] = np.eye(4)
         for side, (ip, iy) in (("left", (3, 4)), ("right", (5, 6))):
@@ -494,4 +568,4 @@ class ProceduralHead(HeadModel):
             poses[f"upper_lid_{side}"] = H @ c @ rotation4(rot_x(np.deg2rad(-up)))
             low = g.lower_lid_deg + 0.25 * float(np.clip(row[ip], -30, 0)) + 4.0 * blink
             poses[f"lower_lid_{side}"] = H @ c @ rotation4(rot_x(np.deg2rad(-low)))
-        return FrameGeometry(poses)
+        return FrameGeometry(poses, vertices)

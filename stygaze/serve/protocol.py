@@ -119,7 +119,8 @@ class StartRequest:
             ``{"vector": list[float], "encoder_id": str}``, ``{"npz": base64 str}``.
         head_scale, gaze_scale: amplitude controls (see :meth:`StyGazeTalk.generate`).
         temperature: latent scale (None = the model's).
-        saccades: pass the gaze through the saccade stage.
+        saccades: the gaze-event stage; the server streams the avatar stages (gaze events, blinks,
+            jaw) by default, so false and true both give it (true is kept for older clients).
     """
 
     sample_rate: int = 16000

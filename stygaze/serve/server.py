@@ -360,8 +360,9 @@ class StepFeeder:
     audio, not on how it was chunked or how fast it arrived.
     """
 
-    def __init__(self, stream):
+    def __init__(self, stream, frames: bool = False):
         self.stream = stream
+        self.frames = bool(frames)  # return {"motion", "blink", "jaw"} (the stream's push_frames) instead of (n, 7) arrays
         self._parts: list[np.ndarray] = []
         self._n = 0
 
@@ -384,6 +385,23 @@ class StepFeeder:
         need = self.stream.samples_to_next_step()
         return need > 0 and self._n >= need
 
+    def _push(self, x: np.ndarray):
+        """One push; with ``frames``, the avatar stages' per-frame blink and jaw too."""
+        if self.frames and hasattr(self.stream, "push_frames"):
+            return self._as_output(self.stream.push_frames(x))
+        return self.stream.push(x)
+
+    @staticmethod
+    def _as_output(f):
+        if len(f.motion) == 0:  # no frames this time
+            return f.motion
+        return {"motion": f.motion, "blink": f.blink, "jaw": f.jaw}
+
+    def _flush(self):
+        if self.frames and hasattr(self.stream, "flush_frames"):
+            return self._as_output(self.stream.flush_frames())
+        return self.stream.flush()
+
     def run_steps(self) -> list:
         """Run every step the buffered audio allows; returns their outputs."""
         if not hasattr(self.stream, "samples_to_next_step"):  # a stream without step boundaries
@@ -391,14 +409,14 @@ class StepFeeder:
                 return []
             buf = np.concatenate(self._parts)
             self._parts, self._n = [], 0
-            return [self.stream.push(buf)]
+            return [self._push(buf)]
         outs = []
         while self.ready:
             need = self.stream.samples_to_next_step()
             buf = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
             head, rest = buf[:need], buf[need:]
             self._parts, self._n = ([rest] if rest.size else []), len(rest)
-            outs.append(self.stream.push(head))
+            outs.append(self._push(head))
         return outs
 
     def finish(self) -> list:
@@ -407,8 +425,8 @@ class StepFeeder:
         if self._n:
             buf = np.concatenate(self._parts)
             self._parts, self._n = [], 0
-            outs.append(self.stream.push(buf))
-        outs.append(self.stream.flush())
+            outs.append(self._push(buf))
+        outs.append(self._flush())
         return outs
 
 
@@ -420,7 +438,7 @@ class _Session:
     def __init__(self, server: StreamServer, ws, req: StartRequest, model_name: str, model, stream):
         self.server, self.ws, self.req = server, ws, req
         self.model_name, self.model, self.stream = model_name, model, stream
-        self.feeder = StepFeeder(stream)
+        self.feeder = StepFeeder(stream, frames=True)  # blink and jaw go to the client with the motion
         self.id = f"s{next(self.ids)}"
         self.frames_sent = 0
         self.clock = _ArrivalClock()
@@ -708,8 +726,9 @@ class StreamServer:
         def make_stream():
             try:
                 style = self.styles.resolve(model, req.style)
+                # the avatar stages are the default; "saccades": true keeps the gaze-event stage on (older clients)
                 return model.stream(style=style, seed=req.seed, head_scale=req.head_scale, gaze_scale=req.gaze_scale,
-                                    temperature=req.temperature, saccades=req.saccades)
+                                    temperature=req.temperature, saccades=True if req.saccades else None)
             except ProtocolError:
                 raise
             except StygazeError as exc:

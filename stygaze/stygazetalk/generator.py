@@ -19,6 +19,13 @@ length; the first past window is the neutral pose (the training mean) unless giv
 N frames at a time, so a stream lags the audio by up to ``N + M - 1`` frames
 (:attr:`GeneratorConfig.latency_frames`; defaults M = 20, N = 10 -> 29 frames = 1.16 s).
 
+**Audio look-ahead decoupled from the past window (optional).** ``audio_lookahead = L`` (< M)
+keeps the M-frame past window but shifts the audio window back: at step ``t`` the audio
+features of frames ``[t + L - M, t + L)`` sit beside the past motion ``[t - M, t)`` (frames
+before the clip start repeat frame 0, as frames past its end repeat the last one). A stream
+then lags by ``N + L - 1`` frames. ``None`` (the default, and every checkpoint made before the
+field existed) means ``L = M``: the paper's alignment, audio ``[t, t + M)``.
+
 **Latent (optional, ``latent_dim > 0``; an addition to the paper used by the built-in
 model).** A per-step latent z enters the output head: during training z comes from a
 posterior ``q(z | Z_t, target)`` and a KL term (weight ``kl_weight``) ties it to a learned
@@ -84,8 +91,9 @@ class GeneratorConfig:
     num_layers: int = option(2, range=DEPTH)
     num_heads: int = option(4, range=HEADS)  # Transformer only
     dropout: float = option(0.1, range=DROPOUT)
-    M: int = option(20, range=(1, 1000))  # audio lookahead and past-motion window (frames)
+    M: int = option(20, range=(1, 1000))  # past-motion window = audio window length (frames); also the audio look-ahead unless audio_lookahead is set
     N: int = option(10, range=(1, 1000))  # frames predicted per step
+    audio_lookahead: int | None = option(None, range=(1, 1000))  # L: audio frames ahead of the step (1..M); None = M (the paper's alignment)
     vel_lambda: float = option(1.0, range=FRACTION)  # lambda: weight of MSE; 1 - lambda weights the velocity loss
     latent_dim: int = option(0, range=LATENT)  # > 0: per-step latent z (conditional prior, posterior from the target); 0 = the paper's deterministic model
     kl_weight: float = option(0.01, range=NON_NEGATIVE)  # beta of the KL term when latent_dim > 0
@@ -95,9 +103,19 @@ class GeneratorConfig:
     motion_dim: int = option(NUM_CHANNELS, choices=(NUM_CHANNELS,))
 
     @property
+    def lookahead(self) -> int:
+        """L: audio frames ahead of a step's first predicted frame (``audio_lookahead``, default M)."""
+        return self.M if self.audio_lookahead is None else int(self.audio_lookahead)
+
+    @property
+    def audio_offset(self) -> int:
+        """``M - L`` ≥ 0: the audio window of step ``t`` starts this many frames before ``t``."""
+        return self.M - self.lookahead
+
+    @property
     def latency_frames(self) -> int:
         """Worst-case streaming delay in frames between an audio frame arriving and its motion frame."""
-        return self.N + self.M - 1
+        return self.N + self.lookahead - 1
 
 
 @dataclass
@@ -152,6 +170,8 @@ class MotionGenerator(nn.Module):
             raise ValueError("beat_feature needs the mel audio encoder (its onset column drives the streaming beat tracker)")
         if c.beat_feature and c.beat_context < 2 * c.N:
             raise ValueError(f"beat_context must be at least 2·N = {2 * c.N} frames, got {c.beat_context}")
+        if c.audio_lookahead is not None and not 1 <= int(c.audio_lookahead) <= c.M:
+            raise ValueError(f"audio_lookahead must be between 1 and M = {c.M} frames, got {c.audio_lookahead}")
         self.audio = make_audio_encoder(c.audio_encoder, c.d, **c.audio_encoder_kwargs)
         if c.beat_feature:
             self.beat_proj = nn.Linear(1, c.d)
@@ -295,7 +315,7 @@ class MotionGenerator(nn.Module):
             return feats
         feats = torch.as_tensor(feats)
         if online_beats:
-            ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.M, c.N, c.beat_context)
+            ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.lookahead, c.N, c.beat_context)
         else:
             x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else samples
             ch = rhythm.clip_beat_channel(np.asarray(x, dtype=np.float32).reshape(-1), feats.shape[0])  # no copy of float32 input
@@ -313,7 +333,8 @@ class MotionGenerator(nn.Module):
         """Autoregressive generation over a whole clip.
 
         Args:
-            audio_features: ``(B, T, F)`` raw audio features at 25 fps.
+            audio_features: ``(B, T, F)`` raw audio features at 25 fps (frame ``j`` = motion frame ``j``;
+                step ``t`` reads frames ``[t + L - M, t + L)``, see :func:`pad_audio_features`).
             style: ``(B, d_s)`` or None (the stored neutral style).
             past: ``(B, M, 7)`` normalised initial past window; None = neutral (zeros).
             num_frames: frames to produce (default T).
@@ -326,10 +347,7 @@ class MotionGenerator(nn.Module):
         B, T, Fdim = audio_features.shape
         num_frames = T if num_frames is None else num_frames
         steps = -(-num_frames // c.N)
-        need = (steps - 1) * c.N + c.M
-        if need > T:  # silence-like padding past the end: repeat the last audio frame
-            pad = audio_features[:, -1:].expand(B, need - T, Fdim)
-            audio_features = torch.cat([audio_features, pad], dim=1)
+        audio_features = pad_audio_features(audio_features, c.audio_offset, (steps - 1) * c.N + c.M)
         if past is None:
             past = torch.zeros(B, c.M, c.motion_dim, device=audio_features.device)
         outs = []
@@ -344,6 +362,19 @@ class MotionGenerator(nn.Module):
     @property
     def audio_encoder_id(self) -> str:
         return self.audio.encoder_id
+
+
+def pad_audio_features(feats: torch.Tensor, offset: int, length: int) -> torch.Tensor:
+    """``(B, T, F)`` features -> ``(B, length, F)`` with ``offset`` copies of frame 0 in front and the
+    last frame repeated past the end (cut to ``length``): row ``j`` is frame ``j - offset``, so the
+    window of step ``t`` is rows ``[t, t + M)``. ``offset = M - L`` (0 for the paper's alignment)."""
+    B, T, Fdim = feats.shape
+    parts = [feats[:, :1].expand(B, offset, Fdim)] if offset > 0 else []
+    parts.append(feats)
+    if offset + T < length:
+        parts.append(feats[:, -1:].expand(B, length - offset - T, Fdim))
+    out = torch.cat(parts, dim=1) if len(parts) > 1 else feats
+    return out[:, :max(length, 0)] if out.shape[1] > length else out
 
 
 class NoiseSource:

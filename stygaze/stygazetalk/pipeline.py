@@ -11,6 +11,24 @@
     for chunk in microphone_chunks:                        # (S,) float arrays at 16 kHz
         frames = stream.push(chunk)                        # (n, 7) degrees, possibly n = 0
     frames = stream.flush()                                # the rest, at end of speech
+    out = stream.push_frames(chunk)                        # StreamFrames: .motion (n, 7), .blink (n,), .jaw (n, 3)
+    fast = StyGazeTalk.from_pretrained("realtime")         # the built-in low-latency model (≈ 0.2 s)
+
+**Avatar stages (the default).** ``generate`` and ``stream`` return motion an avatar can show:
+the generated gaze passes through the gaze-event stage (fixations held in the world with VOR,
+drift and microsaccades; shifts with heavy-tailed amplitudes, more and larger while speaking,
+look-aways and returns), blinks fill the Motion's ``blink`` channel and the jaw opens with the
+speech (``Motion.extras["jaw"]``, FLAME ``jaw_pose``, radians); speaking or not comes from the
+audio's energy, causally (:mod:`stygaze.stygazetalk.avatar`). ``raw=True`` (CLI ``--raw``) gives
+the paper's model output instead: the regressed gaze and head, no blink, no jaw. ``avatar=``
+takes an :class:`~stygaze.stygazetalk.avatar.AvatarConfig` to switch single stages off or tune
+them; ``saccades=True/False`` (or a :class:`~stygaze.stygazetalk.saccades.GazeEventConfig`)
+switches the gaze-event stage alone (also on top of ``raw=True``). Why this default: a user who
+renders or streams an avatar gets eyes that fixate and jump, lids that blink and a mouth that
+moves without knowing about stages, and the paper-faithful output, which metric scripts and
+reproductions want, is one argument away. The stages are causal (a stream gives the same
+frames), seeded by ``seed``, leave the head channels untouched and run before the amplitude
+scales.
 
 **Style.** ``style`` may be a :class:`StyleVector`, a path to a ``.npz`` holding either a
 saved style vector (``style`` + ``encoder_id``) or a motion clip (the style is extracted,
@@ -21,12 +39,6 @@ different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 **Amplitude controls.** ``head_scale`` and ``gaze_scale`` multiply the head (pitch, yaw,
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
 after generation; 1.0 leaves the motion unchanged, 0 freezes the part at the mean pose.
-
-**Saccade stage.** ``saccades=True`` (CLI ``--saccades``) passes the generated gaze through
-:class:`~stygaze.stygazetalk.saccades.SaccadeStage`: world-gaze fixations (the eyes counter-rotate
-head motion) and main-sequence saccades instead of the regressor's smooth drift; head and
-vergence are untouched, it is causal (a stream gives the same frames) and seeded by
-``seed``. Applied before the amplitude scales. Off by default (the paper's model).
 
 **Seed.** Every result is reproducible. ``seed=None`` starts from the neutral (mean) pose;
 an integer draws the starting pose (the first past window) from N(0, 0.5²) in normalised
@@ -41,10 +53,13 @@ valid input: the model produces its idle motion. Audio shorter than half a frame
 is refused.
 
 **Streaming** (mel audio encoder): each pushed chunk yields every motion frame that is now
-determined. Frame ``t`` needs audio up to frame ``t + M - 1`` and frames come N at a time,
-so the delay between hearing audio frame ``t`` and emitting motion frame ``t`` is at most
-``N + M - 1`` frames plus the mel window's 12 ms look-ahead (``latency_frames``; the
-built-in model: M = 20, N = 10 -> 29 frames = 1.16 s). With ``normalize=False`` on both
+determined. Frame ``t`` needs audio up to frame ``t + L - 1`` (``L`` = the audio look-ahead,
+``M`` unless the model decouples it) and frames come N at a time, so the delay between
+hearing audio frame ``t`` and emitting motion frame ``t`` is at most ``N + L - 1`` frames
+plus the mel window's 12 ms look-ahead (``latency_frames``, ``latency_s``; the built-in
+model: M = L = 20, N = 10 -> 29 frames + 12 ms = 1.17 s; ``"realtime"``: see its config).
+``push``/``flush`` return the ``(n, 7)`` motion frames; ``push_frames``/``flush_frames``
+return :class:`StreamFrames` with the blink and jaw of the same frames. With ``normalize=False`` on both
 sides a stream's output equals :meth:`StyGazeTalk.generate`'s; with ``normalize=True`` the
 stream normalises by the running mean/std of the audio received so far (the offline call
 by the whole clip's), so the two differ slightly. A model with a beat channel
@@ -64,18 +79,27 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, num_frames, prepare_audio
+from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, normalize_audio, num_frames, prepare_audio
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
 from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.features.rhythm import OnlineBeats
+from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
 from stygaze.io import atomic_path
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
 from stygaze.stygazetalk.audio_encoder import MelEncoder
+from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
-from stygaze.stygazetalk.saccades import SaccadeStage, SaccadeStageConfig
+from stygaze.stygazetalk.saccades import GazeEventConfig
 
 BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 """The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
+
+BUILTIN_MODELS: dict[str, str] = {"default": "stygazetalk", "realtime": "stygazetalk_realtime"}
+"""Names :meth:`StyGazeTalk.from_pretrained` (and ``stygaze generate --model``) accept for the
+built-in checkpoints, and their asset folders (:func:`stygaze.checkpoint.builtin_dir`)."""
+
+MEL_LOOKAHEAD_S: float = 0.012
+"""How far the mel window of the last audio frame a step needs reaches past that frame (s)."""
 
 
 @dataclass
@@ -152,14 +176,17 @@ class StyGazeTalk:
     def from_pretrained(cls, path: str | os.PathLike | None = None, device: str = "cpu") -> StyGazeTalk:
         """Load a model folder; ``None`` = the built-in model shipped in the package.
 
-        ``path`` may be a ``stygazetalk`` checkpoint folder or a training run folder (its
-        ``best/`` is used).
+        ``path`` may be a ``stygazetalk`` checkpoint folder, a training run folder (its
+        ``best/`` is used), or the name of a built-in model (:data:`BUILTIN_MODELS`:
+        ``"default"``, ``"realtime"``) when no such folder exists.
 
         Raises:
             CheckpointError: missing, corrupt or incompatible checkpoint.
         """
         if path is None:
             path = builtin_dir("stygazetalk")
+        elif isinstance(path, str) and path in BUILTIN_MODELS and not Path(path).exists():
+            path = builtin_dir(BUILTIN_MODELS[path])
         path = Path(path)
         if path.is_dir() and not (path / "config.json").exists() and (path / "best" / "config.json").exists():
             path = path / "best"
@@ -168,8 +195,14 @@ class StyGazeTalk:
 
     @property
     def latency_frames(self) -> int:
-        """Worst-case streaming delay in frames (N + M - 1)."""
+        """Worst-case streaming delay in frames (``N + L - 1``; ``L = M`` unless decoupled)."""
         return self.config.latency_frames
+
+    @property
+    def latency_s(self) -> float:
+        """Algorithmic streaming latency in seconds: ``latency_frames`` frames plus the mel
+        window's look-ahead past the last audio frame a step needs (12 ms)."""
+        return self.latency_frames / FPS + MEL_LOOKAHEAD_S
 
     @property
     def style_encoder_id(self) -> str | None:
@@ -261,13 +294,14 @@ class StyGazeTalk:
         return StyleVector(self.model.generator.default_style.cpu().numpy().copy(), self.style_encoder_id or "")
 
     # --- generation ----------------------------------------------------------------------
-    def _audio(self, audio, sr: int | None, normalize: bool) -> np.ndarray:
+    def _audio(self, audio, sr: int | None) -> np.ndarray:
+        """The clip as 16 kHz mono float32, not normalised (the voice activity reads this)."""
         if isinstance(audio, (str, os.PathLike)):
-            samples = load_audio(audio, normalize=normalize)
+            samples = load_audio(audio, normalize=False)
         else:
             if isinstance(audio, torch.Tensor):
                 audio = audio.detach().cpu().numpy()
-            samples = prepare_audio(np.asarray(audio), SAMPLE_RATE if sr is None else sr, normalize=normalize)
+            samples = prepare_audio(np.asarray(audio), SAMPLE_RATE if sr is None else sr, normalize=False)
         if num_frames(len(samples)) < 1:
             raise AudioError(f"audio is {len(samples) / SAMPLE_RATE * 1000:.0f} ms long: at least 20 ms (half a motion frame) is needed")
         return samples
@@ -290,31 +324,54 @@ class StyGazeTalk:
         pose = rng.normal(0.0, 0.5, size=(1, 1, c.motion_dim)).astype(np.float32)
         return torch.from_numpy(np.repeat(pose, c.M, axis=1)).to(device)
 
-    def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stage=None) -> np.ndarray:
-        """``(T, 7)`` normalised -> degrees, through the saccade stage (if any), then the amplitude scales."""
+    def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stages: AvatarStages | None = None,
+                    voice: VoiceFrames | None = None, level_next: np.ndarray | None = None) -> AvatarFrames:
+        """``(T, 7)`` normalised -> degrees, through the avatar stages (if any), then the amplitude scales."""
         gen = self.model.generator
         out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
-        if stage is not None:
-            out = stage.process(out)
+        frames = AvatarFrames(out, shift_deg=np.zeros(len(out), np.float32))
+        if stages is not None:
+            frames = stages.process(out, voice, level_next)
+            out = frames.motion
         mean = gen.motion_mean.cpu().numpy()
         for chans, scale in ((list(HEAD_CHANNELS), head_scale), (list(GAZE_CHANNELS), gaze_scale)):
             if scale != 1.0:
                 out[:, chans] = mean[chans] + (out[:, chans] - mean[chans]) * float(scale)
-        return out
+        frames.motion = out
+        return frames
 
-    @staticmethod
-    def _saccade_stage(saccades, seed: int | None):
-        """None/False -> no stage; True -> the default :class:`SaccadeStage`; a config -> that one."""
-        if saccades is None or saccades is False:
+    def _avatar_stages(self, raw: bool, avatar, saccades, seed: int | None) -> AvatarStages | None:
+        """The avatar stages to run (None = none): ``avatar`` (default :class:`AvatarConfig`, or all
+        off with ``raw``), its gaze-event stage replaced as ``saccades`` says (None = keep,
+        True = the default stage, False = off, a :class:`GazeEventConfig` = that one)."""
+        from dataclasses import replace
+
+        if avatar is None:
+            avatar = AvatarConfig.raw() if raw else AvatarConfig()
+        elif raw:
+            raise StyleError("raw=True gives the model's output without avatar stages: drop the avatar argument")
+        if not isinstance(avatar, AvatarConfig):
+            raise StyleError(f"avatar must be an AvatarConfig or None, got {type(avatar).__name__}")
+        if saccades is not None:
+            if saccades is True:
+                saccades = GazeEventConfig()
+            elif saccades is False:
+                saccades = None
+            elif not isinstance(saccades, GazeEventConfig):
+                raise StyleError(f"saccades must be True, False, None or a GazeEventConfig, got {type(saccades).__name__}")
+            avatar = replace(avatar, gaze=saccades)
+        if not avatar.active:
             return None
-        if saccades is True:
-            saccades = SaccadeStageConfig()
-        if not isinstance(saccades, SaccadeStageConfig):
-            raise StyleError(f"saccades must be True, False or a SaccadeStageConfig, got {type(saccades).__name__}")
+        c = self.config
         try:
-            return SaccadeStage(saccades, fps=FPS, seed=seed)
+            return AvatarStages(avatar, fps=FPS, seed=seed, max_lookahead=c.lookahead - c.N)
         except ValueError as exc:
             raise StyleError(str(exc)) from exc
+
+    @staticmethod
+    def _motion(frames: AvatarFrames) -> Motion:
+        extras = {} if frames.jaw is None else {"jaw": frames.jaw}
+        return Motion(frames.motion, blink=frames.blink, extras=extras)
 
     @staticmethod
     def _check_scales(head_scale: float, gaze_scale: float) -> None:
@@ -334,10 +391,12 @@ class StyGazeTalk:
         *,
         normalize: bool = True,
         temperature: float | None = None,
-        saccades=False,
+        saccades=None,
         online_beats: bool = False,
+        raw: bool = False,
+        avatar: AvatarConfig | None = None,
     ) -> Motion:
-        """Speech -> gaze and head motion.
+        """Speech -> gaze and head motion (with blinks and jaw unless ``raw``).
 
         Args:
             audio: a path (any format :func:`~stygaze.audio.load_audio` reads) or samples
@@ -349,27 +408,35 @@ class StyGazeTalk:
             normalize: per-clip zero-mean unit-variance audio normalisation.
             temperature: scale of the latent draws (models with a latent only; None = the
                 model's ``temperature``, chosen on the validation split).
-            saccades: pass the gaze through the saccade stage
-                (:mod:`stygaze.stygazetalk.saccades`): fixations held in world coordinates and
-                main-sequence saccades instead of the regressor's smooth drift. True = the
-                default :class:`~stygaze.stygazetalk.saccades.SaccadeStageConfig`, or give one.
+            saccades: the gaze-event stage (:mod:`stygaze.stygazetalk.saccades`): None = as
+                ``avatar``/``raw`` say (on by default), True = on with the default
+                :class:`~stygaze.stygazetalk.saccades.GazeEventConfig`, False = off, or a config.
             online_beats: models with a beat channel (``beat_feature``) only: use the causal
                 beat tracker a stream uses (:class:`~stygaze.features.rhythm.OnlineBeats`) instead
                 of the whole clip's beats, so the result equals :meth:`stream`'s output.
+            raw: the paper's model output: no avatar stages (no gaze events, blink or jaw).
+            avatar: an :class:`~stygaze.stygazetalk.avatar.AvatarConfig` (None = the default:
+                every stage on).
 
         Returns:
-            :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees.
+            :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees; with the
+            avatar stages also ``blink`` ``(T,)`` and ``extras["jaw"]`` ``(T, 3)`` (radians).
         """
         self._check_scales(head_scale, gaze_scale)
-        stage = self._saccade_stage(saccades, seed)
+        stages = self._avatar_stages(raw, avatar, saccades, seed)
         noise = self._noise(seed, temperature)
         style_t = self.resolve_style(style)
-        samples = self._audio(audio, sr, normalize)
+        raw_samples = self._audio(audio, sr)
+        samples = normalize_audio(raw_samples) if normalize else raw_samples
         gen = self.model.generator
         feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
-        return Motion(self._to_degrees(pred, head_scale, gaze_scale, stage))
+        voice = level_next = None
+        if stages is not None:
+            voice = voice_activity(raw_samples, stages.config.voice, len(pred))
+            level_next = np.concatenate([voice.level[1:], np.zeros(1, np.float32)])  # after the end: silence
+        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next))
 
     def stream(
         self,
@@ -381,43 +448,66 @@ class StyGazeTalk:
         sr: int = SAMPLE_RATE,
         normalize: bool = True,
         temperature: float | None = None,
-        saccades=False,
+        saccades=None,
+        raw: bool = False,
+        avatar: AvatarConfig | None = None,
     ) -> MotionStream:
         """A :class:`MotionStream`: push audio chunks, receive motion frames (degrees).
 
-        Arguments as :meth:`generate`; the saccade stage is causal, so it adds no latency.
+        Arguments as :meth:`generate`; the avatar stages are causal, so they add no latency.
         """
         self._check_scales(head_scale, gaze_scale)
-        stage = self._saccade_stage(saccades, seed)
+        stages = self._avatar_stages(raw, avatar, saccades, seed)
 
         if not isinstance(self.model.generator.audio, MelEncoder):
             raise CheckpointError("streaming needs a model with the 'mel' audio encoder (wav2vec2 attends to the whole chunk)")
         noise = self._noise(seed, temperature)
         stream = MotionStream(self, self.resolve_style(style), self._initial_past(seed), head_scale, gaze_scale, sr, normalize)
         stream.noise = noise
-        stream.stage = stage
+        stream.set_stages(stages)
         return stream
 
 
 def pipeline_worker(model: str | os.PathLike | None = None, style=None, seed: int | None = None,
-                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool = False):
+                    head_scale: float = 1.0, gaze_scale: float = 1.0, device: str = "cpu", saccades: bool | None = None,
+                    raw: bool = False):
     """Load :class:`StyGazeTalk` once; return ``work(item)`` that generates ``item.audio`` and saves ``item.out``.
 
     The worker factory for :func:`stygaze.batch.run_batch`: pass
     ``functools.partial(pipeline_worker, model, style, ...)`` (partials of module functions
     can be sent to worker processes). ``item`` is a :class:`stygaze.batch.BatchItem`.
+    ``saccades`` and ``raw`` are :meth:`StyGazeTalk.generate`'s (default: every avatar stage on).
     """
     pipe = StyGazeTalk.from_pretrained(model, device=device)
 
     def work(item) -> None:
-        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades)
+        motion = pipe.generate(item.audio, style=style, seed=seed, head_scale=head_scale, gaze_scale=gaze_scale, saccades=saccades, raw=raw)
         motion.save(item.out)  # atomic
 
     return work
 
 
+@dataclass
+class StreamFrames:
+    """What one :meth:`MotionStream.push_frames` / :meth:`~MotionStream.flush_frames` call returns.
+
+    Attributes:
+        motion: ``(n, 7)`` float32 degrees (what :meth:`MotionStream.push` returns).
+        blink: ``(n,)`` float32 eyelid closure 0..1, or None (blink stage off).
+        jaw: ``(n, 3)`` float32 FLAME jaw pose (axis-angle, radians), or None (jaw stage off).
+    """
+
+    motion: np.ndarray
+    blink: np.ndarray | None = None
+    jaw: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(len(self.motion))
+
+
 class MotionStream:
-    """Incremental generation. ``push(chunk)`` and ``flush()`` return ``(n, 7)`` degree frames.
+    """Incremental generation. ``push(chunk)`` and ``flush()`` return ``(n, 7)`` degree frames;
+    ``push_frames(chunk)`` and ``flush_frames()`` return :class:`StreamFrames` (motion, blink, jaw).
 
     Frames come out in order, exactly once; ``frames_out`` counts them. After ``flush()``
     the total equals ``round(S / 640)`` for ``S`` samples pushed (as :meth:`StyGazeTalk.generate`).
@@ -445,12 +535,24 @@ class MotionStream:
         self._closed = False
         self._n_fft = c.n_fft
         self.noise: NoiseSource | None = None
-        self.stage = None  # SaccadeStage or None
         gc = self.gen.config
         # beat-channel models: the causal tracker on the encoder's onset column (see OnlineBeats)
-        self._beats = OnlineBeats(gc.M, gc.N, gc.beat_context) if gc.beat_feature else None
+        self._beats = OnlineBeats(gc.lookahead, gc.N, gc.beat_context) if gc.beat_feature else None
         self._beat = np.zeros(0, np.float32)  # decided beat-channel values of frames [_beat_offset, ...)
         self._beat_offset = 0
+        self.set_stages(None)
+
+    def set_stages(self, stages: AvatarStages | None) -> None:
+        """Run ``stages`` (None = none) on the generated frames; call before the first push."""
+        self.stages = stages
+        self._voice = OnlineVoice(stages.config.voice) if stages is not None else None
+        self._vframes = VoiceFrames.empty()  # voice of frames [frames_out, ...)
+        self._pending: list[torch.Tensor] = []  # generated frames (normalised) waiting for their voice frames
+
+    @property
+    def stage(self):
+        """The gaze-event stage (or None); kept for code written for the earlier saccade stage."""
+        return None if self.stages is None else self.stages.gaze
 
     @property
     def latency_frames(self) -> int:
@@ -465,7 +567,7 @@ class MotionStream:
         Counts samples after the stream's resampling (so: at 16 kHz).
         """
         c = self.owner.config
-        need = (self._steps * c.N + c.M) * HOP + self._n_fft - self.enc.left_pad
+        need = (self._steps * c.N + c.lookahead) * HOP + self._n_fft - self.enc.left_pad
         return max(0, need - self._samples)
 
     def _norm(self, x: np.ndarray) -> torch.Tensor:
@@ -479,25 +581,41 @@ class MotionStream:
         return torch.from_numpy(((x - mean) / std).astype(np.float32))
 
     def push(self, chunk) -> np.ndarray:
-        """Add audio ``(S,)`` (or ``(S, C)``) at the stream's ``sr``; returns newly determined frames."""
+        """Add audio ``(S,)`` (or ``(S, C)``) at the stream's ``sr``; returns newly determined frames ``(n, 7)``."""
+        return self.push_frames(chunk).motion
+
+    def flush(self) -> np.ndarray:
+        """End of audio: pad with silence as the offline call does and return the remaining ``(n, 7)`` frames."""
+        return self.flush_frames().motion
+
+    def _empty(self) -> StreamFrames:
+        st = self.stages
+        return StreamFrames(np.zeros((0, 7), np.float32),
+                            None if st is None or st.blinks is None else np.zeros(0, np.float32),
+                            None if st is None or st.jaw is None else np.zeros((0, 3), np.float32))
+
+    def push_frames(self, chunk) -> StreamFrames:
+        """As :meth:`push`, returning the frames' motion, blink and jaw (:class:`StreamFrames`)."""
         if self._closed:
             raise AudioError("this stream was flushed: start a new one with StyGazeTalk.stream()")
         chunk = np.asarray(chunk)
         if chunk.size == 0:
-            return np.zeros((0, 7), np.float32)
+            return self._empty()
         x = prepare_audio(chunk, self.sr, normalize=False, name="audio chunk")
         self._samples += len(x)
         self._sum += float(x.astype(np.float64).sum())
         self._sumsq += float((x.astype(np.float64) ** 2).sum())
         self._buf = torch.cat([self._buf, self._norm(x)])
+        if self._voice is not None:
+            self._vframes = VoiceFrames.concat([self._vframes, self._voice.push(x)])
         with _one_thread():
             self._featurize(final=False)
             return self._generate(final=False)
 
-    def flush(self) -> np.ndarray:
-        """End of audio: pad with silence as the offline call does and return the remaining frames."""
+    def flush_frames(self) -> StreamFrames:
+        """As :meth:`flush`, returning the frames' motion, blink and jaw (:class:`StreamFrames`)."""
         if self._closed:
-            return np.zeros((0, 7), np.float32)
+            return self._empty()
         if self._samples == 0:
             raise AudioError("no audio was pushed to the stream")
         self._closed = True
@@ -506,6 +624,8 @@ class MotionStream:
             raise AudioError("audio is shorter than 20 ms (half a motion frame)")
         self._total = total
         self._buf = torch.cat([self._buf, torch.zeros(self._n_fft + 2 * HOP)])
+        if self._voice is not None:
+            self._vframes = VoiceFrames.concat([self._vframes, self._voice.flush(total)])
         with _one_thread():
             self._featurize(final=True)
             return self._generate(final=True)
@@ -538,6 +658,7 @@ class MotionStream:
         self._buf_start_frame += avail
 
     def _features(self, a: int, b: int) -> torch.Tensor:
+        """Features of frames ``[a, b)``, ``0 <= a``, all still kept."""
         if len(self._feats) > 1:
             self._feats = [torch.cat(self._feats)]
         f = self._feats[0][a - self._feat_offset : b - self._feat_offset]
@@ -545,8 +666,24 @@ class MotionStream:
             return f
         return torch.cat([f, torch.from_numpy(self._beat[a - self._beat_offset : b - self._beat_offset])[:, None]], dim=1)
 
+    def _window(self, t: int, final: bool) -> torch.Tensor:
+        """The audio window ``(M, F)`` of the step at frame ``t``: frames ``[t + L - M, t + L)``, the
+        frames before 0 repeating frame 0 and (``final``) those past the end repeating the last."""
+        c = self.owner.config
+        a = t - c.audio_offset
+        lo, hi = max(a, 0), min(a + c.M, self._feat_count)
+        w = self._features(lo, hi) if hi > lo else self._features(self._feat_count - 1, self._feat_count)
+        parts = []
+        if a < 0:
+            parts.append(self._features(0, 1).expand(-a, -1))
+        parts.append(w)
+        n = sum(p.shape[0] for p in parts)
+        if n < c.M:  # past the end: repeat the last frame, as rollout does
+            parts.append(self._features(self._feat_count - 1, self._feat_count).expand(c.M - n, -1))
+        return torch.cat(parts) if len(parts) > 1 else w
+
     @torch.no_grad()
-    def _generate(self, final: bool) -> np.ndarray:
+    def _generate(self, final: bool) -> StreamFrames:
         c = self.owner.config
         outs = []
         if self._beats is not None and final:  # the last, partial block
@@ -556,31 +693,43 @@ class MotionStream:
             if final:
                 if t >= self._total:
                     break
-                a = self._features(t, min(t + c.M, self._feat_count))
-                if a.shape[0] < c.M:  # past the end: repeat the last frame, as rollout does
-                    last = a[-1:] if a.shape[0] else self._features(self._feat_count - 1, self._feat_count)
-                    a = torch.cat([a, last.expand(c.M - a.shape[0], -1)])
-            else:
-                if t + c.M > self._feat_count:
-                    break
-                a = self._features(t, t + c.M)
+            elif t + c.lookahead > self._feat_count:
+                break
+            a = self._window(t, final)
             eps = self.noise.draw(self._steps, 1) if self.noise is not None else None
             pred = self.gen(a[None].to(self.gen.motion_mean.device), self.past, self.style, noise=eps).motion  # (1, N, 7)
             self.past = torch.cat([self.past, pred], dim=1)[:, -c.M :]
             n = c.N if not final else min(c.N, self._total - t)
             outs.append(pred[0, :n])
             self._steps += 1
-        # drop features no later step needs
-        keep_from = self._steps * c.N
-        if self._feats and keep_from - self._feat_offset > 4 * c.M:
+        # drop features no later step needs (frame 0 stays while a window can still reach before the start)
+        keep_from = self._steps * c.N - c.audio_offset
+        if self._feats and keep_from > 0 and keep_from - self._feat_offset > 4 * c.M:
             allf = torch.cat(self._feats)
             drop = min(keep_from, self._feat_count - 1) - self._feat_offset
             self._feats = [allf[drop:]]
             self._feat_offset += drop
             self._beat = self._beat[self._feat_offset - self._beat_offset :]
             self._beat_offset = self._feat_offset
-        if not outs:
-            return np.zeros((0, 7), np.float32)
-        frames = self.owner._to_degrees(torch.cat(outs), self.head_scale, self.gaze_scale, self.stage)
+        if outs:
+            self._pending.append(torch.cat(outs))
+        if not self._pending:
+            return self._empty()
+        pred = torch.cat(self._pending) if len(self._pending) > 1 else self._pending[0]
+        n = len(pred)
+        voice = level_next = None
+        if self.stages is not None:
+            if not final:  # the stages need each frame's voice (and the jaw the next frame's): usually already there
+                n = min(n, len(self._vframes) - self.stages.lookahead)
+                if n <= 0:
+                    self._pending = [pred]
+                    return self._empty()
+            voice = self._vframes.slice(0, n)
+            level_next = self._vframes.level[1 : n + 1]
+            if len(level_next) < n:  # past the end of the audio: silence
+                level_next = np.concatenate([level_next, np.zeros(n - len(level_next), np.float32)])
+            self._vframes = self._vframes.slice(n, len(self._vframes))
+        self._pending = [pred[n:]] if n < len(pred) else []
+        frames = self.owner._to_degrees(pred[:n], self.head_scale, self.gaze_scale, self.stages, voice, level_next)
         self.frames_out += len(frames)
-        return frames
+        return StreamFrames(frames.motion, frames.blink, frames.jaw)

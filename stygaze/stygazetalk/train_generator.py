@@ -6,7 +6,9 @@ the frozen style encoder turns every session into window styles (``window`` fram
 ``window/2``). A training sample is a segment starting at frame ``t``:
 
 - past motion ``[t-M, t)`` (frames before 0 are the neutral pose, as at inference),
-- audio features ``[t, t+(K-1)N+M)`` and targets ``[t, t+KN)`` for ``K = rollout_steps``,
+- audio features ``[t, t+(K-1)N+M)`` (shifted back by ``M - L`` frames for a model with a
+  shorter audio look-ahead ``L``; frames outside the clip repeat its first/last frame, as at
+  inference) and targets ``[t, t+KN)`` for ``K = rollout_steps``,
 - the style of a random window of the same session (val: the session's mean style).
 
 The generator is unrolled ``K`` steps feeding back its own predictions (with gradients),
@@ -123,8 +125,9 @@ class SegmentSampler:
     ``target (B, KN, 7)`` (normalised) and ``style (B, d_s)``.
     """
 
-    def __init__(self, prepared: list[_Prepared], M: int, N: int, K: int):
+    def __init__(self, prepared: list[_Prepared], M: int, N: int, K: int, audio_offset: int = 0):
         self.M, self.N, self.K = M, N, K
+        self.audio_offset = int(audio_offset)  # M - L: the audio window starts this many frames before t
         self.span = K * N
         self.audio_len = (K - 1) * N + M
         self.data = [p for p in prepared if len(p.motion) >= self.span + 1]
@@ -144,9 +147,12 @@ class SegmentSampler:
         for i, t in starts:
             p = self.data[i]
             T = len(p.motion)
-            a = p.feats[t : min(t + self.audio_len, T)]
-            if a.shape[0] < self.audio_len:  # past the end: repeat the last frame (as rollout does)
-                a = torch.cat([a, a[-1:].expand(self.audio_len - a.shape[0], -1)])
+            if self.audio_offset == 0:
+                a = p.feats[t : min(t + self.audio_len, T)]
+                if a.shape[0] < self.audio_len:  # past the end: repeat the last frame (as rollout does)
+                    a = torch.cat([a, a[-1:].expand(self.audio_len - a.shape[0], -1)])
+            else:  # frames before the start repeat frame 0, past the end the last one (as rollout does)
+                a = p.feats[np.clip(np.arange(t - self.audio_offset, t - self.audio_offset + self.audio_len), 0, T - 1)]
             audio.append(a)
             pm = torch.zeros(self.M, p.motion.shape[1])
             lo = max(0, t - self.M)
@@ -381,8 +387,8 @@ def train_generator(
         normalize_prepared(model, train, train=True)
         normalize_prepared(model, val, train=False)
         gc = config.generator
-        sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps)
-        val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps)
+        sampler = SegmentSampler(train, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
+        val_sampler = SegmentSampler(val, gc.M, gc.N, tc.rollout_steps, gc.audio_offset)
         model.to(ctx.device)
         optimizer = build_generator_optimizer(model, tc)
         meta = {"train_config": asdict(tc), "data": str(data_dir), "train_sessions": len(train)}

@@ -60,16 +60,44 @@ def test_generate_default_output_and_style_vector_round_trip(files, capsys):
     assert np.allclose(Motion.load(files / "b.npz").data, m.data, atol=1e-5)
 
 
-def test_generate_with_the_saccade_stage(files, capsys):
+def test_generate_avatar_stages_and_their_flags(files, capsys):
+    """Default: gaze events, blink and jaw; --raw: the model's output; --no-* switch single stages off."""
     base = ["generate", "--audio", files / "talk.wav", "--model", files / "model", "--seed", "2"]
-    r = cli_inproc(capsys, *base, "-o", files / "raw.npz")
-    assert r.returncode == 0, r.stderr
-    r = cli_inproc(capsys, *base, "--saccades", "-o", files / "sac.npz")
-    assert r.returncode == 0, r.stderr
-    raw, sac = Motion.load(files / "raw.npz"), Motion.load(files / "sac.npz")
-    assert np.array_equal(raw.head, sac.head) and not np.allclose(raw.gaze, sac.gaze)
+    outs = {}
+    for name, flags in {"default": [], "raw": ["--raw"], "nojaw": ["--no-jaw"], "noblink": ["--no-blinks"],
+                        "nogaze": ["--no-gaze-events"], "rawsac": ["--raw", "--saccades"]}.items():
+        r = cli_inproc(capsys, *base, *flags, "-o", files / f"{name}.npz")
+        assert r.returncode == 0, r.stderr
+        outs[name] = Motion.load(files / f"{name}.npz")
+    d, raw = outs["default"], outs["raw"]
+    assert d.blink is not None and d.extras["jaw"].shape == (75, 3) and d.extras["jaw"][:, 0].max() > 0
+    assert raw.blink is None and "jaw" not in raw.extras
+    assert np.array_equal(d.head, raw.head) and not np.allclose(d.gaze, raw.gaze)
+    assert "jaw" not in outs["nojaw"].extras and np.array_equal(outs["nojaw"].data, d.data)
+    assert outs["noblink"].blink is None and "jaw" in outs["noblink"].extras
+    ng = outs["nogaze"]  # the model's gaze, dipped only where the lid closes
+    assert np.allclose(ng.data[:, 4], raw.data[:, 4]) and np.allclose(ng.data[ng.blink == 0], raw.data[ng.blink == 0])
+    assert outs["rawsac"].blink is None and not np.allclose(outs["rawsac"].gaze, raw.gaze)
+    for flags, word in ((["--raw", "--no-jaw"], "--raw"), (["--saccades", "--no-gaze-events"], "contradict")):
+        r = cli_inproc(capsys, *base, *flags, "-o", files / "never.npz")
+        assert r.returncode == 2 and word in r.stderr and not (files / "never.npz").exists()
     r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "--saccades", "-o", files / "p.npz")
     assert r.returncode == 2 and "--saccades" in r.stderr and not (files / "p.npz").exists()
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "-o", files / "p.npz")
+    assert r.returncode == 0, r.stderr
+    p = Motion.load(files / "p.npz")
+    assert p.blink is not None and p.extras["jaw"][:, 0].max() > 0  # the procedural baseline speaks too
+
+
+def test_generate_with_the_builtin_realtime_model(files, capsys):
+    from stygaze.checkpoint import ASSETS_DIR
+
+    if not (ASSETS_DIR / "stygazetalk_realtime" / "config.json").exists():
+        pytest.fail("the built-in realtime model (stygaze/assets/stygazetalk_realtime) is missing")
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "realtime", "--seed", "1", "-o", files / "rt.npz")
+    assert r.returncode == 0, r.stderr
+    m = Motion.load(files / "rt.npz")
+    assert m.data.shape == (75, 7) and np.isfinite(m.data).all() and m.blink is not None
 
 
 @pytest.mark.parametrize("args,match", [

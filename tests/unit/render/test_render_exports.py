@@ -200,3 +200,21 @@ def test_export_rejects_bad_format(tmp_path, m, fmt, name, match):
     with pytest.raises(RenderError, match=match):
         export_motion(m, tmp_path / name, fmt)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_blink_and_jaw_reach_arkit_and_flame(tmp_path):
+    from stygaze.stygazetalk.jaw import jaw_axis_angle
+
+    d = np.zeros((3, 7), np.float32)
+    m = Motion(d, blink=np.array([0.0, 0.6, 1.0], np.float32), extras={"jaw": jaw_axis_angle([0.0, 10.0, 30.0])})
+    _, cols = _read_csv(export_motion(m, tmp_path / "m.csv", "arkit"))
+    np.testing.assert_allclose(cols["EyeBlinkLeft"], [0, 0.6, 1.0], atol=1e-4)
+    np.testing.assert_allclose(cols["EyeBlinkRight"], [0, 0.6, 1.0], atol=1e-4)
+    np.testing.assert_allclose(cols["JawOpen"], [0, np.radians(10) / 0.35, 1.0], atol=1e-4)  # saturates at 0.35 rad
+    with np.load(export_motion(m, tmp_path / "m.npz", "flame"), allow_pickle=False) as z:
+        np.testing.assert_allclose(z["jaw_pose"][:, 0], np.radians([0, 10, 30]), atol=1e-6)
+        np.testing.assert_allclose(z["eyelid_params"], [[0, 0], [0.6, 0.6], [1, 1]], atol=1e-6)
+    _, plain = _read_csv(export_motion(Motion(d), tmp_path / "p.csv", "arkit"))
+    assert np.all(plain["JawOpen"] == 0) and np.all(plain["EyeBlinkLeft"] == 0)
+    with np.load(export_motion(Motion(d), tmp_path / "p.npz", "flame"), allow_pickle=False) as z:
+        assert "eyelid_params" not in z.files

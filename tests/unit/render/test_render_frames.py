@@ -99,3 +99,22 @@ def test_lit_render_three_quarter_and_nan_frames():
     np.testing.assert_array_equal(frames[0], frames[1])
     front = _frames(rows[:1], flat=False)
     assert np.abs(front[0].astype(int) - frames[0].astype(int)).mean() > 3  # the camera moved
+
+
+def test_jaw_opens_the_mouth():
+    """The 'jaw' extra (FLAME jaw_pose, radians) opens a dark mouth below the nose; the eyes stay."""
+    from stygaze.stygazetalk.jaw import jaw_axis_angle
+
+    m = Motion(np.zeros((3, 7), np.float32), extras={"jaw": jaw_axis_angle([0.0, 6.0, 14.0])})
+    cfg = flat_config(SIZE, "front")
+    frames = render_frames(m, size=SIZE, config=cfg)
+    gray = frames.astype(int).sum(-1)
+    diff = np.abs(gray[2] - gray[0]) > 40
+    ys, xs = np.nonzero(diff)
+    ey, ex = np.nonzero(mask_green(frames[0]))
+    assert diff.sum() > 10 and ys.min() > ey.max() + 3  # only below the eyes changes
+    assert abs(xs.mean() - ex.mean()) < 3  # around the face's midline
+    region = [g[ys.min() - 2 : ys.max() + 3, xs.min() - 2 : xs.max() + 3] for g in gray]
+    assert region[0].mean() > region[1].mean() > region[2].mean()  # the dark opening grows with the jaw angle
+    assert region[2].min() < 0.5 * region[0].min()
+    np.testing.assert_array_equal(mask_green(frames[0]), mask_green(frames[2]))

@@ -85,3 +85,23 @@ def test_fill_nan_interpolates_and_holds():
 def test_angles_to_vector_sign_sanity():
     # guards the assumption the image tests rely on: yaw + points to +x (subject's left)
     assert angles_to_vector(0, 30)[0] > 0
+
+
+def test_jaw_turns_the_chin_down_and_keeps_the_skull(head):
+    from stygaze.stygazetalk.jaw import jaw_axis_angle
+
+    m = Motion(np.zeros((2, 7), np.float32), extras={"jaw": jaw_axis_angle([0.0, 10.0])})
+    rest = next(p for p in head.parts() if p.name == "head").vertices
+    assert "head" not in head.frame(m, 0).vertices  # a closed jaw sends no new vertices
+    moved = head.frame(m, 1).vertices["head"]
+    my = head._mouth_y()
+    cand = np.flatnonzero((np.abs(rest[:, 0]) < 0.01) & (rest[:, 1] < my - 0.02) & (rest[:, 1] > my - 0.04))
+    chin = cand[np.argmax(rest[cand, 2])]  # the front of the chin
+    assert moved[chin, 1] < rest[chin, 1] - 0.005  # the chin drops (≈ 1 cm at 10°)
+    top = rest[:, 1] > head._mouth_y() + 0.01
+    np.testing.assert_array_equal(moved[top], rest[top])  # nothing above the upper lip moves
+    mouth = head.frame(m, 1).vertices["mouth"]
+    k = len(mouth) // 2
+    assert np.ptp(mouth[:k, 1] - mouth[k:, 1]) > 0.005  # the opening is widest in the middle
+    mesh = trimesh.Trimesh(moved, next(p for p in head.parts() if p.name == "head").faces, process=False)
+    assert mesh.is_watertight

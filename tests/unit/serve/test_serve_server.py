@@ -134,7 +134,12 @@ def test_stream_equals_a_local_stream(pipe, speech, output):
     ref = local_stream(pipe, speech, chunk)
     assert motion.data.shape == ref.shape == (40, 7)
     np.testing.assert_allclose(motion.data, ref, atol=1e-4 if output == "json" else 0)
-    assert motion.blink is None and "jaw" not in motion.extras
+    # the avatar stages' blink and jaw reach the client with the motion
+    f = StepFeeder(pipe.stream(seed=1), frames=True)
+    outs = [o for i in range(0, len(speech), chunk) for o in f.feed(speech[i : i + chunk])] + f.finish()
+    outs = [o for o in outs if isinstance(o, dict)]
+    np.testing.assert_allclose(motion.blink, np.concatenate([o["blink"] for o in outs]), atol=1e-4)
+    np.testing.assert_allclose(motion.extras["jaw"], np.concatenate([o["jaw"] for o in outs]), atol=1e-4)
 
 
 def test_int16_and_other_sample_rates(pipe, speech):

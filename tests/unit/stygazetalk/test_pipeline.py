@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 import pytest
 import soundfile as sf
 
@@ -205,25 +206,99 @@ def test_latent_model_stream_equals_offline_and_seed_matters(speech):
     assert np.array_equal(cold.data, pipe.generate(x, temperature=0.0).data)
 
 
-def test_saccade_stage_in_generate_and_stream(speech):
-    """Offline and streamed outputs agree with the stage on; it holds the head and changes only the eyes."""
-    from stygaze.stygazetalk.saccades import SaccadeStageConfig
+def test_avatar_stages_are_the_default_and_raw_is_the_model_output(speech):
+    """Default: gaze events, blink and jaw; raw=True: the model's output; stages leave the head alone."""
+    from stygaze.stygazetalk.avatar import AvatarConfig
+    from stygaze.stygazetalk.saccades import GazeEventConfig
 
     pipe = StyGazeTalk(tiny_model(latent_dim=4))
     x = speech / speech.std()
-    raw = pipe.generate(x, normalize=False, seed=5).data
-    sac = pipe.generate(x, normalize=False, seed=5, saccades=True).data
-    assert np.array_equal(sac[:, :3], raw[:, :3]) and not np.allclose(sac[:, 3:], raw[:, 3:])
-    st = pipe.stream(normalize=False, seed=5, saccades=True)
-    outs = [st.push(x[i : i + 700]) for i in range(0, len(x), 700)] + [st.flush()]
-    assert np.allclose(np.concatenate(outs), sac, atol=1e-4)
-    loose = pipe.generate(x, normalize=False, seed=5, saccades=SaccadeStageConfig(threshold_deg=1e6, drift_deg=0, microsaccade_rate_hz=0)).data
-    assert np.array_equal(pipe.generate(x, normalize=False, seed=5, saccades=False).data, raw)
-    assert np.allclose(loose[0], raw[0], atol=1e-4)  # the first frame starts the fixation where the model looks
+    raw = pipe.generate(x, normalize=False, seed=5, raw=True)
+    assert raw.blink is None and "jaw" not in raw.extras
+    gen = pipe.model.generator
+    with torch.no_grad():
+        pred = gen.rollout(gen.clip_features(x)[None], None, pipe._initial_past(5), noise=pipe._noise(5, None))[0]
+    assert np.array_equal(raw.data, gen.denormalize(pred).numpy().astype(np.float32))  # exactly the model's output
+    m = pipe.generate(x, normalize=False, seed=5)
+    assert m.blink is not None and m.blink.shape == (len(m),) and m.extras["jaw"].shape == (len(m), 3)
+    assert np.array_equal(m.data[:, :3], raw.data[:, :3]) and not np.allclose(m.data[:, 3:], raw.data[:, 3:])
+    assert m.extras["jaw"][:, 0].max() > np.radians(2)  # the speech opens the mouth
+    # one stage at a time
+    no_gaze = pipe.generate(x, normalize=False, seed=5, saccades=False)
+    eyes_down = no_gaze.blink * AvatarConfig().blinks.eye_drop_deg
+    assert np.allclose(no_gaze.data[:, 3], raw.data[:, 3] - eyes_down, atol=1e-5)  # only the blink's eye dip
+    gaze_only = pipe.generate(x, normalize=False, seed=5, raw=True, saccades=True)
+    assert gaze_only.blink is None and "jaw" not in gaze_only.extras and not np.allclose(gaze_only.data, raw.data)
+    no_jaw = pipe.generate(x, normalize=False, seed=5, avatar=AvatarConfig(jaw=None))
+    assert "jaw" not in no_jaw.extras and np.array_equal(no_jaw.data, m.data) and np.array_equal(no_jaw.blink, m.blink)
     with pytest.raises(StyleError, match="saccades"):
         pipe.generate(x, saccades="yes")
-    with pytest.raises(StyleError, match="threshold_deg"):
-        pipe.generate(x, saccades=SaccadeStageConfig(threshold_deg=-1))
+    with pytest.raises(StyleError, match="interval_mean_s"):
+        pipe.generate(x, saccades=GazeEventConfig(interval_mean_s=-1))
+    with pytest.raises(StyleError, match="raw"):
+        pipe.generate(x, raw=True, avatar=AvatarConfig())
+
+
+@pytest.mark.parametrize("chunk", [333, 700, 6400])
+def test_avatar_stream_equals_offline(speech, chunk):
+    """Gaze events, blinks and jaw are causal: a stream gives the offline frames, blink and jaw."""
+    pipe = StyGazeTalk(tiny_model(latent_dim=4))
+    x = speech / speech.std()
+    m = pipe.generate(x, normalize=False, seed=7)
+    st = pipe.stream(normalize=False, seed=7)
+    outs = [st.push_frames(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [st.flush_frames()]
+    assert np.allclose(np.concatenate([o.motion for o in outs]), m.data, atol=1e-4)
+    assert np.allclose(np.concatenate([o.blink for o in outs]), m.blink, atol=1e-6)
+    assert np.allclose(np.concatenate([o.jaw for o in outs]), m.extras["jaw"], atol=1e-6)
+    st2 = pipe.stream(normalize=False, seed=7)  # push() still returns the (n, 7) motion
+    frames = [st2.push(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [st2.flush()]
+    assert np.allclose(np.concatenate(frames), m.data, atol=1e-4)
+
+
+@pytest.mark.parametrize("N,L", [(2, 3), (4, 2)])
+def test_decoupled_audio_lookahead_streams_like_offline_with_its_latency(speech, N, L):
+    """audio_lookahead L < M: the M-frame past window stays, the stream lags N + L - 1 frames
+    (with L <= N the avatar stages wait for the last frames' audio: up to one frame more)."""
+    from stygaze.stygazetalk.generator import GeneratorConfig
+
+    model = tiny_model(latent_dim=4)
+    c = model.config.generator
+    short = tiny_model(latent_dim=4)
+    short.config.generator = GeneratorConfig(**{**c.__dict__, "N": N, "audio_lookahead": L})
+    short.generator.config = short.config.generator
+    short.generator.out = torch.nn.Linear(short.generator.out.in_features, N * 7)
+    torch.nn.init.normal_(short.generator.out.weight, 0, 0.3)
+    pipe = StyGazeTalk(short)
+    assert pipe.latency_frames == N + L - 1 and pipe.latency_s == pytest.approx((N + L - 1) / 25 + 0.012)
+    x = speech / speech.std()
+    for raw in (True, False):
+        m = pipe.generate(x, normalize=False, seed=3, raw=raw)
+        st = pipe.stream(normalize=False, seed=3, raw=raw)
+        out, emitted = [], 0
+        for i in range(0, len(x), 640):
+            f = st.push(x[i : i + 640])
+            out.append(f)
+            emitted += len(f)
+            assert emitted >= (i + 640) // 640 - pipe.latency_frames - 1 - (not raw and L <= N)  # + the mel window
+        out.append(st.flush())
+        assert np.allclose(np.concatenate(out), m.data, atol=1e-4)
+    # the audio window really is shifted: with L = M the same weights give another result
+    same = StyGazeTalk(short)
+    same.model.generator.config = GeneratorConfig(**{**short.config.generator.__dict__, "audio_lookahead": None})
+    same.config = same.model.generator.config
+    assert not np.allclose(same.generate(x, normalize=False, seed=3, raw=True).data, m.data, atol=1e-3)
+
+
+def test_checkpoints_without_audio_lookahead_load_unchanged(tmp_path, speech):
+    import json
+
+    path = save_tiny_model(tmp_path / "m")
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["config"]["generator"].pop("audio_lookahead")  # as written before the field existed
+    (path / "config.json").write_text(json.dumps(cfg))
+    pipe = StyGazeTalk.from_pretrained(path)
+    assert pipe.config.audio_lookahead is None and pipe.config.lookahead == pipe.config.M
+    assert np.array_equal(pipe.generate(speech, raw=True).data, StyGazeTalk(tiny_model()).generate(speech, raw=True).data)
 
 
 def test_builtin_model_ships_and_generates_from_the_examples():
@@ -242,6 +317,33 @@ def test_builtin_model_ships_and_generates_from_the_examples():
     m = pipe.generate(audio, style=style, seed=0)
     assert m.data.shape == (75, 7) and np.isfinite(m.data).all()
     # plausible conversational ranges (degrees) and some motion
+    assert np.abs(m.data).max() < 60 and m.data.std(axis=0).max() > 0.2
+
+
+def test_builtin_realtime_model_streams_like_offline_within_250_ms():
+    """The built-in realtime model: found by name, ≤ 250 ms algorithmic latency, stream == offline,
+    and it shares the default model's style encoder (style vectors work with both)."""
+    from pathlib import Path
+
+    from stygaze.checkpoint import builtin_dir
+
+    folder = builtin_dir("stygazetalk_realtime")
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 20 * 2**20
+    pipe = StyGazeTalk.from_pretrained("realtime")
+    c = pipe.config
+    assert c.lookahead < c.M and pipe.latency_s <= 0.25 and (c.N + c.lookahead - 1) * 40 + 12 == round(pipe.latency_s * 1000)
+    default = StyGazeTalk.from_pretrained("default")
+    assert pipe.style_encoder_id == default.style_encoder_id
+    root = Path(__file__).resolve().parents[3]
+    x = load_example_audio(root / "examples" / "talk.wav", seconds=4.0)
+    x = x / x.std()
+    style = default.extract_style(root / "examples" / "style_ref.npz")
+    m = pipe.generate(x, normalize=False, seed=1, style=style, online_beats=c.beat_feature)
+    st = pipe.stream(normalize=False, seed=1, style=style)
+    outs = [st.push_frames(x[i : i + 640]) for i in range(0, len(x), 640)] + [st.flush_frames()]
+    assert np.allclose(np.concatenate([o.motion for o in outs]), m.data, atol=1e-4)
+    assert np.allclose(np.concatenate([o.blink for o in outs]), m.blink, atol=1e-6)
+    assert np.allclose(np.concatenate([o.jaw for o in outs]), m.extras["jaw"], atol=1e-6)
     assert np.abs(m.data).max() < 60 and m.data.std(axis=0).max() > 0.2
 
 
@@ -274,16 +376,16 @@ def test_beat_model_uses_the_beats_and_streams_like_its_online_offline_call(rng)
     assert feats.shape[1] == gen.audio.feature_dim + 1
     assert np.array_equal(feats[:, -1].numpy(), rhythm.clip_beat_channel(x, len(feats)))
     assert feats[:, -1].max() == 1.0  # the tracker finds beats in this signal
-    offline = pipe.generate(x, normalize=False, seed=2).data
+    offline = pipe.generate(x, normalize=False, seed=2, raw=True).data
     # the beat channel matters: zero it and the motion changes
     flat = feats.clone()
     flat[:, -1] = 0
     with torch.no_grad():
         pred = gen.rollout(flat[None], None, pipe._initial_past(2), noise=pipe._noise(2, None))[0]
-    assert not np.allclose(pipe._to_degrees(pred, 1.0, 1.0), offline, atol=1e-3)
-    online = pipe.generate(x, normalize=False, seed=2, online_beats=True).data
+    assert not np.allclose(pipe._to_degrees(pred, 1.0, 1.0).motion, offline, atol=1e-3)
+    online = pipe.generate(x, normalize=False, seed=2, online_beats=True, raw=True).data
     for chunk in (777, 6400):
-        st = pipe.stream(normalize=False, seed=2)
+        st = pipe.stream(normalize=False, seed=2, raw=True)
         outs = [st.push(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [st.flush()]
         assert np.allclose(np.concatenate(outs), online, atol=1e-4)
     assert st.frames_out == len(offline)

@@ -26,6 +26,23 @@ before the clip start repeat frame 0, as frames past its end repeat the last one
 then lags by ``N + L - 1`` frames. ``None`` (the default, and every checkpoint made before the
 field existed) means ``L = M``: the paper's alignment, audio ``[t, t + M)``.
 
+**Explicit style statistics (optional, ``style_stats = 6``; used by the built-in model).**
+Beside the learned style (the contrastive encoder's ``d_s`` vector, which identifies a
+speaker well inside the training corpus but says little that is calibrated about a clip
+recorded elsewhere) the generator reads six numbers measured on the reference clip:
+the log of the head's per-axis standard deviation and of its per-axis mean absolute speed
+(:func:`~stygaze.stygazetalk.style_encoder.window_statistics`; the definitions of
+:mod:`stygaze.eval.realism`). They mean the same on any recording, so a reference clip of a
+real speaker moves the generated amplitude and speed towards that speaker. A style vector
+of such a model is ``[learned style, raw statistics]`` (``d_s + 6``); the generator
+standardises the statistics with the training windows' mean and std (buffers); the neutral
+style carries the mean training session's statistics.
+
+**Beat-weighted head velocity (optional, ``beat_weight > 0``, with ``beat_feature``).** The
+velocity loss of the head channels gets an extra weight on frames near a speech beat (the
+beat channel's value times ``beat_weight``): people end and start head movements on stressed
+syllables, and this is where a plain MSE cares least.
+
 **Latent (optional, ``latent_dim > 0``; an addition to the paper used by the built-in
 model).** A per-step latent z enters the output head: during training z comes from a
 posterior ``q(z | Z_t, target)`` and a KL term (weight ``kl_weight``) ties it to a learned
@@ -275,7 +292,8 @@ class MotionGenerator(nn.Module):
             return GeneratorOutput(pred)
         weights = None
         if c.beat_weight > 0 and c.beat_feature:  # beat channel of the predicted frames [t, t+N)
-            weights = c.beat_weight * audio_features[:, : c.N, -1]
+            first = c.M - c.lookahead  # audio row of the first predicted frame
+            weights = c.beat_weight * audio_features[:, first : first + c.N, -1]
         loss, mse, vel = generator_loss(pred, target, past[:, -1], c.vel_lambda, weights)
         if kl is not None:
             loss = loss + c.kl_weight * kl

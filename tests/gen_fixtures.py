@@ -69,7 +69,7 @@ def write_tiny_config(path: Path, **overrides) -> Path:
     return Path(path)
 
 
-def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim: int = 0, beat_feature: bool = False):
+def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim: int = 0, beat_feature: bool = False, style_stats: int = 0):
     """A randomly initialised tiny StyGazeTalkModel with non-trivial outputs."""
     import torch
 
@@ -79,7 +79,7 @@ def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim
     torch.manual_seed(seed)
     se = StyleEncoderConfig(style_dim=style_dim, d_model=16, num_layers=1, num_heads=2, ff_dim=16, window=40, min_frames=20, dropout=0.0) if style_dim else None
     gen = GeneratorConfig(kind=kind, d=8, style_dim=style_dim, hidden=16, num_layers=2, num_heads=2, M=6, N=4, dropout=0.0, latent_dim=latent_dim,
-                          beat_feature=beat_feature, beat_context=20)
+                          beat_feature=beat_feature, beat_context=20, style_stats=style_stats)
     model = StyGazeTalkModel(StyGazeTalkConfig(gen, se))
     with torch.no_grad():
         model.generator.out.weight.normal_(0, 0.3)
@@ -87,7 +87,8 @@ def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim
             model.generator.beat_proj.weight.normal_(0, 3.0)
         model.generator.set_normalization(np.array([1, 2, 0, 0, 1, 0, -1], np.float32), np.full(7, 3.0, np.float32))
         if style_dim:
-            model.generator.default_style.copy_(torch.nn.functional.normalize(torch.randn(style_dim), dim=0))
+            neutral = torch.nn.functional.normalize(torch.randn(style_dim), dim=0)
+            model.generator.default_style.copy_(torch.cat([neutral, torch.full((style_stats,), 0.5)]))
     return model.eval()
 
 

@@ -26,6 +26,23 @@ before the clip start repeat frame 0, as frames past its end repeat the last one
 then lags by ``N + L - 1`` frames. ``None`` (the default, and every checkpoint made before the
 field existed) means ``L = M``: the paper's alignment, audio ``[t, t + M)``.
 
+**Explicit style statistics (optional, ``style_stats = 6``; used by the built-in model).**
+Beside the learned style (the contrastive encoder's ``d_s`` vector, which identifies a
+speaker well inside the training corpus but says little that is calibrated about a clip
+recorded elsewhere) the generator reads six numbers measured on the reference clip:
+the log of the head's per-axis standard deviation and of its per-axis mean absolute speed
+(:func:`~stygaze.stygazetalk.style_encoder.window_statistics`; the definitions of
+:mod:`stygaze.eval.realism`). They mean the same on any recording, so a reference clip of a
+real speaker moves the generated amplitude and speed towards that speaker. A style vector
+of such a model is ``[learned style, raw statistics]`` (``d_s + 6``); the generator
+standardises the statistics with the training windows' mean and std (buffers); the neutral
+style carries the mean training session's statistics.
+
+**Beat-weighted head velocity (optional, ``beat_weight > 0``, with ``beat_feature``).** The
+velocity loss of the head channels gets an extra weight on frames near a speech beat (the
+beat channel's value times ``beat_weight``): people end and start head movements on stressed
+syllables, and this is where a plain MSE cares least.
+
 **Latent (optional, ``latent_dim > 0``; an addition to the paper used by the built-in
 model).** A per-step latent z enters the output head: during training z comes from a
 posterior ``q(z | Z_t, target)`` and a KL term (weight ``kl_weight``) ties it to a learned
@@ -85,6 +102,8 @@ class GeneratorConfig:
     audio_encoder_kwargs: dict = field(default_factory=dict)  # MelConfig fields / Wav2Vec2Encoder kwargs
     d: int = option(64, range=WIDTH)  # audio and motion projection size
     style_dim: int = option(64, range=LATENT)  # d_s; 0 = no style (Base)
+    beat_weight: float = option(0.0, range=NON_NEGATIVE)  # extra weight of the head-velocity loss on beat frames (needs beat_feature)
+    style_stats: int = option(0, choices=(0, 6))  # explicit head statistics beside the learned style (style_encoder.STYLE_STATS); 0 = none
     hidden: int = option(128, range=WIDTH)  # LSTM hidden size / Transformer width
     num_layers: int = option(2, range=DEPTH)
     num_heads: int = option(4, range=HEADS)  # Transformer only
@@ -134,17 +153,24 @@ class GeneratorOutput:
     kl: float | None = None
 
 
-def generator_loss(pred: torch.Tensor, target: torch.Tensor, last_past: torch.Tensor, vel_lambda: float) -> tuple:
+def generator_loss(
+    pred: torch.Tensor, target: torch.Tensor, last_past: torch.Tensor, vel_lambda: float, head_weights: torch.Tensor | None = None
+) -> tuple:
     """``lambda * MSE + (1 - lambda) * velocity`` over ``(B, N, C)`` normalised motion.
 
     Velocities include the step from ``last_past`` ``(B, C)`` (ground truth) to the first
-    predicted frame, so the loss also penalises jumps at window joins. Returns
-    ``(loss, mse, vel)``.
+    predicted frame, so the loss also penalises jumps at window joins. ``head_weights``
+    ``(B, N)``: an extra weight per predicted frame on the head channels' velocity error
+    (the beat channel times ``beat_weight``: how the head moves on a speech beat, where people
+    end their movements, counts more). Returns ``(loss, mse, vel)``.
     """
     mse = F.mse_loss(pred, target)
     p = torch.cat([last_past[:, None], pred], dim=1)
     g = torch.cat([last_past[:, None], target], dim=1)
     vel = F.mse_loss(p[:, 1:] - p[:, :-1], g[:, 1:] - g[:, :-1])
+    if head_weights is not None:
+        head_err = ((p[:, 1:, :3] - p[:, :-1, :3]) - (g[:, 1:, :3] - g[:, :-1, :3])) ** 2  # (B, N, 3)
+        vel = vel + (head_weights[..., None] * head_err).mean()
     loss = vel_lambda * mse + (1.0 - vel_lambda) * vel if vel_lambda < 1.0 else mse
     return loss, float(mse.detach()), float(vel.detach())
 
@@ -168,9 +194,12 @@ class MotionGenerator(nn.Module):
             self.beat_proj = nn.Linear(1, c.d)
         self.register_buffer("motion_mean", torch.zeros(c.motion_dim))
         self.register_buffer("motion_std", torch.ones(c.motion_dim))
-        self.register_buffer("default_style", torch.zeros(max(c.style_dim, 1)))  # neutral style (mean training style)
+        self.register_buffer("default_style", torch.zeros(max(c.style_dim + c.style_stats, 1)))  # neutral style (mean training style)
+        if c.style_stats:  # standardisation of the explicit statistics (set from the training windows)
+            self.register_buffer("stats_mean", torch.zeros(c.style_stats))
+            self.register_buffer("stats_std", torch.ones(c.style_stats))
         self.motion_proj = nn.Linear(c.motion_dim, c.d)
-        in_dim = 2 * c.d + c.style_dim
+        in_dim = 2 * c.d + c.style_dim + c.style_stats
         if c.kind == "lstm":
             self.rnn = nn.LSTM(in_dim, c.hidden, c.num_layers, batch_first=True, dropout=c.dropout if c.num_layers > 1 else 0.0)
             self.h0 = nn.Parameter(torch.zeros(c.num_layers, 1, c.hidden))
@@ -221,7 +250,8 @@ class MotionGenerator(nn.Module):
         Args:
             audio_features: ``(B, M, F)`` raw audio features for frames ``[t, t+M)``.
             past: ``(B, M, 7)`` normalised motion of frames ``[t-M, t)``.
-            style: ``(B, d_s)`` style vectors (ignored when ``style_dim == 0``).
+            style: ``(B, d_s + style_stats)`` style vectors (ignored when ``style_dim == 0``): the
+                learned style, then the raw explicit statistics when the model reads them.
             target: optional ``(B, N, 7)`` normalised ground truth of ``[t, t+N)``; with a
                 latent, z is then drawn from the posterior (training).
             noise: ``(B, latent_dim)`` standard-normal draws for z from the prior when no
@@ -240,7 +270,9 @@ class MotionGenerator(nn.Module):
         if c.style_dim > 0:
             if style is None:
                 style = self.default_style[None].expand(B, -1)
-            parts.append(style[:, None, :].expand(B, past.shape[1], c.style_dim))
+            if c.style_stats:  # [learned style (d_s), raw statistics] -> standardised statistics
+                style = torch.cat([style[:, : c.style_dim], (style[:, c.style_dim :] - self.stats_mean) / self.stats_std], dim=-1)
+            parts.append(style[:, None, :].expand(B, past.shape[1], style.shape[-1]))
         z = torch.cat(parts, dim=-1)  # Z_t: (B, M, 2d + d_s)
         if c.kind == "lstm":
             h0 = self.h0.expand(-1, B, -1).contiguous()
@@ -258,7 +290,11 @@ class MotionGenerator(nn.Module):
         pred = past[:, -1:, :] + delta  # offsets from the last past frame
         if target is None:
             return GeneratorOutput(pred)
-        loss, mse, vel = generator_loss(pred, target, past[:, -1], c.vel_lambda)
+        weights = None
+        if c.beat_weight > 0 and c.beat_feature:  # beat channel of the predicted frames [t, t+N)
+            first = c.M - c.lookahead  # audio row of the first predicted frame
+            weights = c.beat_weight * audio_features[:, first : first + c.N, -1]
+        loss, mse, vel = generator_loss(pred, target, past[:, -1], c.vel_lambda, weights)
         if kl is not None:
             loss = loss + c.kl_weight * kl
         return GeneratorOutput(pred, loss, mse, vel, None if kl is None else float(kl.detach()))

@@ -226,10 +226,18 @@ class StyGazeTalk:
             raise StyleError(f"style clip must be (T, {se.config.motion_dim}) motion, got shape {data.shape}")
         if np.isinf(data).any():
             raise StyleError("style clip contains infinite values")
-        return StyleVector(se.encode_clip(data), se.encoder_id)
+        vec = se.encode_clip(data)
+        if self.config.style_stats:  # the explicit head statistics ride along (style_encoder.STYLE_STATS)
+            vec = np.concatenate([vec, se.clip_statistics(data)]).astype(np.float32)
+        return StyleVector(vec, se.encoder_id)
+
+    @property
+    def style_width(self) -> int:
+        """Length of this model's style vectors: ``d_s``, plus the explicit statistics when it reads them."""
+        return self.config.style_dim + self.config.style_stats
 
     def resolve_style(self, style) -> torch.Tensor | None:
-        """Any accepted style argument -> ``(1, d_s)`` tensor (None = the neutral style)."""
+        """Any accepted style argument -> ``(1, style_width)`` tensor (None = the neutral style)."""
         gen = self.model.generator
         if self.config.style_dim == 0:
             if style is not None:
@@ -259,20 +267,23 @@ class StyGazeTalk:
                 f"style vector was made by encoder {style.encoder_id!r}, this model uses {self.style_encoder_id!r}: "
                 "extract the style again from a motion clip with this model (stygaze extract-style --model ...)"
             )
-        if style.style.shape != (self.config.style_dim,):
-            raise StyleError(f"style vector has shape {style.style.shape}, this model expects ({self.config.style_dim},)")
+        if style.style.shape != (self.style_width,):
+            raise StyleError(f"style vector has shape {style.style.shape}, this model expects ({self.style_width},)")
         if not np.isfinite(style.style).all():
             raise StyleError("style vector contains NaN or infinite values")
         return torch.from_numpy(style.style.astype(np.float32))[None].to(gen.motion_mean.device)
 
     def interpolate_style(self, a, b, alpha: float) -> StyleVector:
-        """``(1 - alpha) * a + alpha * b``, renormalised to unit length (alpha in [0, 1])."""
+        """``(1 - alpha) * a + alpha * b`` (alpha in [0, 1]): the learned part renormalised to unit
+        length, the explicit statistics (log amplitudes and speeds) mixed linearly."""
         if not 0.0 <= float(alpha) <= 1.0:
             raise StyleError(f"interpolation weight must be in [0, 1], got {alpha}")
         sa, sb = self.resolve_style(a), self.resolve_style(b)
         if sa is None:
             raise StyleError("this model has no style input (a Base model)")
-        mix = F.normalize((1 - float(alpha)) * sa + float(alpha) * sb, dim=-1)[0]
+        mix = ((1 - float(alpha)) * sa + float(alpha) * sb)[0]
+        d = self.config.style_dim
+        mix = torch.cat([F.normalize(mix[:d], dim=-1), mix[d:]])
         return StyleVector(mix.cpu().numpy().astype(np.float32), self.style_encoder_id or "")
 
     @property

@@ -28,6 +28,7 @@ from torch import nn
 
 from stygaze.config import DEPTH, DROPOUT, FRAMES, HEADS, POSITIVE, WIDTH, option
 from stygaze.errors import StyleError
+from stygaze.eval.realism import smooth
 from stygaze.motion import NUM_CHANNELS
 
 
@@ -128,6 +129,10 @@ class StyleEncoder(nn.Module):
         return wins[keep]
 
     @torch.no_grad()
+    def clip_statistics(self, motion: np.ndarray) -> np.ndarray:
+        """A clip ``(T, 7)`` degrees -> the mean of its windows' :func:`window_statistics` ``(6,)``."""
+        return window_statistics(self.clip_windows(motion)).mean(axis=0)
+
     def encode_clip(self, motion: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """A clip ``(T, 7)`` degrees -> its style ``(d_s,)``: normalised mean of its window styles."""
         was_training = self.training
@@ -164,3 +169,30 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.1) -> torch
     sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(sim, target)
+
+
+STYLE_STATS: tuple[str, ...] = ("log_std_pitch", "log_std_yaw", "log_std_roll", "log_speed_pitch", "log_speed_yaw", "log_speed_roll")
+"""The explicit style statistics a generator with ``style_stats`` reads beside the learned style."""
+STATS_FLOOR = 0.05
+"""Smallest standard deviation (degrees) / speed (degrees per second) before the log."""
+
+
+def window_statistics(windows: np.ndarray, fps: float = 25.0) -> np.ndarray:
+    """Explicit head statistics of style windows: ``(K, L, 7)`` degrees -> ``(K, 6)``.
+
+    Per window: the natural log of the head's per-axis standard deviation around the window
+    mean (degrees) and of its per-axis mean absolute velocity after a 5-frame moving average
+    (degrees per second) — the amplitude and speed measures of :mod:`stygaze.eval.realism`,
+    which mean the same thing on any recording, synthetic or real. NaN frames are skipped;
+    values are floored at :data:`STATS_FLOOR` before the log.
+    """
+    w = np.asarray(windows, dtype=np.float64)[..., :3]  # (K, L, 3) head
+    out = np.empty((len(w), len(STYLE_STATS)))
+    for k, x in enumerate(w):
+        ok = np.isfinite(x).all(axis=1)
+        std = x[ok].std(axis=0) if ok.sum() >= 2 else np.zeros(3)
+        v = np.abs(np.diff(smooth(x), axis=0)) * fps
+        v = v[np.isfinite(v).all(axis=1)]
+        speed = v.mean(axis=0) if len(v) else np.zeros(3)
+        out[k] = np.log(np.maximum(np.r_[std, speed], STATS_FLOOR))
+    return out.astype(np.float32)

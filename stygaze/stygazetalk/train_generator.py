@@ -55,7 +55,7 @@ from stygaze.stygazetalk.generator import (
     StyGazeTalkModel,
     motion_stats,
 )
-from stygaze.stygazetalk.style_encoder import StyleEncoderConfig
+from stygaze.stygazetalk.style_encoder import StyleEncoderConfig, window_statistics
 from stygaze.stygazetalk.train_style import StyleTrainConfig, load_style_encoder
 from stygaze.training.distributed import DistributedContext, init_distributed
 from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
@@ -233,11 +233,16 @@ def prepare_sessions(
         if model.style_encoder is not None:
             try:
                 with torch.no_grad():
-                    wins = torch.from_numpy(model.style_encoder.clip_windows(s.motion[:T]))
+                    wins_np = model.style_encoder.clip_windows(s.motion[:T])
+                    wins = torch.from_numpy(wins_np)
                     styles = torch.cat([model.style_encoder(wins[i : i + 64]) for i in range(0, len(wins), 64)])
             except StyleError:
                 continue  # too short or too many NaNs for a style: skip the session
             mean = torch.nn.functional.normalize(styles.mean(dim=0), dim=0)
+            if gen.config.style_stats:  # each window's explicit statistics beside its learned style
+                stats = torch.from_numpy(window_statistics(wins_np))
+                styles = torch.cat([styles, stats], dim=1)
+                mean = torch.cat([mean, stats.mean(dim=0)])
         else:
             styles, mean = torch.zeros(1, 0), torch.zeros(0)
         out.append(_Prepared(feats[:T], motion, valid, styles, mean))
@@ -254,8 +259,15 @@ def normalize_prepared(model: StyGazeTalkModel, prepared: list[_Prepared], train
         gen.audio.feat_mean.copy_(feats.mean(dim=0))
         gen.audio.feat_std.copy_(feats.std(dim=0).clamp_min(1e-3))
         if model.style_encoder is not None:
+            d = gen.config.style_dim
             styles = torch.stack([p.style_mean for p in prepared])
-            gen.default_style.copy_(torch.nn.functional.normalize(styles.mean(dim=0), dim=0))
+            neutral = torch.nn.functional.normalize(styles[:, :d].mean(dim=0), dim=0)
+            if gen.config.style_stats:  # neutral statistics: the mean session; standardisation: all windows
+                windows = torch.cat([p.styles[:, d:] for p in prepared])
+                gen.stats_mean.copy_(windows.mean(dim=0))
+                gen.stats_std.copy_(windows.std(dim=0).clamp_min(1e-3))
+                neutral = torch.cat([neutral, styles[:, d:].mean(dim=0)])
+            gen.default_style.copy_(neutral)
     for p in prepared:
         p.motion = gen.normalize(p.motion)
 

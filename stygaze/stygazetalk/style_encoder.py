@@ -128,11 +128,11 @@ class StyleEncoder(nn.Module):
             raise StyleError("style clip has no window with at least half of its frames valid (too many NaNs)")
         return wins[keep]
 
-    @torch.no_grad()
     def clip_statistics(self, motion: np.ndarray) -> np.ndarray:
         """A clip ``(T, 7)`` degrees -> the mean of its windows' :func:`window_statistics` ``(6,)``."""
         return window_statistics(self.clip_windows(motion)).mean(axis=0)
 
+    @torch.no_grad()
     def encode_clip(self, motion: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """A clip ``(T, 7)`` degrees -> its style ``(d_s,)``: normalised mean of its window styles."""
         was_training = self.training

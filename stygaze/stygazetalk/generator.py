@@ -36,7 +36,10 @@ the log of the head's per-axis standard deviation and of its per-axis mean absol
 real speaker moves the generated amplitude and speed towards that speaker. A style vector
 of such a model is ``[learned style, raw statistics]`` (``d_s + 6``); the generator
 standardises the statistics with the training windows' mean and std (buffers); the neutral
-style carries the mean training session's statistics.
+style carries the mean training session's statistics. In training each segment reads the
+statistics of the few seconds around it (:func:`~stygaze.stygazetalk.train_generator.local_statistics`;
+the learned style comes from a random window of the same session), so the generator learns to
+follow them rather than only the amplitude of its own past frames.
 
 **Beat-weighted head velocity (optional, ``beat_weight > 0``, with ``beat_feature``).** The
 velocity loss of the head channels gets an extra weight on frames near a speech beat (the

@@ -113,8 +113,26 @@ class _Prepared:
     feats: torch.Tensor  # (T, F) raw audio features
     motion: torch.Tensor  # (T, 7) normalised; NaN kept
     valid: np.ndarray  # (T,) frame has no NaN
-    styles: torch.Tensor  # (K, d_s) window styles (K >= 1) or (1, 0)
-    style_mean: torch.Tensor  # (d_s,)
+    styles: torch.Tensor  # (K, d_s [+ stats]) window styles (K >= 1) or (1, 0)
+    style_mean: torch.Tensor  # (d_s [+ stats],)
+    local_stats: torch.Tensor | None = None  # (G, stats) explicit statistics of the window around frame g·LOCAL_STATS_HOP
+
+
+LOCAL_STATS_HOP = 10
+"""Frames between the centres of the windows whose statistics a training segment reads."""
+
+
+def local_statistics(motion: np.ndarray, window: int, hop: int = LOCAL_STATS_HOP) -> torch.Tensor:
+    """Explicit statistics of the ``window`` frames around every ``hop``-th frame: ``(T, 7)`` degrees -> ``(G, 6)``.
+
+    What a training segment reads as its style statistics: the amplitude and speed of the head
+    in the seconds around it (the learned style comes from a random window of the session), so
+    the generator learns to follow them; at generation they are a reference clip's.
+    """
+    T = len(motion)
+    half = window // 2
+    wins = [motion[max(0, c - half) : min(T, c + half)] for c in range(0, T, hop)]
+    return torch.from_numpy(np.concatenate([window_statistics(w[None]) for w in wins]))
 
 
 class SegmentSampler:
@@ -160,7 +178,11 @@ class SegmentSampler:
             past.append(pm)
             target.append(p.motion[t : t + self.span])
             if style_mode == "window" and rng is not None:
-                style.append(p.styles[int(rng.integers(len(p.styles)))])
+                s = p.styles[int(rng.integers(len(p.styles)))]
+                if p.local_stats is not None:  # the statistics of the seconds around this segment
+                    g = min(len(p.local_stats) - 1, (t + self.span // 2) // LOCAL_STATS_HOP)
+                    s = torch.cat([s[: -p.local_stats.shape[1]], p.local_stats[g]])
+                style.append(s)
             else:
                 style.append(p.style_mean)
         past_t = torch.stack(past)
@@ -230,6 +252,7 @@ def prepare_sessions(
         T = min(len(feats), len(s.motion))
         motion = torch.from_numpy(s.motion[:T].astype(np.float32))
         valid = np.isfinite(s.motion[:T]).all(axis=1)
+        local = None
         if model.style_encoder is not None:
             try:
                 with torch.no_grad():
@@ -243,9 +266,10 @@ def prepare_sessions(
                 stats = torch.from_numpy(window_statistics(wins_np))
                 styles = torch.cat([styles, stats], dim=1)
                 mean = torch.cat([mean, stats.mean(dim=0)])
+                local = local_statistics(s.motion[:T], model.style_encoder.config.window)
         else:
             styles, mean = torch.zeros(1, 0), torch.zeros(0)
-        out.append(_Prepared(feats[:T], motion, valid, styles, mean))
+        out.append(_Prepared(feats[:T], motion, valid, styles, mean, local))
     return out
 
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SMOOTH_FRAMES = 5
-"""Default moving-average width (frames at 25 fps) applied before any speed."""
+from stygaze.features.kinematics import SMOOTH_FRAMES, smooth
+
 WINDOW_S = 2.0
 """Default window length of :func:`window_descriptors`, seconds."""
 AXES = ("pitch", "yaw", "roll")
@@ -47,25 +47,6 @@ def center(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(h).any():
         return h.copy()
     return h - np.nanmean(h, axis=0)
-
-
-def smooth(x: np.ndarray, frames: int = SMOOTH_FRAMES) -> np.ndarray:
-    """Centred moving average over ``frames`` (odd ≥ 1) frames; NaN where the window touches NaN.
-
-    The first and last ``frames // 2`` frames are NaN (no full window).
-    """
-    x = np.asarray(x, dtype=np.float64)
-    k = int(frames)
-    if k < 1 or k % 2 == 0:
-        raise ValueError(f"smoothing width must be an odd number of frames >= 1, got {frames}")
-    if k == 1:
-        return x.copy()
-    out = np.full_like(x, np.nan)
-    if len(x) < k:
-        return out
-    c = np.cumsum(np.vstack([np.zeros((1,) + x.shape[1:]), x]), axis=0)
-    out[k // 2 : len(x) - k // 2] = (c[k:] - c[:-k]) / k
-    return out
 
 
 @dataclass

@@ -1,1 +1,1 @@
-"""Audio features shared by the models, the corpus and the metrics: mel filterbank, rhythm/beats."""
+"""Features shared by the models, the corpus and the metrics: mel filterbank, rhythm/beats, motion kinematics."""

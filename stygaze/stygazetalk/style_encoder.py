@@ -28,7 +28,7 @@ from torch import nn
 
 from stygaze.config import DEPTH, DROPOUT, FRAMES, HEADS, POSITIVE, WIDTH, option
 from stygaze.errors import StyleError
-from stygaze.eval.realism import smooth
+from stygaze.features.kinematics import smooth
 from stygaze.motion import NUM_CHANNELS
 
 

@@ -72,6 +72,8 @@ def register(sub, formatter) -> None:
     p.add_argument("--no-blinks", action="store_true", help="no blink stage (no 'blink' channel)")
     p.add_argument("--no-jaw", action="store_true", help="no jaw stage (no 'jaw' extra: the mouth stays closed)")
     p.add_argument("--no-gaze-events", action="store_true", help="no gaze-event stage: the model's regressed gaze (blinks and jaw stay on)")
+    p.add_argument("--no-style-match", action="store_true",
+                   help="with --style: keep the generator's head as it is instead of scaling it to the reference's amplitude and speed")
     p.add_argument(
         "--saccades",
         action="store_true",
@@ -106,7 +108,8 @@ def avatar_options(args) -> dict:
         raise StygazeError("--saccades and --no-gaze-events contradict each other: keep one")
     if raw and (no_blinks or no_jaw or no_gaze):
         raise StygazeError("--raw already switches every avatar stage off: drop --no-blinks/--no-jaw/--no-gaze-events")
-    return {"raw": raw, "saccades": True if saccades else (False if no_gaze else None), "blinks": not no_blinks, "jaw": not no_jaw}
+    return {"raw": raw, "saccades": True if saccades else (False if no_gaze else None), "blinks": not no_blinks, "jaw": not no_jaw,
+            "match_style": not bool(getattr(args, "no_style_match", False))}
 
 
 def make_generator(model: str | None, saccades: bool = False, options: dict | None = None) -> Callable:
@@ -146,7 +149,7 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     pipe = StyGazeTalk.from_pretrained(model)
-    kwargs = {"raw": opts["raw"], "saccades": opts["saccades"]}
+    kwargs = {"raw": opts["raw"], "saccades": opts["saccades"], "match_style": opts.get("match_style", True)}
     if not opts["raw"] and not (opts["blinks"] and opts["jaw"]):
         from stygaze.stygazetalk.avatar import AvatarConfig
 

@@ -36,6 +36,16 @@ saved style vector (``style`` + ``encoder_id``) or a motion clip (the style is e
 mean of the training sessions' styles stored in the checkpoint. A vector saved by a
 different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 
+**Style statistics matching** (models with ``style_stats``, the built-in ones; ``generate``
+only). The generator reads the reference's head statistics (per-axis amplitude and speed)
+beside its learned style, but follows them only part of the way. With a style given and
+``match_style`` on (the default; CLI ``--no-style-match`` turns it off), ``generate`` then
+measures the generated head's statistics the same way and scales each head axis around its
+mean by the gain that brings amplitude and speed to the reference's
+(:func:`~stygaze.stygazetalk.style_encoder.statistics_gain`, within ×⅓–×3), before the avatar
+stages, so the eyes' compensation sees the final head. The neutral style is never rescaled,
+and a stream (which cannot measure the whole clip ahead) does not match.
+
 **Amplitude controls.** ``head_scale`` and ``gaze_scale`` multiply the head (pitch, yaw,
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
 after generation; 1.0 leaves the motion unchanged, 0 freezes the part at the mean pose.
@@ -90,6 +100,7 @@ from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
 from stygaze.stygazetalk.saccades import GazeEventConfig
+from stygaze.stygazetalk.style_encoder import statistics_gain
 
 BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 """The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
@@ -325,10 +336,16 @@ class StyGazeTalk:
         return torch.from_numpy(np.repeat(pose, c.M, axis=1)).to(device)
 
     def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stages: AvatarStages | None = None,
-                    voice: VoiceFrames | None = None, level_next: np.ndarray | None = None) -> AvatarFrames:
-        """``(T, 7)`` normalised -> degrees, through the avatar stages (if any), then the amplitude scales."""
+                    voice: VoiceFrames | None = None, level_next: np.ndarray | None = None,
+                    head_gain: np.ndarray | None = None) -> AvatarFrames:
+        """``(T, 7)`` normalised -> degrees, scaled by ``head_gain`` (style matching, if any), through
+        the avatar stages (if any), then the amplitude scales."""
         gen = self.model.generator
         out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
+        if head_gain is not None:  # style statistics matching, around the clip's mean pose
+            head = out[:, list(HEAD_CHANNELS)]
+            centre = head.mean(axis=0)
+            out[:, list(HEAD_CHANNELS)] = centre + (head - centre) * head_gain
         frames = AvatarFrames(out, shift_deg=np.zeros(len(out), np.float32))
         if stages is not None:
             frames = stages.process(out, voice, level_next)
@@ -395,6 +412,7 @@ class StyGazeTalk:
         online_beats: bool = False,
         raw: bool = False,
         avatar: AvatarConfig | None = None,
+        match_style: bool = True,
     ) -> Motion:
         """Speech -> gaze and head motion (with blinks and jaw unless ``raw``).
 
@@ -417,6 +435,9 @@ class StyGazeTalk:
             raw: the paper's model output: no avatar stages (no gaze events, blink or jaw).
             avatar: an :class:`~stygaze.stygazetalk.avatar.AvatarConfig` (None = the default:
                 every stage on).
+            match_style: with a ``style`` and a model with ``style_stats``, scale the head
+                to the reference's amplitude and speed (module docstring); False = the
+                generator's output as it is.
 
         Returns:
             :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees; with the
@@ -436,7 +457,19 @@ class StyGazeTalk:
         if stages is not None:
             voice = voice_activity(raw_samples, stages.config.voice, len(pred))
             level_next = np.concatenate([voice.level[1:], np.zeros(1, np.float32)])  # after the end: silence
-        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next))
+        gain = self._style_gain(pred, style_t) if match_style and style is not None else None
+        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next, gain))
+
+    def _style_gain(self, pred: torch.Tensor, style_t: torch.Tensor | None) -> np.ndarray | None:
+        """Per-axis head gain to the style's statistics (None: no statistics, or a clip too short to measure)."""
+        se, c = self.model.style_encoder, self.config
+        if not c.style_stats or se is None or style_t is None:
+            return None
+        out = self.model.generator.denormalize(pred).cpu().numpy()
+        if len(out) < se.config.min_frames:
+            return None
+        target = style_t[0, c.style_dim :].cpu().numpy()
+        return statistics_gain(target, se.clip_statistics(out))
 
     def stream(
         self,

@@ -196,3 +196,22 @@ def window_statistics(windows: np.ndarray, fps: float = 25.0) -> np.ndarray:
         speed = v.mean(axis=0) if len(v) else np.zeros(3)
         out[k] = np.log(np.maximum(np.r_[std, speed], STATS_FLOOR))
     return out.astype(np.float32)
+
+
+STATS_GAIN_LIMIT = 3.0
+"""Largest factor (and smallest, its inverse) by which :func:`statistics_gain` scales an axis."""
+
+
+def statistics_gain(target: np.ndarray, generated: np.ndarray, limit: float = STATS_GAIN_LIMIT) -> np.ndarray:
+    """Per-axis head gain that brings ``generated`` statistics to ``target`` (both ``(6,)``, :data:`STYLE_STATS`).
+
+    Scaling a head axis around its mean by ``g`` multiplies its standard deviation and its
+    speed by ``g``, so one gain cannot match both when their ratios differ: the gain is their
+    geometric mean, ``exp(((t_std - g_std) + (t_speed - g_speed)) / 2)`` in log units, which
+    leaves the amplitude and the speed equally far (by a factor) from the target. Clipped to
+    ``[1 / limit, limit]``.
+    """
+    t = np.asarray(target, dtype=np.float64).reshape(2, 3)
+    g = np.asarray(generated, dtype=np.float64).reshape(2, 3)
+    log_gain = np.clip((t - g).mean(axis=0), -np.log(limit), np.log(limit))
+    return np.exp(log_gain).astype(np.float32)

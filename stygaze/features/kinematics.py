@@ -25,3 +25,16 @@ def smooth(x: np.ndarray, frames: int = SMOOTH_FRAMES) -> np.ndarray:
     c = np.cumsum(np.vstack([np.zeros((1,) + x.shape[1:]), x]), axis=0)
     out[k // 2 : len(x) - k // 2] = (c[k:] - c[:-k]) / k
     return out
+
+
+def std_and_speed(x: np.ndarray, fps: float = 25.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel standard deviation around the mean and mean absolute velocity after
+    :func:`smooth` (units per second) of ``(T, C)``; frames with NaN are skipped (zeros when
+    too few are left)."""
+    x = np.asarray(x, dtype=np.float64)
+    ok = np.isfinite(x).all(axis=1)
+    std = x[ok].std(axis=0) if ok.sum() >= 2 else np.zeros(x.shape[1])
+    v = np.abs(np.diff(smooth(x), axis=0)) * fps
+    v = v[np.isfinite(v).all(axis=1)]
+    speed = v.mean(axis=0) if len(v) else np.zeros(x.shape[1])
+    return std, speed

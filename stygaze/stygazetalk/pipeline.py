@@ -38,13 +38,14 @@ different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 
 **Style statistics matching** (models with ``style_stats``, the built-in ones; ``generate``
 only). The generator reads the reference's head statistics (per-axis amplitude and speed)
-beside its learned style, but follows them only part of the way. With a style given and
-``match_style`` on (the default; CLI ``--no-style-match`` turns it off), ``generate`` then
-measures the generated head's statistics the same way and scales each head axis around its
-mean by the gain that brings amplitude and speed to the reference's
-(:func:`~stygaze.stygazetalk.style_encoder.statistics_gain`, within ×⅓–×3), before the avatar
-stages, so the eyes' compensation sees the final head. The neutral style is never rescaled,
-and a stream (which cannot measure the whole clip ahead) does not match.
+beside its learned style, but follows them only part of the way. A style extracted from a
+clip also keeps that clip's head statistics (``StyleVector.head``: per-axis amplitude and
+speed); with ``match_style`` on (the default; CLI ``--no-style-match`` turns it off),
+``generate`` scales the generated head's slow and fast bands until it has them
+(:mod:`stygaze.stygazetalk.style_match`, each band within ×¼–×4), before the avatar stages,
+so the eyes' compensation sees the final head. The neutral style is never rescaled, nor is a
+vector without statistics, and a stream (which cannot measure the whole clip ahead) does not
+match.
 
 **Amplitude controls.** ``head_scale`` and ``gaze_scale`` multiply the head (pitch, yaw,
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
@@ -100,7 +101,7 @@ from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
 from stygaze.stygazetalk.saccades import GazeEventConfig
-from stygaze.stygazetalk.style_encoder import statistics_gain
+from stygaze.stygazetalk.style_match import HEAD_STATS, head_statistics, match_head
 
 BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 """The built-in model (a ``stygazetalk`` checkpoint: ``config.json`` + ``model.safetensors``)."""
@@ -115,17 +116,23 @@ MEL_LOOKAHEAD_S: float = 0.012
 
 @dataclass
 class StyleVector:
-    """A style embedding ``style (d_s,)`` (unit length) and the id of the encoder that made it."""
+    """A style embedding ``style (d_s [+ stats],)`` and the id of the encoder that made it.
+
+    ``head``: the reference clip's head statistics (:data:`~stygaze.stygazetalk.style_match.HEAD_STATS`,
+    ``(6,)``) that ``generate`` matches, or None (a vector without a clip behind it).
+    """
 
     style: np.ndarray
     encoder_id: str
+    head: np.ndarray | None = None
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``.npz`` with ``style`` and ``encoder_id`` atomically."""
+        """Write ``.npz`` with ``style``, ``encoder_id`` (and ``head_stats``) atomically."""
         path = Path(path)
+        extra = {} if self.head is None else {"head_stats": np.asarray(self.head, dtype=np.float32)}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, style=self.style.astype(np.float32), encoder_id=np.asarray(self.encoder_id))
+                np.savez(fh, style=self.style.astype(np.float32), encoder_id=np.asarray(self.encoder_id), **extra)
         return path
 
     @classmethod
@@ -142,7 +149,15 @@ class StyleVector:
         style = np.asarray(contents["style"], dtype=np.float32).reshape(-1)
         if style.size == 0 or not np.isfinite(style).all():
             raise StyleError(f"{path}: the style vector is empty or contains NaN/inf")
-        return cls(style, str(contents["encoder_id"]))
+        head = None
+        if "head_stats" in contents:
+            try:
+                head = np.asarray(contents["head_stats"], dtype=np.float32).reshape(-1)
+            except (TypeError, ValueError) as exc:
+                raise StyleError(f"{path}: 'head_stats' is not numeric") from exc
+            if head.shape != (len(HEAD_STATS),) or not np.isfinite(head).all():
+                raise StyleError(f"{path}: 'head_stats' must be {len(HEAD_STATS)} finite numbers, got shape {head.shape}")
+        return cls(style, str(contents["encoder_id"]), head)
 
 
 @contextlib.contextmanager
@@ -238,9 +253,11 @@ class StyGazeTalk:
         if np.isinf(data).any():
             raise StyleError("style clip contains infinite values")
         vec = se.encode_clip(data)
+        head = None
         if self.config.style_stats:  # the explicit head statistics ride along (style_encoder.STYLE_STATS)
             vec = np.concatenate([vec, se.clip_statistics(data)]).astype(np.float32)
-        return StyleVector(vec, se.encoder_id)
+            head = head_statistics(data)  # enough frames: encode_clip checked
+        return StyleVector(vec, se.encoder_id, head)
 
     @property
     def style_width(self) -> int:
@@ -249,13 +266,19 @@ class StyGazeTalk:
 
     def resolve_style(self, style) -> torch.Tensor | None:
         """Any accepted style argument -> ``(1, style_width)`` tensor (None = the neutral style)."""
-        gen = self.model.generator
+        vector = self.style_vector(style)
+        if vector is None:
+            return None if self.config.style_dim == 0 else self.model.generator.default_style[None]
+        return torch.from_numpy(vector.style.astype(np.float32))[None].to(self.model.generator.motion_mean.device)
+
+    def style_vector(self, style) -> StyleVector | None:
+        """Any accepted style argument -> its checked :class:`StyleVector` (None for the neutral style)."""
         if self.config.style_dim == 0:
             if style is not None:
                 raise StyleError("this model has no style input (a Base model): drop the style argument")
             return None
         if style is None:
-            return gen.default_style[None]
+            return None
         if isinstance(style, (str, os.PathLike)):
             path = Path(style)
             contents = _read_npz(path)
@@ -282,20 +305,25 @@ class StyGazeTalk:
             raise StyleError(f"style vector has shape {style.style.shape}, this model expects ({self.style_width},)")
         if not np.isfinite(style.style).all():
             raise StyleError("style vector contains NaN or infinite values")
-        return torch.from_numpy(style.style.astype(np.float32))[None].to(gen.motion_mean.device)
+        return style
 
     def interpolate_style(self, a, b, alpha: float) -> StyleVector:
         """``(1 - alpha) * a + alpha * b`` (alpha in [0, 1]): the learned part renormalised to unit
         length, the explicit statistics (log amplitudes and speeds) mixed linearly."""
         if not 0.0 <= float(alpha) <= 1.0:
             raise StyleError(f"interpolation weight must be in [0, 1], got {alpha}")
-        sa, sb = self.resolve_style(a), self.resolve_style(b)
+        va, vb = self.style_vector(a), self.style_vector(b)
+        sa, sb = self.resolve_style(va), self.resolve_style(vb)
         if sa is None:
             raise StyleError("this model has no style input (a Base model)")
-        mix = ((1 - float(alpha)) * sa + float(alpha) * sb)[0]
+        w = float(alpha)
+        mix = ((1 - w) * sa + w * sb)[0]
         d = self.config.style_dim
         mix = torch.cat([F.normalize(mix[:d], dim=-1), mix[d:]])
-        return StyleVector(mix.cpu().numpy().astype(np.float32), self.style_encoder_id or "")
+        head = None
+        if va is not None and vb is not None and va.head is not None and vb.head is not None:  # log statistics mix linearly
+            head = ((1 - w) * va.head + w * vb.head).astype(np.float32)
+        return StyleVector(mix.cpu().numpy().astype(np.float32), self.style_encoder_id or "", head)
 
     @property
     def neutral_style(self) -> StyleVector | None:
@@ -337,15 +365,13 @@ class StyGazeTalk:
 
     def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stages: AvatarStages | None = None,
                     voice: VoiceFrames | None = None, level_next: np.ndarray | None = None,
-                    head_gain: np.ndarray | None = None) -> AvatarFrames:
-        """``(T, 7)`` normalised -> degrees, scaled by ``head_gain`` (style matching, if any), through
-        the avatar stages (if any), then the amplitude scales."""
+                    head_target: np.ndarray | None = None) -> AvatarFrames:
+        """``(T, 7)`` normalised -> degrees, the head matched to ``head_target`` statistics (if any),
+        through the avatar stages (if any), then the amplitude scales."""
         gen = self.model.generator
         out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
-        if head_gain is not None:  # style statistics matching, around the clip's mean pose
-            head = out[:, list(HEAD_CHANNELS)]
-            centre = head.mean(axis=0)
-            out[:, list(HEAD_CHANNELS)] = centre + (head - centre) * head_gain
+        if head_target is not None:  # style statistics matching (style_match)
+            out[:, list(HEAD_CHANNELS)] = match_head(out[:, list(HEAD_CHANNELS)], head_target, FPS)[0]
         frames = AvatarFrames(out, shift_deg=np.zeros(len(out), np.float32))
         if stages is not None:
             frames = stages.process(out, voice, level_next)
@@ -446,7 +472,8 @@ class StyGazeTalk:
         self._check_scales(head_scale, gaze_scale)
         stages = self._avatar_stages(raw, avatar, saccades, seed)
         noise = self._noise(seed, temperature)
-        style_t = self.resolve_style(style)
+        vector = self.style_vector(style)
+        style_t = self.resolve_style(vector)
         raw_samples = self._audio(audio, sr)
         samples = normalize_audio(raw_samples) if normalize else raw_samples
         gen = self.model.generator
@@ -457,19 +484,8 @@ class StyGazeTalk:
         if stages is not None:
             voice = voice_activity(raw_samples, stages.config.voice, len(pred))
             level_next = np.concatenate([voice.level[1:], np.zeros(1, np.float32)])  # after the end: silence
-        gain = self._style_gain(pred, style_t) if match_style and style is not None else None
-        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next, gain))
-
-    def _style_gain(self, pred: torch.Tensor, style_t: torch.Tensor | None) -> np.ndarray | None:
-        """Per-axis head gain to the style's statistics (None: no statistics, or a clip too short to measure)."""
-        se, c = self.model.style_encoder, self.config
-        if not c.style_stats or se is None or style_t is None:
-            return None
-        out = self.model.generator.denormalize(pred).cpu().numpy()
-        if len(out) < se.config.min_frames:
-            return None
-        target = style_t[0, c.style_dim :].cpu().numpy()
-        return statistics_gain(target, se.clip_statistics(out))
+        target = vector.head if match_style and vector is not None else None
+        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next, target))
 
     def stream(
         self,

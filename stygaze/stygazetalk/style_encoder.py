@@ -28,7 +28,7 @@ from torch import nn
 
 from stygaze.config import DEPTH, DROPOUT, FRAMES, HEADS, POSITIVE, WIDTH, option
 from stygaze.errors import StyleError
-from stygaze.features.kinematics import smooth
+from stygaze.features.kinematics import std_and_speed
 from stygaze.motion import NUM_CHANNELS
 
 
@@ -189,29 +189,7 @@ def window_statistics(windows: np.ndarray, fps: float = 25.0) -> np.ndarray:
     w = np.asarray(windows, dtype=np.float64)[..., :3]  # (K, L, 3) head
     out = np.empty((len(w), len(STYLE_STATS)))
     for k, x in enumerate(w):
-        ok = np.isfinite(x).all(axis=1)
-        std = x[ok].std(axis=0) if ok.sum() >= 2 else np.zeros(3)
-        v = np.abs(np.diff(smooth(x), axis=0)) * fps
-        v = v[np.isfinite(v).all(axis=1)]
-        speed = v.mean(axis=0) if len(v) else np.zeros(3)
+        std, speed = std_and_speed(x, fps)
         out[k] = np.log(np.maximum(np.r_[std, speed], STATS_FLOOR))
     return out.astype(np.float32)
 
-
-STATS_GAIN_LIMIT = 3.0
-"""Largest factor (and smallest, its inverse) by which :func:`statistics_gain` scales an axis."""
-
-
-def statistics_gain(target: np.ndarray, generated: np.ndarray, limit: float = STATS_GAIN_LIMIT) -> np.ndarray:
-    """Per-axis head gain that brings ``generated`` statistics to ``target`` (both ``(6,)``, :data:`STYLE_STATS`).
-
-    Scaling a head axis around its mean by ``g`` multiplies its standard deviation and its
-    speed by ``g``, so one gain cannot match both when their ratios differ: the gain is their
-    geometric mean, ``exp(((t_std - g_std) + (t_speed - g_speed)) / 2)`` in log units, which
-    leaves the amplitude and the speed equally far (by a factor) from the target. Clipped to
-    ``[1 / limit, limit]``.
-    """
-    t = np.asarray(target, dtype=np.float64).reshape(2, 3)
-    g = np.asarray(generated, dtype=np.float64).reshape(2, 3)
-    log_gain = np.clip((t - g).mean(axis=0), -np.log(limit), np.log(limit))
-    return np.exp(log_gain).astype(np.float32)

@@ -83,6 +83,12 @@ class GeneratorTrainConfig:
     seed: int = option(0, range=SEED)
     threads: int | None = option(None, range=THREADS)  # torch threads; None = leave as is
     style_encoder: str = ""  # path to the stage-1 checkpoint (RUN/best); CLI --style-encoder wins
+    # models with style_stats: where a training segment's explicit statistics come from ("segment": the
+    # seconds around it; "window": the random style window its learned style comes from), and the
+    # neutral statistics ("sessions": the mean window; "speaking": the mean window with speech, by the
+    # audio's voice activity, since generation is for speech)
+    stats_source: str = option("segment", choices=("segment", "window"))
+    neutral_stats: str = option("sessions", choices=("sessions", "speaking"))
 
 
 @dataclass
@@ -116,6 +122,7 @@ class _Prepared:
     styles: torch.Tensor  # (K, d_s [+ stats]) window styles (K >= 1) or (1, 0)
     style_mean: torch.Tensor  # (d_s [+ stats],)
     local_stats: torch.Tensor | None = None  # (G, stats) explicit statistics of the window around frame g·LOCAL_STATS_HOP
+    neutral_stats: torch.Tensor | None = None  # (stats,) this session's contribution to the neutral statistics
 
 
 LOCAL_STATS_HOP = 10
@@ -133,6 +140,24 @@ def local_statistics(motion: np.ndarray, window: int, hop: int = LOCAL_STATS_HOP
     half = window // 2
     wins = [motion[max(0, c - half) : min(T, c + half)] for c in range(0, T, hop)]
     return torch.from_numpy(np.concatenate([window_statistics(w[None]) for w in wins]))
+
+
+SPEAKING_SHARE = 0.8
+"""Share of voiced (speaking) frames from which a local window counts as speech for the neutral statistics."""
+
+
+def speaking_statistics(local: torch.Tensor, audio: np.ndarray, frames: int, window: int, hop: int = LOCAL_STATS_HOP) -> torch.Tensor:
+    """Mean :func:`local_statistics` over the windows that are mostly speech (voice activity of ``audio``).
+
+    Falls back to the mean over every window when none is (a session without speech).
+    """
+    from stygaze.features.voice import voice_activity
+
+    speaking = voice_activity(audio, frames=frames).speaking.astype(np.float64)
+    half = window // 2
+    share = np.array([speaking[max(0, c - half) : min(frames, c + half)].mean() for c in range(0, frames, hop)])
+    keep = torch.from_numpy(share[: len(local)] >= SPEAKING_SHARE)
+    return local[keep].mean(dim=0) if bool(keep.any()) else local.mean(dim=0)
 
 
 class SegmentSampler:
@@ -235,12 +260,14 @@ def build_generator_model(config: GeneratorRunConfig, style_encoder_path: str | 
 
 
 def prepare_sessions(
-    model: StyGazeTalkModel, sessions: list[LoadedSession], progress: bool = False, data_dir: str | Path | None = None
+    model: StyGazeTalkModel, sessions: list[LoadedSession], progress: bool = False, data_dir: str | Path | None = None,
+    stats_source: str = "segment", neutral_stats: str = "sessions",
 ) -> list[_Prepared]:
     """Audio features, normalised motion and window styles for every session.
 
     With ``data_dir`` the features precomputed by ``stygaze data features`` are used
     (memory-mapped) when they are up to date; otherwise they are computed here.
+    ``stats_source`` and ``neutral_stats``: :class:`GeneratorTrainConfig` (models with ``style_stats``).
     """
     from tqdm import tqdm
 
@@ -252,7 +279,7 @@ def prepare_sessions(
         T = min(len(feats), len(s.motion))
         motion = torch.from_numpy(s.motion[:T].astype(np.float32))
         valid = np.isfinite(s.motion[:T]).all(axis=1)
-        local = None
+        local = neutral = None
         if model.style_encoder is not None:
             try:
                 with torch.no_grad():
@@ -266,10 +293,15 @@ def prepare_sessions(
                 stats = torch.from_numpy(window_statistics(wins_np))
                 styles = torch.cat([styles, stats], dim=1)
                 mean = torch.cat([mean, stats.mean(dim=0)])
-                local = local_statistics(s.motion[:T], model.style_encoder.config.window)
+                window = model.style_encoder.config.window
+                local = local_statistics(s.motion[:T], window)
+                if neutral_stats == "speaking":
+                    neutral = speaking_statistics(local, s.audio, T, window)
+                if stats_source == "window":
+                    local = None
         else:
             styles, mean = torch.zeros(1, 0), torch.zeros(0)
-        out.append(_Prepared(feats[:T], motion, valid, styles, mean, local))
+        out.append(_Prepared(feats[:T], motion, valid, styles, mean, local, neutral))
     return out
 
 
@@ -290,7 +322,10 @@ def normalize_prepared(model: StyGazeTalkModel, prepared: list[_Prepared], train
                 windows = torch.cat([p.styles[:, d:] for p in prepared])
                 gen.stats_mean.copy_(windows.mean(dim=0))
                 gen.stats_std.copy_(windows.std(dim=0).clamp_min(1e-3))
-                neutral = torch.cat([neutral, styles[:, d:].mean(dim=0)])
+                if all(p.neutral_stats is not None for p in prepared):  # the speaking windows
+                    neutral = torch.cat([neutral, torch.stack([p.neutral_stats for p in prepared]).mean(dim=0)])
+                else:
+                    neutral = torch.cat([neutral, styles[:, d:].mean(dim=0)])
             gen.default_style.copy_(neutral)
     for p in prepared:
         p.motion = gen.normalize(p.motion)
@@ -404,8 +439,9 @@ def train_generator(
     with run_folder(run_dir, ctx.is_main) as run_dir:
         set_seed(tc.seed)
         model = build_generator_model(config, style_encoder or tc.style_encoder or None)
-        train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir)
-        val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir)
+        stats_opts = {"stats_source": tc.stats_source, "neutral_stats": tc.neutral_stats}
+        train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir, **stats_opts)
+        val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir, **stats_opts)
         if not train or not val:
             raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
         normalize_prepared(model, train, train=True)

@@ -39,6 +39,7 @@ from stygaze.audio import FPS, SAMPLE_RATE, load_audio, read_audio, save_audio
 from stygaze.data.synhage import speech as sp
 from stygaze.data.synhage import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
+from stygaze.inputs import file_problem, require_regular_file
 from stygaze.io import atomic_dir, atomic_path
 from stygaze.motion import Motion
 
@@ -113,7 +114,7 @@ class Session:
             MotionFormatError: unreadable motion file. DataError: ``events.json`` is not JSON.
         """
 
-        motion = Motion.load(self.motion_path)
+        motion = Motion.load(require_regular_file(self.motion_path, "motion file"))
         if events and not motion.events:
             motion.events = self.load_events()
         if fps is not None and abs(motion.fps - fps) > 1e-9:
@@ -136,6 +137,7 @@ class Session:
 
 
 def _read_json(path: Path) -> dict:
+    require_regular_file(path, "JSON file")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -363,8 +365,11 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
     problems: list[Problem] = []
     seconds = 0.0
     motion = None
-    if not session.motion_path.exists():
+    motion_problem = file_problem(session.motion_path)
+    if motion_problem == "not found":
         problems.append(Problem(session.motion_path, "missing motion file"))
+    elif motion_problem:
+        problems.append(Problem(session.motion_path, f"is {motion_problem}, not a regular file" if motion_problem.startswith("a ") else motion_problem))
     else:
         try:
             motion = Motion.load(session.motion_path)
@@ -385,8 +390,11 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
             b = motion.blink[np.isfinite(motion.blink)]
             if b.size and (b.min() < -1e-3 or b.max() > 1 + 1e-3):
                 problems.append(Problem(session.motion_path, "blink values outside 0..1"))
-    if not session.audio_path.exists():
+    audio_problem = file_problem(session.audio_path)
+    if audio_problem == "not found":
         problems.append(Problem(session.audio_path, "missing audio file"))
+    elif audio_problem:
+        problems.append(Problem(session.audio_path, f"is {audio_problem}, not a regular file" if audio_problem.startswith("a ") else audio_problem))
     else:
         audio_s = None
         try:
@@ -406,7 +414,10 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
                     Problem(session.audio_path, f"audio is {audio_s:.2f} s but motion is {seconds:.2f} s (tolerance {lay.max_length_mismatch_s:g} s)")
                 )
     for path in (session.style_path, session.events_path):
-        if path.exists():
+        json_problem = file_problem(path)
+        if json_problem and json_problem != "not found":
+            problems.append(Problem(path, f"is {json_problem}, not a regular file" if json_problem.startswith("a ") else json_problem))
+        elif path.exists():
             try:
                 data = _read_json(path)
                 if not isinstance(data, dict):
@@ -446,7 +457,7 @@ def check_corpus(root: str | os.PathLike, layout: CorpusLayout | None = None) ->
     if not names:
         report.problems.append(Problem(root, f"no session folders (each needs {layout.motion} and {layout.audio})"))
     split_path = root / layout.splits
-    if split_path.exists():
+    if os.path.lexists(split_path):
         try:
             data = _read_json(split_path)
             if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):

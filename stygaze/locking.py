@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -76,4 +77,47 @@ def remove_stale_parts(folder: str | os.PathLike) -> list[Path]:
             else:
                 p.unlink(missing_ok=True)
             removed.append(p)
+    return removed
+
+
+@contextlib.contextmanager
+def held(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the existing file ``path`` while its writer works on it,
+    so :func:`remove_dead_temporaries` can tell a live writer's temporary file from a dead one's."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0) -> list[Path]:
+    """Remove the temporary files that writers of ``target`` killed mid-write left beside it.
+
+    Candidates are ``.<stem>.*.part<suffix>`` siblings (:func:`stygaze.io.atomic_path` names);
+    one is removed when nobody holds its :func:`held` lock and it is older than ``min_age_s``
+    (a writer that has just created its file may not hold the lock yet).
+    """
+    import time
+
+    target = Path(target)
+    removed = []
+    if not target.parent.is_dir():
+        return removed
+    for p in target.parent.glob(f".{glob.escape(target.stem)}.*.part{glob.escape(target.suffix)}"):
+        try:
+            if not p.is_file() or p.is_symlink() or time.time() - p.stat().st_mtime < min_age_s:
+                continue
+            fd = os.open(p, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live writer
+        finally:
+            os.close(fd)
+        p.unlink(missing_ok=True)
+        removed.append(p)
     return removed

@@ -34,3 +34,34 @@ def test_remove_stale_parts_takes_only_temporary_entries(tmp_path):
     removed = remove_stale_parts(tmp_path)
     assert sorted(p.name for p in removed) == [".s000.abc.part", ".splits.xyz.part.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.part", "s001"]
+
+
+def test_remove_dead_temporaries_keeps_a_live_writers_file(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from stygaze.locking import held, remove_dead_temporaries
+
+    target = tmp_path / "talk.mp4"
+    dead, live, young = (tmp_path / f".talk.{k}.part.mp4" for k in ("dead", "live", "young"))
+    for p in (dead, live, young):
+        p.write_bytes(b"partial")
+    old = time.time() - 60
+    for p in (dead, live):
+        os.utime(p, (old, old))
+    other = tmp_path / ".other.x.part.mp4"  # another target's temporary
+    other.write_bytes(b"x")
+    os.utime(other, (old, old))
+    code = f"from stygaze.locking import held\nimport sys, time\nwith held({str(live)!r}):\n    print('held', flush=True)\n    sys.stdin.read()"
+    writer = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        assert remove_dead_temporaries(target) == [dead]
+    finally:
+        writer.communicate("", timeout=30)
+    assert live.exists() and young.exists() and other.exists()
+    with held(young):  # our own writer's file is never taken
+        os.utime(young, (old, old))
+        assert remove_dead_temporaries(target) == [live]
+    assert young.exists()

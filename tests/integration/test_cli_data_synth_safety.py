@@ -103,3 +103,17 @@ def test_lock_held_elsewhere_names_its_pid(tmp_path):
     assert p.returncode == 2
     assert p.stderr.strip() == f"stygaze: error: {out} is being written by another stygaze process (pid {os.getpid()})"
     assert list(out.iterdir()) == []
+
+
+def test_features_wait_for_no_writer(tmp_path):
+    from stygaze.locking import folder_lock
+
+    out = tmp_path / "corpus"
+    assert subprocess.run(synth(out, "--sessions", "1", "--minutes", "0.05", "--no-progress"), capture_output=True).returncode == 0
+    features = [sys.executable, "-m", "stygaze", "data", "features", str(out), "--no-progress"]
+    with folder_lock(out):
+        busy = subprocess.run(features, capture_output=True, text=True, timeout=120)
+    assert busy.returncode == 2 and "is being written by another stygaze process" in busy.stderr
+    assert not (out / "s000" / "features").exists()
+    assert subprocess.run(features, capture_output=True, timeout=120).returncode == 0
+    assert (out / "s000" / "features").is_dir() and not (out / ".stygaze.lock").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from stygaze.errors import AudioError
+from stygaze.inputs import require_regular_file
 from stygaze.io import atomic_path, find_ffmpeg
 
 SAMPLE_RATE: int = 16_000
@@ -65,10 +66,9 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         AudioError: missing, unreadable or corrupt file.
     """
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"audio file not found: {path}")
     if path.is_dir():
         raise AudioError(f"expected an audio file, got a directory: {path}")
+    require_regular_file(path, "audio file", AudioError)  # a FIFO would block, a symlink loop is not "missing"
     if path.stat().st_size == 0:
         raise AudioError(f"audio file is empty (0 bytes): {path}")
     try:

@@ -14,7 +14,7 @@ or from Python::
     print(report.summary())
 
 **Inputs.** A folder means every audio file directly inside it; anything with ``*``, ``?``
-or ``[`` is a glob (``**`` recurses). Either way only files with an audio extension
+or ``[`` is a glob (``**`` recurses) unless a file or folder of that very name exists. Either way only files with an audio extension
 (:data:`AUDIO_EXTENSIONS`) are taken, so ``talks/*`` skips notes and earlier outputs.
 **Outputs.** One ``<stem>.motion.npz`` per input in ``OUTDIR`` (default: next to each
 input), keeping the inputs' sub-folders relative to their common parent. Two inputs that
@@ -25,7 +25,9 @@ always complete and is skipped on the next run (``overwrite=True`` redoes it). A
 was interrupted therefore continues where it stopped.
 
 **Failures.** A file that cannot be processed (unreadable audio, too short, …) is recorded
-with its name and a one-line reason; the batch goes on. :attr:`BatchReport.exit_code` is 1
+with its name and a one-line reason; the batch goes on. A worker process that dies (killed,
+out of memory) is replaced; the files it was running are run again one at a time, and one
+that kills its worker again is reported as failed. :attr:`BatchReport.exit_code` is 1
 when any file failed, else 0.
 
 **Processes and threads.** ``jobs=1`` runs in this process, ``jobs=N > 1`` starts N
@@ -125,10 +127,27 @@ class BatchReport:
 # --------------------------------------------------------------------------------------
 # inputs and outputs
 # --------------------------------------------------------------------------------------
+def _is_pattern(text: str) -> bool:
+    """A glob pattern: it has ``*``, ``?`` or ``[`` and no file or folder has that literal name."""
+    return glob.has_magic(text) and not os.path.lexists(text)
+
+
+def _escape_existing_folder(pattern: str) -> str:
+    """``pattern`` with its longest existing folder prefix escaped (``take[1]/*.wav`` looks inside ``take[1]``)."""
+    path = Path(pattern)
+    for parent in path.parents:
+        if str(parent) not in ("", ".") and glob.has_magic(str(parent)) and parent.is_dir():
+            return os.path.join(glob.escape(str(parent)), str(path.relative_to(parent)))
+    return pattern
+
+
 def is_batch_spec(spec: str | os.PathLike) -> bool:
-    """True when ``spec`` names a folder or a glob pattern (rather than one file)."""
+    """True when ``spec`` names a folder or a glob pattern (rather than one file).
+
+    A name with glob characters that exists as it is (``take[1].wav``) is that file, not a pattern.
+    """
     text = str(spec)
-    return Path(text).is_dir() or glob.has_magic(text)
+    return Path(text).is_dir() or _is_pattern(text)
 
 
 def collect_inputs(spec: str | os.PathLike) -> list[Path]:
@@ -138,8 +157,8 @@ def collect_inputs(spec: str | os.PathLike) -> list[Path]:
         AudioError: the folder does not exist or nothing matches.
     """
     text = str(spec)
-    if glob.has_magic(text):
-        found = [Path(p) for p in glob.glob(text, recursive=True)]
+    if _is_pattern(text):
+        found = [Path(p) for p in glob.glob(_escape_existing_folder(text), recursive=True)]
         files = sorted(p for p in found if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
         if not files:
             raise AudioError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) match {text!r}")
@@ -199,16 +218,18 @@ R = TypeVar("R")
 _STATE: dict[str, Any] = {}  # this process's worker object ("work") and task function ("run")
 
 
-def _init_worker(factory: Callable[[], Any], run: Callable[[Any, Any], Any], threads: int) -> None:
+def _init_worker(factory: Callable[[], Any], run: Callable[[Any, Any], Any], threads: int, started: Any) -> None:
     import torch
 
     torch.set_num_threads(threads)
     _STATE["run"] = run
+    _STATE["started"] = started
     if "work" not in _STATE:  # spawned: build the worker here; forked: inherited from the parent
         _STATE["work"] = factory()
 
 
-def _call(task: Any) -> Any:
+def _call(i: int, task: Any) -> Any:
+    _STATE["started"][i] = 1  # the parent tells a task a dead worker was running from one still queued
     return _STATE["run"](_STATE["work"], task)
 
 
@@ -278,44 +299,100 @@ def process_map(
         _STATE.clear()
 
 
+_DIED = "the worker process died while running it (killed, out of memory or crashed)"
+
+
 def _pool(tasks, order, worker_factory, run, workers: int, threads: int, on_result, on_crash, local_work) -> None:
     import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+    from collections import deque
 
     fork = threads == 1 and "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
     # The worker is built here first either way, so a bad model is reported before anything
     # runs; forked workers inherit it (copy-on-write), spawned ones build their own.
     _STATE["work"] = worker_factory() if local_work is None else local_work
     if not fork:
         _STATE.clear()
-    handout = iter(order)
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork" if fork else "spawn"),
-                             initializer=_init_worker, initargs=(worker_factory, run, threads)) as pool:
-        pending: dict[Any, int] = {}
+    started = ctx.Array("b", len(tasks), lock=False)  # started[i]: a worker began task i
+    queue, suspects = deque(order), deque()  # suspects: running when a worker died; rerun alone
+    idle_breaks = 0  # pools that broke before finishing or starting anything (a failing initializer)
+    while queue or suspects:
+        if idle_breaks >= 3:
+            for i in [*suspects, *queue]:
+                on_result(i, on_crash(i, "worker processes keep dying before they run anything"))
+            return
+        alone = bool(suspects)
+        todo = suspects if alone else queue
+        lost, progress = _pool_round(ctx, 1 if alone else workers, todo, tasks, started, worker_factory, run, threads,
+                                  on_result, on_crash)
+        if lost is None:  # finished without a break
+            continue
+        idle_breaks = 0 if progress else idle_breaks + 1
+        for i in reversed(lost):  # the tasks in flight when the pool broke
+            if alone:
+                if started[i]:  # it ran alone, so it killed its worker
+                    on_result(i, on_crash(i, _DIED))
+                else:
+                    suspects.appendleft(i)
+            elif started[i]:
+                started[i] = 0
+                suspects.appendleft(i)
+            else:
+                queue.appendleft(i)
 
-        def submit(i: int) -> None:
+
+def _pool_round(ctx, workers, todo, tasks, started, worker_factory, run, threads, on_result, on_crash):
+    """Run ``todo`` (a deque, consumed) on one pool of ``workers`` processes until it is empty or the pool breaks.
+
+    Returns ``(None, progress)`` when done, else ``(tasks in flight at the break, progress)``;
+    ``progress``: some task finished in this pool.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    progress = False
+    pending: dict[Any, int] = {}
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(worker_factory, run, threads, started))
+    try:
+        def submit() -> bool:
+            if not todo:
+                return True
+            i = todo.popleft()
             try:
-                pending[pool.submit(_call, tasks[i])] = i
-            except BrokenProcessPool as exc:
-                on_result(i, on_crash(i, f"worker process failed: {_one_line(exc)}"))
+                pending[pool.submit(_call, i, tasks[i])] = i
+            except BrokenProcessPool:
+                todo.appendleft(i)
+                return False
+            return True
 
-        for _ in range(2 * workers):
-            i = next(handout, None)
-            if i is not None:
-                submit(i)
-        while pending:
+        ok = all(submit() for _ in range(2 * workers))
+        while pending and ok:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
+                if isinstance(fut.exception(), BrokenProcessPool):
+                    ok = False
+                    continue
                 i = pending.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # the worker process died (killed, out of memory, ...)
-                    result = on_crash(i, f"worker process failed: {_one_line(exc)}")
+                exc = fut.exception()
+                result = on_crash(i, f"worker process failed: {_one_line(exc)}") if exc else fut.result()
                 on_result(i, result)
-                nxt = next(handout, None)
-                if nxt is not None:
-                    submit(nxt)
+                progress = True
+                ok = submit() and ok
+        if ok:
+            return None, progress
+        wait(pending)  # a broken pool fails every future at once
+        lost = []
+        for fut, i in pending.items():
+            exc = fut.exception()
+            if isinstance(exc, BrokenProcessPool):
+                lost.append(i)
+            else:
+                on_result(i, on_crash(i, f"worker process failed: {_one_line(exc)}") if exc else fut.result())
+                progress = True
+        return lost, progress
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -392,7 +469,9 @@ def run_batch(
                     on_result=record, on_crash=lambda i, reason: BatchResult(items[i], "failed", reason))
     finally:
         bar.close()
-    return BatchReport([results[i] for i in range(len(items))], time.perf_counter() - t0, max(1, min(jobs, len(todo))))
+    # every item has a result; one that has none is reported, never dropped
+    rows = [results.get(i) or BatchResult(items[i], "failed", "not run: the batch stopped before it") for i in range(len(items))]
+    return BatchReport(rows, time.perf_counter() - t0, max(1, min(jobs, len(todo))))
 
 
 def _size(path: Path) -> int:

@@ -41,7 +41,7 @@ def register(sub, formatter) -> None:
         "See docs/data-synhage.md.",
         formatter_class=formatter,
     )
-    p.add_argument("--out", required=True, help="output corpus folder (must not exist or be empty)")
+    p.add_argument("--out", required=True, help="output corpus folder (new or empty; an interrupted one is resumed when the arguments are the same)")
     p.add_argument("--sessions", default="8", help="number of sessions")
     p.add_argument("--minutes", default="2", help="length of each session in minutes")
     p.add_argument("--seed", default="0", help="random seed (styles, speakers, motion)")
@@ -84,16 +84,20 @@ def register(sub, formatter) -> None:
 
 
 def _synth(args) -> int:
-    from stygaze.data.corpus import synth_corpus
+    from stygaze.data.corpus import SynthInterrupted, synth_corpus
 
-    summary = synth_corpus(
-        args.out,
-        sessions=_number(args.sessions, "--sessions", int),
-        minutes=_number(args.minutes, "--minutes"),
-        seed=_number(args.seed, "--seed", int, positive=False),
-        audio_dir=args.audio_dir,
-        progress=not args.no_progress and sys.stderr.isatty(),
-    )
+    try:
+        summary = synth_corpus(
+            args.out,
+            sessions=_number(args.sessions, "--sessions", int),
+            minutes=_number(args.minutes, "--minutes"),
+            seed=_number(args.seed, "--seed", int, positive=False),
+            audio_dir=args.audio_dir,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except SynthInterrupted as exc:
+        print(f"stygaze: interrupted: {exc}", file=sys.stderr)
+        return 130
     sp = summary.splits
     print(
         f"wrote {len(summary.sessions)} sessions ({summary.seconds / 60:.1f} min) to {summary.root} "

@@ -56,7 +56,14 @@ def handle(args) -> int:
         if error:
             print(f"stygaze: failed: {name}: {error}", file=sys.stderr)
 
-    report = precompute_features(args.dir, encoder, jobs=args.jobs, force=args.force, encoder_kwargs=kwargs,
-                                 progress=not args.no_progress and sys.stderr.isatty(), on_result=report_failure)
+    import contextlib
+    from pathlib import Path
+
+    from stygaze.locking import folder_lock
+
+    # not while another stygaze process (data synth, import-video) writes the corpus
+    with folder_lock(args.dir) if Path(args.dir).is_dir() else contextlib.nullcontext():
+        report = precompute_features(args.dir, encoder, jobs=args.jobs, force=args.force, encoder_kwargs=kwargs,
+                                     progress=not args.no_progress and sys.stderr.isatty(), on_result=report_failure)
     print(f"{report.summary()} in {args.dir}")
     return 0 if report.ok else 1

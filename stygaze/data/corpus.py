@@ -24,8 +24,10 @@ checks it is trained on the same data).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ from stygaze.audio import FPS, SAMPLE_RATE, load_audio, read_audio, save_audio
 from stygaze.data.synhage import speech as sp
 from stygaze.data.synhage import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
+from stygaze.inputs import file_problem, require_regular_file
 from stygaze.io import atomic_dir, atomic_path
 from stygaze.motion import Motion
 
@@ -111,7 +114,7 @@ class Session:
             MotionFormatError: unreadable motion file. DataError: ``events.json`` is not JSON.
         """
 
-        motion = Motion.load(self.motion_path)
+        motion = Motion.load(require_regular_file(self.motion_path, "motion file"))
         if events and not motion.events:
             motion.events = self.load_events()
         if fps is not None and abs(motion.fps - fps) > 1e-9:
@@ -134,6 +137,7 @@ class Session:
 
 
 def _read_json(path: Path) -> dict:
+    require_regular_file(path, "JSON file")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -361,8 +365,11 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
     problems: list[Problem] = []
     seconds = 0.0
     motion = None
-    if not session.motion_path.exists():
+    motion_problem = file_problem(session.motion_path)
+    if motion_problem == "not found":
         problems.append(Problem(session.motion_path, "missing motion file"))
+    elif motion_problem:
+        problems.append(Problem(session.motion_path, f"is {motion_problem}, not a regular file" if motion_problem.startswith("a ") else motion_problem))
     else:
         try:
             motion = Motion.load(session.motion_path)
@@ -383,8 +390,11 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
             b = motion.blink[np.isfinite(motion.blink)]
             if b.size and (b.min() < -1e-3 or b.max() > 1 + 1e-3):
                 problems.append(Problem(session.motion_path, "blink values outside 0..1"))
-    if not session.audio_path.exists():
+    audio_problem = file_problem(session.audio_path)
+    if audio_problem == "not found":
         problems.append(Problem(session.audio_path, "missing audio file"))
+    elif audio_problem:
+        problems.append(Problem(session.audio_path, f"is {audio_problem}, not a regular file" if audio_problem.startswith("a ") else audio_problem))
     else:
         audio_s = None
         try:
@@ -404,7 +414,10 @@ def check_session(session: Session) -> tuple[list[Problem], float]:
                     Problem(session.audio_path, f"audio is {audio_s:.2f} s but motion is {seconds:.2f} s (tolerance {lay.max_length_mismatch_s:g} s)")
                 )
     for path in (session.style_path, session.events_path):
-        if path.exists():
+        json_problem = file_problem(path)
+        if json_problem and json_problem != "not found":
+            problems.append(Problem(path, f"is {json_problem}, not a regular file" if json_problem.startswith("a ") else json_problem))
+        elif path.exists():
             try:
                 data = _read_json(path)
                 if not isinstance(data, dict):
@@ -444,7 +457,7 @@ def check_corpus(root: str | os.PathLike, layout: CorpusLayout | None = None) ->
     if not names:
         report.problems.append(Problem(root, f"no session folders (each needs {layout.motion} and {layout.audio})"))
     split_path = root / layout.splits
-    if split_path.exists():
+    if os.path.lexists(split_path):
         try:
             data = _read_json(split_path)
             if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
@@ -546,17 +559,29 @@ def synth_corpus(
     """Generate a SynHAGE corpus: ``sessions`` folders of ``minutes`` each plus ``splits.json``.
 
     Each session draws its own :class:`~stygaze.data.synhage.style.SynthStyle` and speaker from
-    ``SeedSequence(seed).spawn(sessions)``; the same seed gives identical files. Speech comes
-    from espeak-ng, or from ``audio_dir`` (one file per session, cycling through the files
-    in a seeded order; a random ``minutes`` excerpt of longer files).
+    :func:`session_seeds`; the same seed gives identical files. Speech comes from espeak-ng, or
+    from ``audio_dir`` (one file per session, cycling through the files in a seeded order; a
+    random ``minutes`` excerpt of longer files).
+
+    Safe to interrupt and to rerun: each session folder appears whole (written to a hidden
+    temporary sibling, then renamed), the arguments are stored in ``synth.json`` first and
+    ``splits.json`` last, and a rerun with the same arguments keeps the finished sessions and
+    makes only the missing ones (temporary folders of a killed run are removed). Ctrl-C keeps
+    the finished sessions; an error removes the sessions this run wrote (and ``out`` when this
+    run created it and it is left empty). One process at a time writes ``out``
+    (:func:`~stygaze.locking.folder_lock`).
 
     Raises:
-        DataError: bad numbers, an existing non-empty ``out``, a missing/empty ``audio_dir``,
-            no espeak-ng.
+        DataError: bad numbers, an ``out`` that holds something else (another corpus, other
+            arguments, foreign files), a missing/empty ``audio_dir``, no espeak-ng.
+        BusyError: another process is writing ``out``.
+        SynthInterrupted: Ctrl-C; the finished sessions stay.
     """
     import time
 
     from tqdm import tqdm
+
+    from stygaze.locking import folder_lock, remove_stale_parts
 
     layout = layout or CorpusLayout()
     if not isinstance(sessions, (int, np.integer)) or sessions < 1:
@@ -566,52 +591,129 @@ def synth_corpus(
     if minutes * 60 < 2.0:
         raise DataError(f"--minutes {minutes:g} is shorter than the 2 s minimum session")
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise DataError(f"output {out} already exists and is not a folder: choose a new --out")
+    if out.exists() and not (out / SYNTH_MANIFEST).exists() and _visible_entries(out):
         raise DataError(f"output {out} already exists and is not empty: choose a new --out")
     files = sp.list_audio_files(audio_dir) if audio_dir is not None else None
     if files is None and not sp.espeak_available():
         raise DataError("espeak-ng not found: install it (apt-get install espeak-ng) or pass --audio-dir with your own wav files")
+    params = {
+        "synthesizer": SYNTH_VERSION,
+        "sessions": int(sessions),
+        "minutes": float(minutes),
+        "seed": int(seed),
+        "audio_dir": [[f.name, f.stat().st_size] for f in files] if files is not None else None,
+    }
     file_order = np.random.default_rng(np.random.SeedSequence([int(seed), 11])).permutation(len(files)) if files else None
     width = max(3, len(str(sessions - 1)))
-    names: list[str] = []
+    names = [f"s{i:0{width}d}" for i in range(sessions)]
+    created = not out.exists()
     total = 0.0
     motion_time = 0.0
-    out.mkdir(parents=True, exist_ok=True)
-    failed = True
+    done = 0
+    made: list[Path] = []  # the session folders this run wrote
     try:
-        for i in tqdm(range(sessions), desc="synhage", unit="session", disable=not progress):
-            speech_ss, motion_ss = session_seeds(seed, i)
-            srng = np.random.default_rng(speech_ss)
-            if files is not None:
-                src = files[int(file_order[i % len(files)])]
-                audio = sp.load_session_audio(src, minutes * 60.0, srng)
-                meta = {"speech": {"source": "audio-dir", "file": src.name}}
-            else:
-                conv = sp.synth_conversation(minutes * 60.0, srng)
-                audio = conv.audio
-                meta = {
-                    "speech": {"source": "espeak-ng", "speaker": conv.speaker.to_dict(), "turns": conv.turns},
-                }
-            audio = _quantize16(audio)
-            t0 = time.perf_counter()
-            result = synthesize(audio, seed=motion_ss)
-            motion_time += time.perf_counter() - t0
-            name = f"s{i:0{width}d}"
-            meta = {"session": name, "corpus_seed": int(seed), "session_index": i, **meta}
-            write_session(out / name, audio, result, meta, layout)
-            names.append(name)
-            total += result.motion.duration
-        splits = make_splits(names, seed)
-        with atomic_path(out / layout.splits) as tmp:
-            tmp.write_text(json.dumps(splits, indent=1), encoding="utf-8")
-            _default_permissions(tmp)
-        failed = False
-    finally:
-        if failed:  # `out` was empty when we started: leave nothing half-made behind
-            import shutil
-
-            shutil.rmtree(out, ignore_errors=True)
+        with folder_lock(out):
+            try:
+                remove_stale_parts(out)
+                _claim(out, params, names)
+                for i in tqdm(range(sessions), desc="synhage", unit="session", disable=not progress):
+                    name = names[i]
+                    if (out / name).exists():  # finished by an earlier run with the same arguments
+                        if not (out / name / layout.motion).exists():
+                            raise DataError(f"{out / name} is not a finished session (no {layout.motion}): remove it and rerun")
+                        total += Session(out / name, layout).load_motion().duration
+                        done += 1
+                        continue
+                    speech_ss, motion_ss = session_seeds(seed, i)
+                    srng = np.random.default_rng(speech_ss)
+                    if files is not None:
+                        src = files[int(file_order[i % len(files)])]
+                        audio = sp.load_session_audio(src, minutes * 60.0, srng)
+                        meta = {"speech": {"source": "audio-dir", "file": src.name}}
+                    else:
+                        conv = sp.synth_conversation(minutes * 60.0, srng)
+                        audio = conv.audio
+                        meta = {
+                            "speech": {"source": "espeak-ng", "speaker": conv.speaker.to_dict(), "turns": conv.turns},
+                        }
+                    audio = _quantize16(audio)
+                    t0 = time.perf_counter()
+                    result = synthesize(audio, seed=motion_ss)
+                    motion_time += time.perf_counter() - t0
+                    meta = {"session": name, "corpus_seed": int(seed), "session_index": i, **meta}
+                    write_session(out / name, audio, result, meta, layout)
+                    made.append(out / name)
+                    total += result.motion.duration
+                    done += 1
+                splits = make_splits(names, seed)
+                with atomic_path(out / layout.splits) as tmp:
+                    tmp.write_text(json.dumps(splits, indent=1), encoding="utf-8")
+                    _default_permissions(tmp)
+            except KeyboardInterrupt:
+                raise SynthInterrupted(out, done, sessions) from None
+            except BaseException:
+                for path in made:  # an error: take back what this run wrote, keep earlier runs' sessions
+                    shutil.rmtree(path, ignore_errors=True)
+                if not _visible_entries(out, ignore=(SYNTH_MANIFEST,)):
+                    (out / SYNTH_MANIFEST).unlink(missing_ok=True)
+                raise
+    except BaseException:
+        if created:  # only succeeds when the folder is empty: never removes what others wrote
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     return SynthCorpusSummary(out, names, splits, total, motion_time)
+
+
+SYNTH_MANIFEST = "synth.json"
+
+
+class SynthInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`synth_corpus`: ``done`` of ``sessions`` session folders are finished and kept."""
+
+    def __init__(self, out: Path, done: int, sessions: int):
+        super().__init__(f"{done} of {sessions} sessions are in {out}; rerun the same command to make the rest")
+        self.out, self.done, self.sessions = out, done, sessions
+
+
+def _visible_entries(folder: Path, ignore: tuple[str, ...] = ()) -> list[Path]:
+    return [p for p in folder.iterdir() if not p.name.startswith(".") and p.name not in ignore]
+
+
+def _claim(out: Path, params: dict, names: list[str]) -> None:
+    """Store the arguments of this run in ``out/synth.json``, or check they equal the stored ones.
+
+    Raises:
+        DataError: ``out`` holds sessions of a run with other arguments, or entries that are not its sessions.
+    """
+    path = out / SYNTH_MANIFEST
+    foreign = [p.name for p in _visible_entries(out, ignore=(SYNTH_MANIFEST, CorpusLayout.splits)) if p.name not in names]
+    if path.exists():
+        old = _read_json(path)
+        diff = [k for k in params if old.get(k) != params[k]]
+        if diff and _visible_entries(out, ignore=(SYNTH_MANIFEST,)):
+            what = ", ".join(f"{_FLAG[k]} {_show(old.get(k))} (now {_show(params[k])})" for k in diff)
+            raise DataError(f"{out} holds a corpus made with other arguments: {what}; rerun with those to resume, or choose a new --out")
+        if foreign:
+            raise DataError(f"{out} holds entries that are not sessions of this corpus ({', '.join(sorted(foreign)[:3])}): choose a new --out")
+        if not diff:
+            return
+    elif foreign:
+        raise DataError(f"output {out} already exists and is not empty: choose a new --out")
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(params, indent=1), encoding="utf-8")
+        _default_permissions(tmp)
+
+
+_FLAG = {"synthesizer": "synthesizer", "sessions": "--sessions", "minutes": "--minutes", "seed": "--seed", "audio_dir": "--audio-dir files"}
+
+
+def _show(value) -> str:
+    if isinstance(value, list):
+        return f"[{len(value)} files]"
+    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def noise_free_motion(session_dir: str | os.PathLike, layout: CorpusLayout | None = None) -> "Motion":

@@ -31,6 +31,7 @@ import numpy as np
 from stygaze.audio import FPS, SAMPLE_RATE, load_audio, num_frames, save_audio
 from stygaze.errors import DataError
 from stygaze.geometry import matrix_to_angles, vector_to_angles
+from stygaze.inputs import require_regular_file
 from stygaze.io import atomic_dir
 from stygaze.motion import Motion
 
@@ -56,10 +57,9 @@ def read_openface_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
             timestamps that are not increasing.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"OpenFace CSV not found: {path}")
     if path.is_dir():
         raise DataError(f"expected an OpenFace CSV file, got a directory: {path}")
+    require_regular_file(path, "OpenFace CSV")  # a FIFO would block
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))

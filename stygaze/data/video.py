@@ -963,9 +963,12 @@ def import_videos(
     One failing video is reported (``on_result(video, None, message)``, and in
     ``report.failed``) and the others go on.
 
+    One process at a time imports into a corpus (:func:`~stygaze.locking.folder_lock`).
+
     Raises:
         DataError: no videos found, ``corpus`` is one of the inputs or not a folder,
             two inputs would give the same session name, MediaPipe is not installed.
+        BusyError: another stygaze process is writing ``corpus``.
     """
 
     config = config or VideoImportConfig()
@@ -982,21 +985,31 @@ def import_videos(
         if n in seen:
             raise DataError(f"{seen[n]} and {v} would both become session {n!r}: rename one")
         seen[n] = v
+    from stygaze.locking import folder_lock, remove_stale_parts
+
     report = ImportReport()
-    for v in videos:
-        try:
-            result = import_video(v, corpus, config=config, progress=progress)
-        except MediaPipeMissing:
-            raise
-        except (StygazeError, OSError) as exc:
-            msg = " ".join(str(exc).split())
-            report.failed.append((v, msg))
-            if on_result:
-                on_result(v, None, msg)
-            continue
-        report.imported.append(result)
-        if on_result:
-            on_result(v, result, None)
-    if report.imported:
-        report.splits, report.splits_how = update_splits(corpus, seed)
+    created = not corpus.exists()
+    try:
+        with folder_lock(corpus):  # one writer per corpus; what a killed import left is removed
+            remove_stale_parts(corpus)
+            for v in videos:
+                try:
+                    result = import_video(v, corpus, config=config, progress=progress)
+                except MediaPipeMissing:
+                    raise
+                except (StygazeError, OSError) as exc:
+                    msg = " ".join(str(exc).split())
+                    report.failed.append((v, msg))
+                    if on_result:
+                        on_result(v, None, msg)
+                    continue
+                report.imported.append(result)
+                if on_result:
+                    on_result(v, result, None)
+            if report.imported:
+                report.splits, report.splits_how = update_splits(corpus, seed)
+    finally:
+        if created:  # only succeeds when nothing was imported: never removes what others wrote
+            with contextlib.suppress(OSError):
+                corpus.rmdir()
     return report

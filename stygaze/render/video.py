@@ -255,7 +255,10 @@ def _check_out(out_path) -> Path:
 
 
 def _write_video(out: Path, frames: Iterable[np.ndarray], n: int, width: int, height: int, fps: float, audio_path, progress: bool, desc: str) -> Path:
-    with atomic_path(out) as tmp:
+    from stygaze.locking import held, remove_dead_temporaries
+
+    remove_dead_temporaries(out)  # a render killed mid-write (SIGKILL) left its .<name>.*.part.mp4
+    with atomic_path(out) as tmp, held(tmp):
         writer = FFmpegWriter(tmp, width, height, fps, audio_path=audio_path, num_frames=n)
         try:
             with _progress(n, progress, desc) as bar:
@@ -285,7 +288,9 @@ def render_video(
 
     Args:
         motion: a :class:`Motion` or a path to a motion ``.npz``.
-        out_path: the ``.mp4`` to write (atomically: a temporary file renamed at the end).
+        out_path: the ``.mp4`` to write (atomically: a temporary file renamed at the end; the
+            hidden ``.<name>.*.part.mp4`` of a render killed mid-write is removed by the next render
+            to the same path).
         audio_path: speech to mux (re-encoded to AAC, cut/padded to the video length).
         size: frame width = height in pixels, even (default: ``config.size``, else 512).
         head: ``"procedural"`` (built in), ``"flame"`` or a :class:`HeadModel`.

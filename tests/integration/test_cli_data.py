@@ -151,3 +151,28 @@ def test_synth_without_espeak_is_a_clear_error(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert "espeak-ng not found" in _one_error_line(p)
     assert not (tmp_path / "o").exists()
+
+
+def test_check_names_fifo_and_symlink_loop_without_hanging(tmp_path):
+    import os
+
+    out = tmp_path / "c"
+    assert run("synth", "--out", out, "--sessions", 2, "--minutes", 0.05, "--no-progress").returncode == 0
+    (out / "s000" / "audio.wav").unlink()
+    os.mkfifo(out / "s000" / "audio.wav")  # opening it would block forever
+    (out / "s001" / "motion.npz").unlink()
+    os.symlink("motion.npz", out / "s001" / "motion.npz")  # points at itself
+    c = run("check", out, timeout=60)
+    assert c.returncode == 1
+    assert c.stdout.splitlines() == [
+        f"{out}/s000/audio.wav: is a FIFO (named pipe), not a regular file",
+        f"{out}/s001/motion.npz: is a symlink loop, not a regular file",
+    ]
+
+
+def test_import_openface_refuses_a_fifo(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "track.csv")
+    p = run("import-openface", tmp_path / "track.csv", "--audio", tmp_path / "a.wav", "--out", tmp_path / "s", timeout=60)
+    assert _one_error_line(p) == f"stygaze: error: OpenFace CSV {tmp_path}/track.csv is a FIFO (named pipe), not a regular file"

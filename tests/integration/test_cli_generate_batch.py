@@ -101,3 +101,44 @@ def test_batch_usage_errors_exit_2_without_outputs(tmp_path, make, args, message
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("stygaze: error: ") and message in lines[0]
     assert not (tmp_path / "talks" / "a.motion.npz").exists()
+
+
+def _worker_pids(parent: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"resource_tracker" not in cmdline:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the workers in /proc")
+def test_batch_goes_on_when_a_worker_is_killed(tmp_path, tiny_model):
+    import signal
+    import time
+
+    talks, out = tmp_path / "talks", tmp_path / "motions"
+    talks.mkdir()
+    for k in range(16):
+        save_audio(talks / f"t{k:02d}.wav", _speechy(1.5, k))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "stygaze", "generate", "--audio", str(talks), "-o", str(out),
+                             "--model", str(tiny_model), "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and any(out.glob("*.motion.npz"))):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    workers = _worker_pids(proc.pid)
+    assert workers
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert "Traceback" not in stderr and "KeyError" not in stderr
+    assert proc.returncode == 0, stderr  # the files the dead worker held were run again
+    assert sorted(p.name for p in out.iterdir()) == [f"t{k:02d}.motion.npz" for k in range(16)]
+    assert stderr.strip().splitlines()[-1].startswith("generate: 16 done, 0 skipped, 0 failed of 16 files")

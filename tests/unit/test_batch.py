@@ -82,3 +82,88 @@ def test_model_that_does_not_load_fails_before_any_file(tmp_path):
         with pytest.raises(StygazeError, match="checkpoint not found"):
             run_batch(items * 2, broken_factory, jobs=jobs, progress=False)  # 2 items: jobs=2 really uses a pool
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_names_with_glob_characters_are_files_when_they_exist(tmp_path):
+    (tmp_path / "take[1].wav").write_bytes(b"x")
+    (tmp_path / "take1.wav").write_bytes(b"x")
+    literal = tmp_path / "take[1].wav"
+    assert not is_batch_spec(literal)  # the file itself, not the pattern that matches take1.wav
+    assert is_batch_spec(tmp_path / "take[0-9].wav")  # no such file: a pattern
+    assert collect_inputs(tmp_path / "take[0-9].wav") == [tmp_path / "take1.wav"]
+    folder = tmp_path / "run[2]*"
+    folder.mkdir()
+    (folder / "a.wav").write_bytes(b"x")
+    assert collect_inputs(folder) == [folder / "a.wav"]  # an existing folder with glob characters
+    assert collect_inputs(f"{folder}/*.wav") == [folder / "a.wav"]  # a pattern inside it
+
+
+# process_map: a dead worker process ------------------------------------------------------
+def _no_work():
+    return None
+
+
+def _kill_self_on_five(work, task):
+    import os
+    import signal
+    import time
+
+    if task == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.02)
+    return ("ok", task)
+
+
+def _kill_a_sibling_once(work, task):
+    """Task 3 kills another worker of the pool (as a user or the OOM killer would), once."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import time
+
+    marker = os.environ["KILL_MARKER"]  # written once the kill is done
+    if task == 3 and not os.path.exists(marker):
+        siblings = [p for p in _children(mp.parent_process().pid) if p != os.getpid()]
+        if siblings:
+            os.kill(siblings[0], signal.SIGKILL)
+            open(marker, "w").write(str(siblings[0]))
+    time.sleep(0.05)
+    return ("ok", task)
+
+
+def _children(ppid):
+    import os
+
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.parametrize("run, failed", [(_kill_self_on_five, [5]), (_kill_a_sibling_once, [])], ids=["task_kills_its_worker", "worker_killed_from_outside"])
+def test_dead_worker_is_replaced_and_every_task_reported_once(run, failed, tmp_path, monkeypatch):
+    import sys
+
+    from stygaze.batch import process_map
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("uses /proc")
+    monkeypatch.setenv("KILL_MARKER", str(tmp_path / "killed"))
+    seen = {}
+
+    def on_result(i, result):
+        assert i not in seen
+        seen[i] = result
+
+    process_map(list(range(12)), _no_work, run, jobs=2, on_result=on_result, on_crash=lambda i, why: ("failed", why))
+    assert sorted(seen) == list(range(12))
+    assert [i for i, r in seen.items() if r[0] == "failed"] == failed
+    for i in failed:
+        assert "worker process died" in seen[i][1]
+    assert run is _kill_self_on_five or (tmp_path / "killed").exists()  # a worker was killed from outside

@@ -77,6 +77,11 @@ def _as_write_errors(path: Path, *temps: Path) -> Iterator[None]:
 
 
 def _mkparent(path: Path) -> None:
+    for folder in path.parents:
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():  # mkdir would say "File exists"
+                raise OutputError(f"cannot write {path}: Not a directory: {folder}")
+            break
     with _as_write_errors(path):
         path.parent.mkdir(parents=True, exist_ok=True)
 

@@ -33,3 +33,7 @@ class DataError(StygazeError):
 
 class ConfigError(DataError):
     """A config file or config value that is invalid (unknown key, wrong type, out of range)."""
+
+
+class OutputError(StygazeError):
+    """An output that cannot be written: it is one of the inputs, or the write failed (disk full, ...)."""

@@ -4,7 +4,8 @@ Each subcommand lives in ``stygaze/cli/<name>.py`` and exposes ``register(subpar
 that function adds its parser and sets ``func`` to a handler that imports what it needs
 lazily (so ``stygaze --help`` stays fast) and calls one library function.
 
-User errors (:class:`~stygaze.errors.StygazeError`, missing files) print one line,
+User errors (:class:`~stygaze.errors.StygazeError`) and the file system's errors (any
+OSError: a missing file, a full disk, a read-only folder) print one line,
 ``stygaze: error: <message>``, on stderr and exit with code 2. ``STYGAZE_DEBUG=1`` shows
 the traceback instead.
 """
@@ -106,10 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         return _fail(str(exc))
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+    except OSError as exc:  # the file system's answer (missing file, disk full, ...), not a bug
         if debug:
             raise
-        return _fail(f"{exc.strerror or type(exc).__name__}: {exc.filename}")
+        reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+        return _fail(f"{reason}: {exc.filename}" if exc.filename is not None else reason)
     except KeyboardInterrupt:
         print("stygaze: interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,7 @@ import sys
 
 from stygaze.cli import available_modules
 from stygaze.errors import DataError
+from stygaze.io import check_distinct_outputs
 
 
 def _number(text: str, flag: str, kind=float, positive: bool = True):
@@ -86,6 +87,7 @@ def register(sub, formatter) -> None:
 def _synth(args) -> int:
     from stygaze.data.corpus import SynthInterrupted, synth_corpus
 
+    check_distinct_outputs({"--out": args.out}, {"--audio-dir": args.audio_dir})
     try:
         summary = synth_corpus(
             args.out,
@@ -121,6 +123,7 @@ def _check(args) -> int:
 def _import_openface(args) -> int:
     from stygaze.data.openface import import_openface
 
+    check_distinct_outputs({"--out": args.out}, {"CSV": args.csv, "--audio": args.audio})
     result = import_openface(
         args.csv,
         args.audio,

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from stygaze.errors import StygazeError
-from stygaze.io import atomic_path
+from stygaze.io import atomic_path, check_distinct_outputs
 from stygaze.motion import Motion
 
 PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -112,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         raise StygazeError(f"--event-detector {args.event_detector!r} is not one of: {', '.join(PRESETS)}")
     _check_output(args.json, "json")
     _check_output(args.plot, "plot")
+    check_distinct_outputs({"--json": args.json, "--plot": args.plot}, {"--pred": args.pred, "--gt": args.gt, "--audio": args.audio})
     pairs = pair_paths(args.pred, args.gt, args.audio)
     options = {"signal": args.signal, "dispersion_deg": args.dispersion, "min_duration_s": args.min_duration,
                "event_detector": args.event_detector}

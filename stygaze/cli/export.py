@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stygaze.io import check_distinct_outputs
 from stygaze.motion import Motion
 
 DESCRIPTION = """\
@@ -42,10 +43,7 @@ def run(args) -> int:
         raise RenderError("--head-joint only applies to --format flame")
     if args.fps is not None and (fmt != "arkit" or not 1 <= args.fps <= 240):
         raise RenderError("--fps applies to --format arkit only, between 1 and 240")
-    from pathlib import Path
-
-    if Path(args.output).resolve() == Path(args.motion).resolve():
-        raise RenderError("the output file is the input motion file: choose another -o")
+    check_distinct_outputs({"-o": args.output}, {"MOTION": args.motion})
     motion = Motion.load(args.motion)
     kwargs = {"head_joint": args.head_joint} if fmt == "flame" else {}
     if args.fps is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stygaze.errors import StyleError
+from stygaze.io import check_distinct_outputs
 from stygaze.motion import Motion
 
 DESCRIPTION = """\
@@ -32,6 +33,7 @@ def handle(args) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
         raise StyleError(f"output must be a .npz file, got {out}")
+    check_distinct_outputs({"-o": out}, {"--motion": args.motion})
     motion = Motion.load(args.motion)
     style = StyGazeTalk.from_pretrained(args.model).extract_style(motion)
     style.save(out)

@@ -18,6 +18,7 @@ from typing import Callable
 from stygaze.audio import load_audio, normalize_audio
 from stygaze.cli import available_modules
 from stygaze.errors import AudioError, StygazeError, StyleError
+from stygaze.io import check_distinct_outputs
 
 DESCRIPTION = """\
 Generate coordinated gaze and head motion (7 channels, degrees, 25 fps) from speech.
@@ -198,6 +199,7 @@ def handle(args) -> int:
     out = Path(args.out) if args.out else default_output(audio)
     if out.suffix != ".npz":
         raise AudioError(f"output must be a .npz file, got {out}")
+    check_distinct_outputs({"-o": out, "--render": args.render}, {"--audio": audio, "--style": args.style})
     job = GenerateJob(audio, out, Path(args.render) if args.render else None)
     generate = make_generator(args.model, options=avatar_options(args))
     path = run_job(job, generate, args)

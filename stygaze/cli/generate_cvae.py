@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stygaze.cvae.gaze import DEFAULT_MAX_GAP
 from stygaze.errors import AudioError, MotionFormatError, StygazeError
+from stygaze.io import check_distinct_outputs
 from stygaze.motion import Motion
 
 EPILOG = """\
@@ -83,6 +84,8 @@ def handle(args, make_generator=None) -> int:
         out = Path(args.out) if args.out else audio.with_name(f"{audio.stem}.motion.npz")
     if out.suffix != ".npz":
         raise StygazeError(f"output must be a .npz file, got {out}")
+    check_distinct_outputs({"-o": out, "--render": getattr(args, "render", None)},
+                           {"--gaze": args.gaze, "--audio": args.audio, "--style": args.style, "--cvae": args.cvae})
     model = HeadCVAE.from_pretrained(args.cvae)  # checkpoint errors before any slow work
     if args.gaze is not None:
         gaze_motion = Motion.load(args.gaze)

@@ -16,6 +16,11 @@ each (ground truth vs models):
 The built-in procedural head needs no asset. --head flame uses your own FLAME model
 (a folder with FLAME_NEUTRAL.pkl, or the .pkl itself), from --flame-model or the
 STYGAZE_FLAME_MODEL environment variable; see docs/rendering.md for the licence.
+The FLAME file is read without running code from it (docs/security.md).
+
+Convert a FLAME model (.pkl, also with chumpy arrays) to a plain .npz once:
+
+  stygaze render convert-flame generic_model.pkl -o FLAME_NEUTRAL.npz
 """
 
 
@@ -38,15 +43,19 @@ def register(sub, formatter) -> None:
 
 
 def run(args) -> int:
+    from stygaze.io import check_distinct_outputs
     from stygaze.render.config import RenderConfig, RenderError, camera_preset
     from stygaze.render.video import HEADS, render_grid, render_video
 
+    if args.motions[0] == "convert-flame":
+        return convert_flame(args)
     head = str(args.head).strip().lower()
     if head not in HEADS:
         raise RenderError(f"unknown head {args.head!r}: choose one of {', '.join(HEADS)}")
     camera = camera_preset(args.camera)
     config = RenderConfig(size=args.size, camera=camera, supersample=args.supersample, msaa=not args.no_msaa)
     flame = args.flame_model or os.environ.get("STYGAZE_FLAME_MODEL") or None
+    check_distinct_outputs({"-o": args.output}, {"MOTION": args.motions, "--audio": args.audio, "--flame-model": flame})
     common = dict(audio_path=args.audio, size=args.size, head=head, camera=camera, flame_model=flame,
                   progress=not args.no_progress, config=config)
     if len(args.motions) == 1 and args.labels is None:
@@ -55,4 +64,15 @@ def run(args) -> int:
         labels = None if args.labels is None else [s.strip() for s in args.labels.split(",")]
         out = render_grid(args.motions, args.output, labels=labels, **common)
     print(out)
+    return 0
+
+
+def convert_flame(args) -> int:
+    """``stygaze render convert-flame IN -o OUT.npz``: a FLAME model as a plain .npz (restricted loader)."""
+    from stygaze.render.config import RenderError
+    from stygaze.render.flame_file import convert_flame as convert
+
+    if len(args.motions) != 2:
+        raise RenderError("usage: stygaze render convert-flame IN.pkl -o OUT.npz (one FLAME model file)")
+    print(convert(args.motions[1], args.output))
     return 0

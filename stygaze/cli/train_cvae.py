@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
 from stygaze.errors import DataError
+from stygaze.io import check_distinct_outputs
 
 
 def register(sub, formatter) -> None:
@@ -38,6 +39,7 @@ def _run(args) -> int:
     from stygaze.cvae.train import CVAETrainConfig, train_cvae
 
     check_budget_flags(args)
+    check_distinct_outputs({"--out": args.out}, {"--data": args.data, "--config": args.config})
     if args.threads is not None:
         if args.threads < 1:
             raise DataError(f"--threads must be at least 1, got {args.threads}")

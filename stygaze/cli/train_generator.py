@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stygaze.cli.train_style import add_common, overrides
+from stygaze.io import check_distinct_outputs
 
 DESCRIPTION = """\
 Train the motion generator on a corpus with a frozen, pretrained style encoder.
@@ -35,6 +36,7 @@ def handle(args) -> int:
         train_generator,
     )
 
+    check_distinct_outputs({"--out": args.out}, {"--data": args.data, "--config": args.config, "--style-encoder": args.style_encoder})
     config = load_generator_run_config(args.config, overrides={"generator_train": overrides(args)})
     best = train_generator(
         config, args.data, args.out, style_encoder=args.style_encoder, progress=not args.no_progress and sys.stderr.isatty(),

@@ -19,6 +19,7 @@ examples:
 
 
 from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
+from stygaze.io import check_distinct_outputs
 
 
 def register(sub, formatter) -> None:
@@ -43,6 +44,7 @@ def handle(args) -> int:
     from stygaze.omnihead.train import load_train_config, train_omnihead
 
     check_budget_flags(args)
+    check_distinct_outputs({"--out": args.out}, {"--data": args.data, "--config": args.config})
     cfg = load_train_config(
         args.config, epochs=args.max_epochs, max_minutes=args.max_minutes, seed=args.seed, num_threads=args.threads, device=args.device
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stygaze.errors import DataError
+from stygaze.io import check_distinct_outputs
 
 DESCRIPTION = """\
 Pretrain the style encoder with NT-Xent on a corpus (two windows of a session = positive pair).
@@ -59,6 +60,7 @@ def handle(args) -> int:
 
     from stygaze.stygazetalk.train_style import load_style_run_config, train_style
 
+    check_distinct_outputs({"--out": args.out}, {"--data": args.data, "--config": args.config})
     config = load_style_run_config(args.config, overrides={"style_train": overrides(args)})
     best = train_style(config, args.data, args.out, progress=not args.no_progress and sys.stderr.isatty(), force_resume=args.force_resume)
     from stygaze.training.distributed import is_rank_zero

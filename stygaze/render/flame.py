@@ -4,8 +4,8 @@ FLAME is licensed (https://flame.is.tue.mpg.de): stygaze never ships it. Point a
 copy with ``--flame-model PATH`` or the environment variable ``STYGAZE_FLAME_MODEL``; the
 path is a folder holding ``FLAME_NEUTRAL.pkl`` (or ``generic_model.pkl``,
 ``flame2023.pkl``, ``flame2020.pkl``, or a ``.npz`` with the same arrays) or that file
-itself. ``flame_static_embedding.pkl`` next to it is used when present; rendering needs
-no landmarks, so a placeholder embedding is given to smplx otherwise.
+itself. ``flame_static_embedding.pkl`` next to it is read (the same way) when present;
+rendering needs no landmarks, so a placeholder embedding is given to smplx otherwise.
 
 Mapping (stygaze and FLAME share the frame: ``x`` = subject's left, ``y`` up, ``z``
 forward):
@@ -23,9 +23,11 @@ FLAME has no eyelid joint, so ``blink`` is not shown on this head. Eyeball verti
 ones skinned to the eye joints) are coloured sclera / iris / pupil by their angle from the
 eye's forward axis, so gaze is visible without a texture.
 
-Note: the original FLAME 2019/2020 pickles store ``chumpy`` arrays; unpickling them needs
-the ``chumpy`` package, which does not install on current numpy. Convert such a file once
-to plain numpy (see ``docs/rendering.md``); the error message says so.
+The file is never unpickled as such: :mod:`stygaze.render.flame_file` reads it with a
+restricted unpickler that builds only numpy arrays, scipy.sparse matrices (made dense) and
+chumpy arrays (the FLAME 2019/2020 releases store them; chumpy is not needed), and refuses
+anything else; a ``.npz`` is read with ``allow_pickle=False``. smplx then builds the layer
+from files stygaze writes itself from the checked arrays.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import numpy as np
 from stygaze.geometry import head_rotation_matrix, rotvec, translation
 from stygaze.motion import Motion
 from stygaze.render.config import HeadColors, RenderError
+from stygaze.render.flame_file import FlameModelError, read_flame_model, read_landmark_embedding
 from stygaze.render.heads import (
     FrameGeometry,
     HeadModel,
@@ -69,10 +72,6 @@ _CANDIDATES = (
 EYE_TARGET = np.array([0.0, 0.112, 0.083])
 """Where the midpoint of the eyes is placed in the world (matches the procedural head's
 framing, so camera presets fit both heads)."""
-
-
-class FlameModelError(RenderError):
-    """The FLAME model path is missing, wrong, or the file cannot be loaded by smplx."""
 
 
 def resolve_flame_path(path: str | os.PathLike | None) -> Path:
@@ -101,37 +100,37 @@ def resolve_flame_path(path: str | os.PathLike | None) -> Path:
 
 
 def _load_smplx_flame(model_file: Path, num_betas: int, num_expression: int):
-    """Load ``model_file`` with ``smplx.FLAME`` (which wants ``<dir>/FLAME_NEUTRAL.<ext>``)."""
+    """Build ``smplx.FLAME`` from ``model_file``'s arrays, read by the restricted loader.
+
+    smplx.FLAME only loads from a folder (``FLAME_NEUTRAL.npz`` + ``flame_static_embedding.pkl``);
+    it gets a private temporary folder holding files stygaze writes itself from the checked
+    arrays, so nothing of the user's file is ever unpickled by smplx.
+    """
     import smplx
 
-    ext = model_file.suffix.lower().lstrip(".")
-    with tempfile.TemporaryDirectory(prefix="stygaze_flame_") as tmp:
+    arrays = read_flame_model(model_file)
+    emb = model_file.parent / "flame_static_embedding.pkl"
+    if emb.is_file():
+        landmarks = read_landmark_embedding(emb)
+    else:  # landmarks are not used for rendering: give smplx a one-landmark placeholder
+        landmarks = {"lmk_face_idx": np.zeros(1, np.int64), "lmk_b_coords": np.array([[1.0, 0.0, 0.0]])}
+    with tempfile.TemporaryDirectory(prefix="stygaze_flame_") as tmp:  # mode 0700: only this user
         tmp = Path(tmp)
-        (tmp / f"FLAME_NEUTRAL.{ext}").symlink_to(model_file.resolve())
-        emb = model_file.parent / "flame_static_embedding.pkl"
-        if emb.is_file():
-            (tmp / emb.name).symlink_to(emb.resolve())
-        else:  # landmarks are not used for rendering: give smplx a one-landmark placeholder
-            with open(tmp / "flame_static_embedding.pkl", "wb") as fh:
-                pickle.dump({"lmk_face_idx": np.zeros(1, np.int64), "lmk_b_coords": np.array([[1.0, 0.0, 0.0]])}, fh)
+        np.savez(tmp / "FLAME_NEUTRAL.npz", **arrays)  # numbers only: np.load never unpickles it
+        with open(tmp / "flame_static_embedding.pkl", "wb") as fh:
+            pickle.dump(landmarks, fh)  # two int/float arrays stygaze made
         chatter = io.StringIO()
         try:
             with contextlib.redirect_stdout(chatter):  # smplx prints warnings with print()
                 model = smplx.FLAME(
                     model_path=str(tmp),
                     gender="neutral",
-                    ext=ext,
+                    ext="npz",
                     num_betas=num_betas,
                     num_expression_coeffs=num_expression,
                     batch_size=1,
                 )
-        except ModuleNotFoundError as exc:
-            if "chumpy" in str(exc):
-                raise FlameModelError(
-                    f"{model_file} stores chumpy arrays: convert it to plain numpy once (see docs/rendering.md)"
-                ) from exc
-            raise
-        except (pickle.UnpicklingError, EOFError, KeyError, AttributeError, ValueError, TypeError, IndexError, AssertionError) as exc:
+        except (KeyError, AttributeError, ValueError, TypeError, IndexError, AssertionError, RuntimeError) as exc:
             raise FlameModelError(f"cannot load FLAME model {model_file}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
         for line in chatter.getvalue().splitlines():
             if line.strip():

@@ -72,7 +72,7 @@ def choose_temperature(final: Path, data: Path, seeds: int = 2) -> tuple[float, 
         for seed in range(seeds):
             for n, gt, audio, style in sessions:
                 neutral.add(pipe.generate(audio, seed=seed, temperature=t, raw=True), gt, name=n)
-                styled.add(pipe.generate(audio, seed=seed, temperature=t, raw=True, style=style), gt, name=n)
+                styled.add(pipe.generate(audio, seed=seed, temperature=t, raw=True, style=style, match_style=False), gt, name=n)
         table[t] = [neutral.result()["pattern"]["sim"], styled.result()["pattern"]["sim"]]
         print(f"temperature {t}: Sim neutral {table[t][0]:.3f}, own style {table[t][1]:.3f}", file=sys.stderr)
     best = max(table, key=lambda t: sum(table[t]))

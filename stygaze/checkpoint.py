@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from stygaze.config import from_dict
 from stygaze.errors import CheckpointError, ConfigError
 from stygaze.io import atomic_dir
+from stygaze.limits import MAX_CHECKPOINT_CONFIG_BYTES
 from stygaze.version import __version__
 
 WEIGHTS_NAME = "model.safetensors"
@@ -111,17 +112,29 @@ def read_checkpoint(path: str | os.PathLike, *, model_type: str | None = None) -
     for p in (cfg_path, w_path):
         if not p.exists():
             raise CheckpointError(f"checkpoint {path} is incomplete: {p.name} is missing")
+    if not (cfg_path.is_file() and w_path.is_file()):
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} and {WEIGHTS_NAME} must be regular files")
+    if cfg_path.stat().st_size > MAX_CHECKPOINT_CONFIG_BYTES:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is larger than {MAX_CHECKPOINT_CONFIG_BYTES // 1024**2} MiB")
     try:
         payload = json.loads(cfg_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is corrupt ({exc.__class__.__name__})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is not a stygaze checkpoint")
-    if int(payload.get("format_version", -1)) > FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {path} needs a newer stygaze (format {payload.get('format_version')})")
+    version = payload.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} has format_version {version!r}, expected a positive integer")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} needs a newer stygaze (format {version})")
     found_type = payload.get("model_type")
+    if not isinstance(found_type, str):
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} has model_type {found_type!r}, expected a string")
     if model_type is not None and found_type != model_type:
         raise CheckpointError(f"checkpoint {path} holds a {found_type!r} model, expected {model_type!r}")
+    for key in ("config", "meta"):
+        if not isinstance(payload.get(key, {}), dict):
+            raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} field {key!r} must be a mapping, got {type(payload[key]).__name__}")
     try:
         state = load_file(str(w_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:

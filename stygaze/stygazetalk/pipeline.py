@@ -85,6 +85,7 @@ from stygaze.errors import AudioError, CheckpointError, StyleError
 from stygaze.features.rhythm import OnlineBeats
 from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
 from stygaze.io import atomic_path
+from stygaze.limits import check_npz_members
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
 from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
@@ -128,10 +129,17 @@ class StyleVector:
 
     @classmethod
     def _from_contents(cls, contents: dict, path) -> StyleVector:
-        style = np.asarray(contents["style"], dtype=np.float32).reshape(-1)
+        if "encoder_id" not in contents:
+            raise StyleError(f"{path} has a style vector without 'encoder_id': re-extract it with stygaze extract-style")
+        style, encoder_id = np.asarray(contents["style"]), np.asarray(contents["encoder_id"])
+        if not (np.issubdtype(style.dtype, np.floating) or np.issubdtype(style.dtype, np.integer)):
+            raise StyleError(f"{path}: 'style' must be a numeric vector, got dtype {style.dtype}")
+        if encoder_id.dtype.kind != "U" or encoder_id.size != 1:
+            raise StyleError(f"{path}: 'encoder_id' must be one string, got dtype {encoder_id.dtype} shape {encoder_id.shape}")
+        style = style.astype(np.float32).reshape(-1)
         if style.size == 0 or not np.isfinite(style).all():
             raise StyleError(f"{path}: the style vector is empty or contains NaN/inf")
-        return cls(style, str(contents["encoder_id"]))
+        return cls(style, str(encoder_id.reshape(())))
 
 
 @contextlib.contextmanager
@@ -155,6 +163,9 @@ def _one_thread():
 def _read_npz(path: Path) -> dict:
     if not path.exists():
         raise StyleError(f"style file not found: {path}")
+    if not path.is_file():
+        raise StyleError(f"style file must be a regular .npz file: {path}")
+    check_npz_members(path, StyleError)
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
@@ -250,8 +261,6 @@ class StyGazeTalk:
             contents = _read_npz(path)
             if "style" in contents:
                 style = StyleVector._from_contents(contents, path)
-                if "encoder_id" not in contents:
-                    raise StyleError(f"{path} has a style vector without 'encoder_id': re-extract it with stygaze extract-style")
             elif "motion" in contents:
                 style = self.extract_style(Motion.load(path))
             else:

@@ -33,3 +33,7 @@ class DataError(StygazeError):
 
 class ConfigError(DataError):
     """A config file or config value that is invalid (unknown key, wrong type, out of range)."""
+
+
+class ModelOutputError(CheckpointError):
+    """A model produced NaN or infinite values (broken weights): refused, never written to a file."""

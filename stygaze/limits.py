@@ -45,6 +45,9 @@ MAX_MODEL_DEPTH: int = 16
 MAX_SAMPLES: int = 1000
 """Most cVAE head samples of ``generate --samples`` (each is a (T, 7) motion kept in memory)."""
 
+MAX_SAMPLE_FRAMES: int = 10 * MAX_FRAMES
+"""Most frames of all cVAE head samples together (``--samples`` × frames): 100 MB of motion."""
+
 MAX_SEED: int = 2**32 - 1
 """Seeds are 0 … 2³² − 1 (what numpy's and torch's generators accept everywhere)."""
 

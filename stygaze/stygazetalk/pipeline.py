@@ -81,7 +81,7 @@ import torch.nn.functional as F
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, normalize_audio, num_frames, prepare_audio
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
-from stygaze.errors import AudioError, CheckpointError, StyleError
+from stygaze.errors import AudioError, CheckpointError, ModelOutputError, StyleError
 from stygaze.features.rhythm import OnlineBeats
 from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
 from stygaze.io import atomic_path
@@ -98,6 +98,8 @@ BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 BUILTIN_MODELS: dict[str, str] = {"default": "stygazetalk", "realtime": "stygazetalk_realtime"}
 """Names :meth:`StyGazeTalk.from_pretrained` (and ``stygaze generate --model``) accept for the
 built-in checkpoints, and their asset folders (:func:`stygaze.checkpoint.builtin_dir`)."""
+
+BROKEN_WEIGHTS = "its weights are broken (NaN, huge or wrongly typed values): retrain or re-download the checkpoint"
 
 MEL_LOOKAHEAD_S: float = 0.012
 """How far the mel window of the last audio frame a step needs reaches past that frame (s)."""
@@ -240,6 +242,8 @@ class StyGazeTalk:
         vec = se.encode_clip(data)
         if self.config.style_stats:  # the explicit head statistics ride along (style_encoder.STYLE_STATS)
             vec = np.concatenate([vec, se.clip_statistics(data)]).astype(np.float32)
+        if not np.isfinite(vec).all():
+            raise ModelOutputError(f"the style encoder produced NaN or infinite values: {BROKEN_WEIGHTS}")
         return StyleVector(vec, se.encoder_id)
 
     @property
@@ -379,6 +383,8 @@ class StyGazeTalk:
 
     @staticmethod
     def _motion(frames: AvatarFrames) -> Motion:
+        if not np.isfinite(frames.motion).all():  # generated motion has no tracker loss: NaN is a broken model
+            raise ModelOutputError(f"the model produced NaN or infinite motion: {BROKEN_WEIGHTS}")
         extras = {} if frames.jaw is None else {"jaw": frames.jaw}
         return Motion(frames.motion, blink=frames.blink, extras=extras)
 
@@ -441,6 +447,8 @@ class StyGazeTalk:
         feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
+        if not torch.isfinite(pred).all():
+            raise ModelOutputError(f"the generator produced NaN or infinite motion: {BROKEN_WEIGHTS}")
         voice = level_next = None
         if stages is not None:
             voice = voice_activity(raw_samples, stages.config.voice, len(pred))

@@ -165,7 +165,13 @@ def build_config(config_cls: type[C], values: dict[str, Any], *, where: str = "c
 
 
 def load_state_strict(model: Any, state_dict: dict[str, Any], *, where: str = "checkpoint") -> None:
-    """``model.load_state_dict(state_dict, strict=True)``; mismatches become one-line CheckpointErrors."""
+    """``model.load_state_dict(state_dict, strict=True)``; mismatches (names, shapes, dtypes: an int8
+    tensor where the model has float32 is refused, not cast) become one-line CheckpointErrors."""
+    expected = model.state_dict()
+    for name, tensor in state_dict.items():
+        if name in expected and getattr(tensor, "dtype", None) != expected[name].dtype:
+            raise CheckpointError(f"{where}: weights do not fit the model: {name} is {tensor.dtype}, "
+                                  f"the model holds {expected[name].dtype}")
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:

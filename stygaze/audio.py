@@ -21,6 +21,7 @@ import numpy as np
 from stygaze.errors import AudioError
 from stygaze.inputs import require_regular_file
 from stygaze.io import atomic_path, find_ffmpeg
+from stygaze.limits import MAX_AUDIO_SECONDS
 
 SAMPLE_RATE: int = 16_000
 """Audio sample rate (Hz) of every waveform inside stygaze."""
@@ -38,6 +39,10 @@ SILENCE_RMS: float = 1e-4
 def _read_soundfile(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
+    info = sf.info(str(path))
+    if info.samplerate > 0 and info.frames / info.samplerate > MAX_AUDIO_SECONDS:
+        raise AudioError(f"{path}: audio is {info.frames / info.samplerate / 3600:.1f} h long, "
+                         f"more than the limit of {MAX_AUDIO_SECONDS / 3600:g} h")
     data, sr = sf.read(str(path), dtype="float32", always_2d=True)  # (S, C)
     return data, int(sr)
 
@@ -47,12 +52,15 @@ def _read_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
     ffmpeg = find_ffmpeg()
     if ffmpeg is None:
         raise AudioError(f"cannot decode {path}: not a format libsndfile reads, and no ffmpeg found")
-    cmd = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", "-"]
+    cmd = [ffmpeg, "-v", "error", "-nostdin", "-i", str(path), "-ac", "1", "-ar", str(SAMPLE_RATE),
+           "-t", str(MAX_AUDIO_SECONDS + 1), "-f", "f32le", "-"]
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()
         raise AudioError(f"cannot decode {path}: {reason[-1] if reason else 'ffmpeg failed'}")
     data = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+    if data.size > MAX_AUDIO_SECONDS * SAMPLE_RATE:
+        raise AudioError(f"{path}: audio is longer than the limit of {MAX_AUDIO_SECONDS / 3600:g} h")
     return data[:, None], SAMPLE_RATE
 
 
@@ -120,6 +128,8 @@ def prepare_audio(
     samples = samples.astype(np.float32, copy=False)
     if samples.size == 0:  # also (0, C) files, which the channel-first check above turns into (C, 0)
         raise AudioError(f"{name}: audio has zero length")
+    if samples.shape[0] / sr > MAX_AUDIO_SECONDS:
+        raise AudioError(f"{name}: audio is longer than the limit of {MAX_AUDIO_SECONDS / 3600:g} h")
     if not np.all(np.isfinite(samples)):
         raise AudioError(f"{name}: audio contains NaN or infinite samples")
     if samples.ndim == 2:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from stygaze.config import from_dict
 from stygaze.errors import CheckpointError, ConfigError
 from stygaze.io import atomic_dir
+from stygaze.limits import MAX_CHECKPOINT_CONFIG_BYTES
 from stygaze.version import __version__
 
 WEIGHTS_NAME = "model.safetensors"
@@ -111,17 +112,29 @@ def read_checkpoint(path: str | os.PathLike, *, model_type: str | None = None) -
     for p in (cfg_path, w_path):
         if not p.exists():
             raise CheckpointError(f"checkpoint {path} is incomplete: {p.name} is missing")
+    if not (cfg_path.is_file() and w_path.is_file()):
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} and {WEIGHTS_NAME} must be regular files")
+    if cfg_path.stat().st_size > MAX_CHECKPOINT_CONFIG_BYTES:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is larger than {MAX_CHECKPOINT_CONFIG_BYTES // 1024**2} MiB")
     try:
         payload = json.loads(cfg_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is corrupt ({exc.__class__.__name__})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} is not a stygaze checkpoint")
-    if int(payload.get("format_version", -1)) > FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {path} needs a newer stygaze (format {payload.get('format_version')})")
+    version = payload.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} has format_version {version!r}, expected a positive integer")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {path} needs a newer stygaze (format {version})")
     found_type = payload.get("model_type")
+    if not isinstance(found_type, str):
+        raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} has model_type {found_type!r}, expected a string")
     if model_type is not None and found_type != model_type:
         raise CheckpointError(f"checkpoint {path} holds a {found_type!r} model, expected {model_type!r}")
+    for key in ("config", "meta"):
+        if not isinstance(payload.get(key, {}), dict):
+            raise CheckpointError(f"checkpoint {path}: {CONFIG_NAME} field {key!r} must be a mapping, got {type(payload[key]).__name__}")
     try:
         state = load_file(str(w_path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
@@ -152,7 +165,13 @@ def build_config(config_cls: type[C], values: dict[str, Any], *, where: str = "c
 
 
 def load_state_strict(model: Any, state_dict: dict[str, Any], *, where: str = "checkpoint") -> None:
-    """``model.load_state_dict(state_dict, strict=True)``; mismatches become one-line CheckpointErrors."""
+    """``model.load_state_dict(state_dict, strict=True)``; mismatches (names, shapes, dtypes: an int8
+    tensor where the model has float32 is refused, not cast) become one-line CheckpointErrors."""
+    expected = model.state_dict()
+    for name, tensor in state_dict.items():
+        if name in expected and getattr(tensor, "dtype", None) != expected[name].dtype:
+            raise CheckpointError(f"{where}: weights do not fit the model: {name} is {tensor.dtype}, "
+                                  f"the model holds {expected[name].dtype}")
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:

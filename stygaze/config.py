@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stygaze.errors import ConfigError, StygazeError
+from stygaze.limits import MAX_MODEL_DEPTH, MAX_MODEL_WIDTH, MAX_SEED, MAX_THREADS
 
 C = TypeVar("C")
 
@@ -83,24 +84,24 @@ FRACTION = Range(0, 1)
 """``[0, 1]`` (shares and probabilities)."""
 DROPOUT = Range(0, 1, hi_open=True)
 """``[0, 1)`` (dropout and smoothing rates)."""
-SEED = Range(0, 2**32 - 1)
+SEED = Range(0, MAX_SEED)
 """Seeds: 0 … 2³² − 1."""
 COUNT = Range(1)
 """``≥ 1`` (batch sizes, epochs, windows per epoch, patience)."""
 
-# Sane maxima of model dimensions: far above every shipped and published configuration, low
-# enough that a typo (``d: 3000000``) is refused before it tries to allocate terabytes.
-WIDTH = Range(1, 16384)
-"""Layer widths (hidden sizes, embedding and feed-forward dimensions): 1 … 16384."""
-LATENT = Range(0, 4096)
+# Sane maxima of model dimensions (stygaze.limits): far above every shipped and published
+# configuration, low enough that a typo (``d: 3000000``) is refused before it tries to allocate terabytes.
+WIDTH = Range(1, MAX_MODEL_WIDTH)
+"""Layer widths (hidden sizes, embedding and feed-forward dimensions): 1 … 4096."""
+LATENT = Range(0, MAX_MODEL_WIDTH)
 """Optional vector sizes where 0 = off (style and latent dimensions): 0 … 4096."""
-DEPTH = Range(1, 64)
-"""Stacked layers or blocks: 1 … 64."""
+DEPTH = Range(1, MAX_MODEL_DEPTH)
+"""Stacked layers or blocks: 1 … 16."""
 HEADS = Range(1, 256)
 """Attention heads: 1 … 256."""
 FRAMES = Range(1, 100_000)
 """Lengths in frames at 25 fps (windows, chunks, context): 1 … 100000 (≈ 67 min)."""
-THREADS = Range(1, 1024)
+THREADS = Range(1, MAX_THREADS)
 """torch CPU threads: 1 … 1024 (leave unset for torch's default)."""
 
 

@@ -37,3 +37,7 @@ class ConfigError(DataError):
 
 class OutputError(StygazeError):
     """An output that cannot be written: it is one of the inputs, or the write failed (disk full, ...)."""
+
+
+class ModelOutputError(CheckpointError):
+    """A model produced NaN or infinite values (broken weights): refused, never written to a file."""

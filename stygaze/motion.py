@@ -47,6 +47,7 @@ from stygaze.geometry import (  # noqa: F401  (re-exported)
     vector_to_angles,
 )
 from stygaze.io import atomic_path
+from stygaze.limits import MAX_FPS, MAX_FRAMES, MIN_FPS, check_npz_members
 
 CHANNELS: tuple[str, ...] = (
     "head_pitch",
@@ -73,6 +74,8 @@ RESAMPLE_MODES: tuple[str, ...] = ("average", "linear", "nearest")
 RESAMPLE_MIN_VALID: float = 0.5
 """``"average"`` mode: smallest share of valid (non-NaN) input frames an output frame needs."""
 OPTIONAL_STATIC = ("shape",)
+_EXTRA_NDIM = {"expression": 2, "jaw": 2, "shape": 1}
+"""Rank of each known extra: ``expression`` (T, E), ``jaw`` (T, 3), ``shape`` (S,)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -87,18 +90,19 @@ def validate_motion_array(data: Any, *, allow_nan: bool = True, name: str = "mot
     """Check a motion array against the contract and return it as float32 ``(T, 7)``.
 
     Raises:
-        MotionFormatError: wrong rank or channel count, zero frames, non-numeric dtype,
-            infinite values, or NaN when ``allow_nan`` is False.
+        MotionFormatError: wrong rank or channel count, zero frames or more than
+            :data:`~stygaze.limits.MAX_FRAMES`, non-numeric dtype, infinite values, or NaN
+            when ``allow_nan`` is False.
     """
-    arr = np.asarray(data)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise MotionFormatError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    arr = _numeric(data, name)
     if arr.ndim != 2 or arr.shape[1] != NUM_CHANNELS:
         raise MotionFormatError(
             f"{name}: expected shape (T, {NUM_CHANNELS}) [{', '.join(CHANNELS)}], got {tuple(arr.shape)}"
         )
     if arr.shape[0] == 0:
         raise MotionFormatError(f"{name}: motion has zero frames")
+    if arr.shape[0] > MAX_FRAMES:
+        raise MotionFormatError(f"{name}: {arr.shape[0]} frames, more than the limit of {MAX_FRAMES} (4 h at 25 fps)")
     arr = arr.astype(np.float32, copy=False)
     if np.isinf(arr).any():
         raise MotionFormatError(f"{name}: motion contains infinite values")
@@ -107,14 +111,32 @@ def validate_motion_array(data: Any, *, allow_nan: bool = True, name: str = "mot
     return arr
 
 
+def _numeric(data: Any, name: str) -> np.ndarray:
+    """``data`` as an array of a numeric dtype (bool, int or float; cast by the caller).
+
+    Strings, bytes, objects and complex numbers are refused rather than parsed.
+    """
+    arr = np.asarray(data)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+                                   or arr.dtype == np.bool_):
+        raise MotionFormatError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    return arr
+
+
 def _validate_fps(fps: Any, name: str) -> float:
-    try:
-        value = float(np.asarray(fps).reshape(()))
-    except Exception as exc:
-        raise MotionFormatError(f"{name}: fps must be a positive number, got {fps!r}") from exc
-    if not np.isfinite(value) or value <= 0:
-        raise MotionFormatError(f"{name}: fps must be a positive number, got {value}")
+    """A frame rate in [:data:`~stygaze.limits.MIN_FPS`, :data:`~stygaze.limits.MAX_FPS`]."""
+    arr = np.asarray(fps)
+    if arr.size != 1 or arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise MotionFormatError(f"{name}: fps must be one number, got {_short(fps)}")
+    value = float(arr.reshape(()))
+    if not np.isfinite(value) or not MIN_FPS <= value <= MAX_FPS:
+        raise MotionFormatError(f"{name}: fps must be a number in [{MIN_FPS:g}, {MAX_FPS:g}], got {value:g}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --------------------------------------------------------------------------------------
@@ -143,16 +165,18 @@ class Motion:
         self.data = validate_motion_array(self.data)
         self.fps = _validate_fps(self.fps, "motion")
         if self.blink is not None:
-            blink = np.asarray(self.blink, dtype=np.float32)
+            blink = _numeric(self.blink, "blink").astype(np.float32)
             if blink.shape != (len(self),):
                 raise MotionFormatError(f"blink: expected shape ({len(self)},), got {blink.shape}")
             if np.isinf(blink).any():
                 raise MotionFormatError("blink: contains infinite values")
             self.blink = blink
         for key, value in list(self.extras.items()):
-            value = np.asarray(value, dtype=np.float32)
+            value = _numeric(value, key).astype(np.float32)
             if key in OPTIONAL_PER_FRAME and (value.ndim < 1 or value.shape[0] != len(self)):
                 raise MotionFormatError(f"{key}: expected {len(self)} frames, got shape {value.shape}")
+            if key in _EXTRA_NDIM and value.ndim != _EXTRA_NDIM[key]:
+                raise MotionFormatError(f"{key}: expected {_EXTRA_NDIM[key]} dimension(s), got shape {value.shape}")
             if not np.isfinite(value).all():
                 raise MotionFormatError(f"{key}: contains NaN or infinite values")
             self.extras[key] = value
@@ -267,6 +291,8 @@ class Motion:
             raise ValueError(f"mode must be one of {', '.join(RESAMPLE_MODES)}, got {mode!r}")
         if abs(fps - self.fps) < 1e-9:
             return self.copy()
+        if round(len(self) * fps / self.fps) > MAX_FRAMES:
+            raise MotionFormatError(f"resample: {len(self)} frames at {self.fps:g} fps would become more than {MAX_FRAMES} frames at {fps:g} fps")
 
         def resample(x: np.ndarray) -> np.ndarray:
             flat = x.reshape(len(self), -1)
@@ -309,6 +335,9 @@ class Motion:
         path = Path(path)
         if not path.exists():
             raise MotionFormatError(f"motion file not found: {path}")
+        if not path.is_file():
+            raise MotionFormatError(f"motion file must be a regular .npz file: {path}")
+        check_npz_members(path, MotionFormatError)
         try:
             with np.load(path, allow_pickle=False) as npz:
                 contents = {k: npz[k] for k in npz.files}
@@ -329,6 +358,8 @@ class Motion:
                 events = json.loads(str(contents["events"]))
             except json.JSONDecodeError as exc:
                 raise MotionFormatError(f"{path}: 'events' is not valid JSON") from exc
+            if not isinstance(events, dict):
+                raise MotionFormatError(f"{path}: 'events' must be a JSON object, got {type(events).__name__}")
         try:
             return cls(data, fps, contents.get("blink"), extras, events)
         except MotionFormatError as exc:

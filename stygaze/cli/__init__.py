@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import typing
 from types import ModuleType
 
 from stygaze.errors import StygazeError
@@ -73,8 +74,20 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
         return super()._get_help_string(action)
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, ``stygaze: error: ...``, exit code 2.
+
+    Subcommand parsers are of the same class (argparse builds them with ``type(parent)``).
+    """
+
+    def error(self, message: str) -> typing.NoReturn:
+        command = self.prog.removeprefix("stygaze").strip()
+        _fail(f"{command}: {message}" if command else message)
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="stygaze",
         description="Speech-driven, style-controllable gaze and head motion, and metrics for it.",
         formatter_class=_Formatter,

@@ -6,20 +6,26 @@ from __future__ import annotations
 import sys
 
 from stygaze.cli import available_modules
+from stygaze.cli.argtypes import float_in, int_in, seed
 from stygaze.errors import DataError
 from stygaze.io import check_distinct_outputs
+from stygaze.limits import MAX_AUDIO_SECONDS
 
 
-def _number(text: str, flag: str, kind=float, positive: bool = True):
-    """Parse a flag's value; bad values are a one-line DataError (exit 2), not argparse usage."""
+def _number(text: str, flag: str, kind=float, positive: bool = True, hi: float | None = None):
+    """Parse a flag's value: > 0 (``positive``) or ≥ 0, finite, at most ``hi``; bad values are a
+    one-line DataError (exit 2), not argparse usage."""
+    what = "integer" if kind is int else "number"
     try:
         value = kind(text)
     except (TypeError, ValueError):
-        raise DataError(f"{flag} expects {'a positive ' if positive else 'an '}{'integer' if kind is int else 'number'}, got {text!r}") from None
+        raise DataError(f"{flag} expects {'a positive' if positive else 'a non-negative'} {what}, got {text!r}") from None
     if kind is float and not (value == value and abs(value) != float("inf")):
         raise DataError(f"{flag} expects a finite number, got {text!r}")
-    if positive and not value > 0:
-        raise DataError(f"{flag} expects a positive {'integer' if kind is int else 'number'}, got {text!r}")
+    if (positive and not value > 0) or value < 0:
+        raise DataError(f"{flag} expects {'a positive' if positive else 'a non-negative'} {what}, got {text!r}")
+    if hi is not None and value > hi:
+        raise DataError(f"{flag} expects a {what} of at most {hi:g}, got {text!r}")
     return value
 
 
@@ -43,9 +49,9 @@ def register(sub, formatter) -> None:
         formatter_class=formatter,
     )
     p.add_argument("--out", required=True, help="output corpus folder (new or empty; an interrupted one is resumed when the arguments are the same)")
-    p.add_argument("--sessions", default="8", help="number of sessions")
-    p.add_argument("--minutes", default="2", help="length of each session in minutes")
-    p.add_argument("--seed", default="0", help="random seed (styles, speakers, motion)")
+    p.add_argument("--sessions", type=int_in(1, 100_000), default=8, help="number of sessions")
+    p.add_argument("--minutes", type=float_in(0.0, MAX_AUDIO_SECONDS / 60, lo_open=True), default=2.0, help="length of each session in minutes")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (styles, speakers, motion)")
     p.add_argument("--audio-dir", default=None, help="use these audio files (wav/flac/ogg/mp3, one per session) instead of espeak-ng")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_synth)
@@ -91,9 +97,9 @@ def _synth(args) -> int:
     try:
         summary = synth_corpus(
             args.out,
-            sessions=_number(args.sessions, "--sessions", int),
-            minutes=_number(args.minutes, "--minutes"),
-            seed=_number(args.seed, "--seed", int, positive=False),
+            sessions=args.sessions,
+            minutes=args.minutes,
+            seed=args.seed,
             audio_dir=args.audio_dir,
             progress=not args.no_progress and sys.stderr.isatty(),
         )

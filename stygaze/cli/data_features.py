@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from stygaze.cli.argtypes import positive_int
 from stygaze.errors import DataError
 
 DESCRIPTION = """\
@@ -30,7 +31,7 @@ def register(cmds, formatter) -> None:
     p.add_argument("--encoder", default="mel", choices=("mel", "wav2vec2"), help="audio encoder whose fixed features are cached")
     p.add_argument("--wav2vec2-model", default=None, help="wav2vec2 weights: a local folder or an HF id in the local cache (default: the encoder's own choice, facebook/wav2vec2-base-960h)")
     p.add_argument("--config", default=None, help="take the encoder and its settings from this training YAML ('generator' section); overrides --encoder")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (each runs torch with 1 thread)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="worker processes (each runs torch with 1 thread)")
     p.add_argument("--force", action="store_true", help="recompute up-to-date entries too")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=handle)

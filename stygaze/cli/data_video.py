@@ -6,6 +6,7 @@ import sys
 
 from stygaze.cli.data import _number
 from stygaze.errors import DataError
+from stygaze.limits import MAX_SEED
 
 DESCRIPTION = """\
 Turn talking-head videos into sessions of a stygaze corpus: CORPUS/<video name>/ with
@@ -70,7 +71,7 @@ def handle(args) -> int:
         blink_bridge_s=_number(args.blink_bridge, "--blink-bridge", positive=False),
         max_side=_number(args.max_side, "--max-side", int),
     )
-    seed = _number(args.seed, "--seed", int, positive=False)
+    seed = _number(args.seed, "--seed", int, positive=False, hi=MAX_SEED)
     progress = not args.no_progress and sys.stderr.isatty()
 
     def show(result) -> None:

@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from stygaze.cli.argtypes import positive_float, positive_int
 from stygaze.errors import StygazeError
 from stygaze.io import atomic_path, check_distinct_outputs
 from stygaze.motion import Motion
@@ -66,8 +67,8 @@ def register(sub, formatter) -> None:
         help="draw the first clip's curves with fixation shading (png/pdf/svg/jpg)",
     )
     parser.add_argument("--signal", choices=("world", "eye"), default="world", help="I-DT signal: world gaze or eye-in-head")
-    parser.add_argument("--dispersion", type=float, default=1.0, metavar="DEG", help="I-DT dispersion threshold (degrees)")
-    parser.add_argument("--min-duration", type=float, default=0.1, metavar="S", help="I-DT minimum fixation duration (seconds)")
+    parser.add_argument("--dispersion", type=positive_float, default=1.0, metavar="DEG", help="I-DT dispersion threshold (degrees)")
+    parser.add_argument("--min-duration", type=positive_float, default=0.1, metavar="S", help="I-DT minimum fixation duration (seconds)")
     parser.add_argument(
         "--event-detector", default="adaptive", metavar="NAME",
         help="detector of the gaze-event measures and event_sim: adaptive, ivt, andersson_ivt, table4, "
@@ -80,7 +81,7 @@ def register(sub, formatter) -> None:
         "sees: saccade share, blink rate, gesture histogram, Fréchet distance of clip features",
     )
     parser.add_argument("--recognizer", type=Path, default=None, help="OmniHead checkpoint folder for --perceptual (default: the built-in tiny one)")
-    parser.add_argument("--perceptual-stride", type=int, default=4, metavar="N", help="frames kept per recognizer window (1 = exact centre-frame protocol)")
+    parser.add_argument("--perceptual-stride", type=positive_int, default=4, metavar="N", help="frames kept per recognizer window (1 = exact centre-frame protocol)")
     parser.set_defaults(func=run)
 
 

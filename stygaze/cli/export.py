@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stygaze.io import check_distinct_outputs
+from stygaze.cli.argtypes import fps
 from stygaze.motion import Motion
 
 DESCRIPTION = """\
@@ -26,7 +27,7 @@ def register(sub, formatter) -> None:
     p.add_argument("motion", help="motion .npz file")
     p.add_argument("--format", required=True, help="flame | arkit | bvh | gltf")
     p.add_argument("-o", "--output", required=True, help="output file (.npz / .csv / .bvh / .glb, written atomically)")
-    p.add_argument("--fps", type=float, help="arkit only: resample to this frame rate (Live Link Face records at 30 or 60)")
+    p.add_argument("--fps", type=fps, help="arkit only: resample to this frame rate (Live Link Face records at 30 or 60)")
     p.add_argument("--head-joint", default="global",
                    help="flame only: put the head rotation in global_pose (global) or neck_pose (neck)")
     p.set_defaults(func=run)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from stygaze.cli.argtypes import non_negative_float, positive_int, seed
 from stygaze.audio import load_audio, normalize_audio
 from stygaze.cli import available_modules
 from stygaze.errors import AudioError, StygazeError, StyleError
@@ -67,8 +68,8 @@ def register(sub, formatter) -> None:
     p.add_argument("-o", "--out", default=None, help="output motion .npz, or the output folder in batch mode (default: <audio stem>.motion.npz next to the audio)")
     p.add_argument("--model", default=None, help="checkpoint folder, a training run folder, 'realtime' (the built-in low-latency model) "
                    "or 'procedural' (default: the built-in model)")
-    p.add_argument("--head-scale", type=float, default=1.0, help="head motion amplitude around the mean pose")
-    p.add_argument("--gaze-scale", type=float, default=1.0, help="eye motion amplitude around the mean pose")
+    p.add_argument("--head-scale", type=non_negative_float, default=1.0, help="head motion amplitude around the mean pose")
+    p.add_argument("--gaze-scale", type=non_negative_float, default=1.0, help="eye motion amplitude around the mean pose")
     p.add_argument("--raw", action="store_true", help="the model's output without avatar stages: no gaze events, blinks or jaw (the paper's StyGazeTalk)")
     p.add_argument("--no-blinks", action="store_true", help="no blink stage (no 'blink' channel)")
     p.add_argument("--no-jaw", action="store_true", help="no jaw stage (no 'jaw' extra: the mouth stays closed)")
@@ -81,9 +82,9 @@ def register(sub, formatter) -> None:
         help="the gaze-event stage (on by default; with --raw: the model's output plus gaze events only; "
         "docs/model-stygazetalk.md)",
     )
-    p.add_argument("--seed", type=int, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
+    p.add_argument("--seed", type=seed, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
-    p.add_argument("--jobs", type=int, default=1, help="batch mode: worker processes, each running torch single-threaded (about one per core is fastest)")
+    p.add_argument("--jobs", type=positive_int, default=1, help="batch mode: worker processes, each running torch single-threaded (about one per core is fastest)")
     p.add_argument("--overwrite", action="store_true", help="batch mode: regenerate outputs that already exist (default: skip them)")
     for mode in _extra_modes():
         mode.add_options(p)

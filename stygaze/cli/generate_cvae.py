@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stygaze.cli.argtypes import int_in, non_negative_int
 from stygaze.cvae.gaze import DEFAULT_MAX_GAP
 from stygaze.errors import AudioError, MotionFormatError, StygazeError
 from stygaze.io import check_distinct_outputs
+from stygaze.limits import MAX_SAMPLES
 from stygaze.motion import Motion
 
 EPILOG = """\
@@ -33,9 +35,9 @@ def add_options(parser) -> None:
     g = parser.add_argument_group("gaze -> head (cVAE)")
     g.add_argument("--gaze", default=None, metavar="GAZE.npz", help="gaze motion .npz: generate head motion for this gaze with the cVAE (instead of --audio)")
     g.add_argument("--head", choices=("model", "cvae"), default="model", help="with --audio: the head from the speech model, or from the cVAE conditioned on the generated gaze")
-    g.add_argument("--samples", type=int, default=1, help="K cVAE head samples; 'motion' is the first, 'samples' (K, T, 7) all of them")
+    g.add_argument("--samples", type=int_in(1, MAX_SAMPLES), default=1, help="K cVAE head samples; 'motion' is the first, 'samples' (K, T, 7) all of them")
     g.add_argument("--cvae", default=None, metavar="CKPT", help="cVAE checkpoint folder (default: the built-in one)")
-    g.add_argument("--max-gap", type=int, default=DEFAULT_MAX_GAP, help="longest NaN gap in the gaze that is bridged, frames at 25 fps")
+    g.add_argument("--max-gap", type=non_negative_int, default=DEFAULT_MAX_GAP, help="longest NaN gap in the gaze that is bridged, frames at 25 fps")
     parser.epilog = (parser.epilog + "\n" if parser.epilog else "") + EPILOG
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from stygaze.cli.argtypes import int_in
+
 DESCRIPTION = """\
 Render motion on a 3D head to an H.264 mp4 (headless: EGL, or OSMesa as a fallback).
 
@@ -30,13 +32,13 @@ def register(sub, formatter) -> None:
     p.add_argument("motions", nargs="+", metavar="MOTION", help="motion .npz file(s); several make a grid")
     p.add_argument("-o", "--output", required=True, help="output .mp4 path (written atomically)")
     p.add_argument("--audio", default=None, help="speech to mux (re-encoded to AAC, cut/padded to the video length)")
-    p.add_argument("--size", type=int, default=512, help="frame width = height in pixels per motion (even)")
+    p.add_argument("--size", type=int_in(16, 4096), default=512, help="frame width = height in pixels per motion (even)")
     p.add_argument("--head", default="procedural", help="head model: procedural | flame")
     p.add_argument("--flame-model", default=None,
                    help="FLAME model folder or .pkl/.npz (default: $STYGAZE_FLAME_MODEL) for --head flame")
     p.add_argument("--camera", default="front", help="camera preset: front | three-quarter")
     p.add_argument("--labels", default=None, help="comma-separated grid labels, one per motion (default: file names)")
-    p.add_argument("--supersample", type=int, default=1, help="render at N times the size and downscale (anti-aliasing, slower)")
+    p.add_argument("--supersample", type=int_in(1, 4), default=1, help="render at N times the size and downscale (anti-aliasing, slower)")
     p.add_argument("--no-msaa", action="store_true", help="turn off 4x multisampling (about 2x faster on a CPU, jagged edges)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)

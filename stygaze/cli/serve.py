@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stygaze.cli.argtypes import port, positive_float, positive_int
 from stygaze.errors import StygazeError
 
 DESCRIPTION = """\
@@ -23,21 +24,21 @@ def register(sub, formatter) -> None:
     p = sub.add_parser("serve", help="WebSocket server: live speech in, motion frames out; browser viewer",
                        description=DESCRIPTION, formatter_class=formatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 = every interface)")
-    p.add_argument("--port", type=int, default=8765, help="TCP port (0 = any free port)")
+    p.add_argument("--port", type=port, default=8765, help="TCP port (0 = any free port)")
     p.add_argument("--model", action="append", metavar="[NAME=]PATH",
                    help="model folder to serve (repeat for several; clients pick one by NAME, else they get the "
                         "first; 'builtin' = the built-in model). Default: the built-in model")
-    p.add_argument("--max-clients", type=int, default=32, help="streams served at once; more are refused with server_busy")
-    p.add_argument("--idle-timeout", type=float, default=30.0,
+    p.add_argument("--max-clients", type=positive_int, default=32, help="streams served at once; more are refused with server_busy")
+    p.add_argument("--idle-timeout", type=positive_float, default=30.0,
                    help="seconds a client may send nothing (or read none of its frames) before it is disconnected")
-    p.add_argument("--max-message-bytes", type=int, default=1 << 20,
+    p.add_argument("--max-message-bytes", type=positive_int, default=1 << 20,
                    help="largest WebSocket message accepted (an audio chunk or the start request)")
-    p.add_argument("--max-style-bytes", type=int, default=1 << 20, help="largest style .npz (uploaded or named), packed or unpacked")
+    p.add_argument("--max-style-bytes", type=positive_int, default=1 << 20, help="largest style .npz (uploaded or named), packed or unpacked")
     p.add_argument("--allowed-origin", action="append", metavar="ORIGIN",
                    help="allowed browser Origin (repeatable, e.g. https://my.app); default: any. "
                         "Programs that send no Origin are always allowed")
     p.add_argument("--styles", metavar="DIR", help="folder of named styles NAME.npz (style vectors or motion clips)")
-    p.add_argument("--workers", type=int, default=2, help="threads that run the models")
+    p.add_argument("--workers", type=positive_int, default=2, help="threads that run the models")
     p.add_argument("--no-viewer", action="store_true", help="serve the WebSocket only, no viewer files")
     p.add_argument("--write-viewer", metavar="DIR",
                    help="write the viewer (html, js, three.js, head.glb) as static files to DIR and exit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stygaze.cli.argtypes import positive_float, positive_int, seed, threads
 from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
 from stygaze.errors import DataError
 from stygaze.io import check_distinct_outputs
@@ -21,10 +22,10 @@ def register(sub, formatter) -> None:
     parser.add_argument("--config", required=True, help="YAML config (configs/cvae.yaml, cvae_framewise.yaml, cvae_gru_nocontext.yaml)")
     parser.add_argument("--data", required=True, metavar="DIR", help="corpus folder with splits.json")
     parser.add_argument("--out", required=True, metavar="RUN", help="run folder (created; resumed when RUN/last exists)")
-    parser.add_argument("--max-epochs", type=int, default=None, help="stop after this many epochs in total (default: the config's epochs)")
-    parser.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that ends past this many minutes")
-    parser.add_argument("--seed", type=int, default=None, help="override the config's seed")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--max-epochs", type=positive_int, default=None, help="stop after this many epochs in total (default: the config's epochs)")
+    parser.add_argument("--max-minutes", type=positive_float, default=None, help="stop after the epoch that ends past this many minutes")
+    parser.add_argument("--seed", type=seed, default=None, help="override the config's seed")
+    parser.add_argument("--threads", type=threads, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.set_defaults(func=_run)

@@ -18,6 +18,7 @@ examples:
 """
 
 
+from stygaze.cli.argtypes import positive_float, positive_int, seed, threads
 from stygaze.cli.train_style import FORCE_RESUME_HELP, check_budget_flags
 from stygaze.io import check_distinct_outputs
 
@@ -27,10 +28,10 @@ def register(sub, formatter) -> None:
     p.add_argument("--config", default=None, help="YAML config (configs/omnihead_tiny.yaml, configs/omnihead_swin_t.yaml) (default: the tiny preset)")
     p.add_argument("--data", required=True, metavar="DIR", help="SynHAGE-layout corpus folder")
     p.add_argument("--out", "-o", required=True, metavar="RUN", help="run folder (created; resumed when RUN/last exists)")
-    p.add_argument("--max-epochs", type=int, default=None, help="override the config's epochs")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this wall time")
-    p.add_argument("--seed", type=int, default=None, help="override the config's seed")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: config, else torch's)")
+    p.add_argument("--max-epochs", type=positive_int, default=None, help="override the config's epochs")
+    p.add_argument("--max-minutes", type=positive_float, default=None, help="stop after the epoch that passes this wall time")
+    p.add_argument("--seed", type=seed, default=None, help="override the config's seed")
+    p.add_argument("--threads", type=threads, default=None, help="torch CPU threads (default: config, else torch's)")
     p.add_argument("--device", default=None, help="cpu, cuda or auto (default: the config's, auto)")
     p.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")

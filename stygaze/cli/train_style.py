@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stygaze.cli.argtypes import positive_float, positive_int, seed, threads
 from stygaze.errors import DataError
 from stygaze.io import check_distinct_outputs
 
@@ -26,10 +27,10 @@ def add_common(p) -> None:
     p.add_argument("--config", required=True, help="YAML config (see configs/)")
     p.add_argument("--data", required=True, help="corpus folder: <session>/{audio.wav,motion.npz} + splits.json")
     p.add_argument("--out", "-o", required=True, help="run folder (created; resumed when it has RUN/last)")
-    p.add_argument("--max-epochs", type=int, default=None, help="override the config's max_epochs")
-    p.add_argument("--max-minutes", type=float, default=None, help="stop after the epoch that passes this wall time")
-    p.add_argument("--seed", type=int, default=None, help="override the config's seed")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: config, else torch's)")
+    p.add_argument("--max-epochs", type=positive_int, default=None, help="override the config's max_epochs")
+    p.add_argument("--max-minutes", type=positive_float, default=None, help="stop after the epoch that passes this wall time")
+    p.add_argument("--seed", type=seed, default=None, help="override the config's seed")
+    p.add_argument("--threads", type=threads, default=None, help="torch CPU threads (default: config, else torch's)")
     p.add_argument("--force-resume", action="store_true", help=FORCE_RESUME_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from stygaze.audio import FPS
-from stygaze.errors import MotionFormatError
+from stygaze.errors import ModelOutputError, MotionFormatError
 from stygaze.geometry import angles_to_vector, head_rotation_matrix, vector_to_angles
+from stygaze.limits import MAX_SAMPLE_FRAMES, MAX_SAMPLES
 from stygaze.motion import Motion, resample_linear
 
 MIN_FRAMES = 25
@@ -154,6 +155,9 @@ def heads_for_gaze(
         raise MotionFormatError(f"--max-gap must be >= 0 frames, got {max_gap}")
     fps = float(gaze_motion.fps)
     T = len(gaze_motion)
+    if int(num_samples) > MAX_SAMPLES or int(num_samples) * T > MAX_SAMPLE_FRAMES:
+        raise MotionFormatError(f"--samples {num_samples} × {T} frames is over the limit ({MAX_SAMPLES} samples, "
+                                f"{MAX_SAMPLE_FRAMES} frames in all)")
     n25 = int(round(T * FPS / fps))
     if n25 < MIN_FRAMES:
         raise MotionFormatError(
@@ -166,6 +170,8 @@ def heads_for_gaze(
     else:
         cond = filled
     heads = model.generate(cond, num_samples=int(num_samples), seed=seed, temperature=temperature)  # (K, n25, 3)
+    if not np.isfinite(heads).all():
+        raise ModelOutputError("the cVAE produced NaN or infinite head motion: its weights are broken (retrain or re-download the checkpoint)")
     if abs(fps - FPS) > 1e-9:
         pos = np.arange(T) * FPS / fps
         heads = np.stack([resample_linear(h, pos) for h in heads])

@@ -92,10 +92,11 @@ import torch.nn.functional as F
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, normalize_audio, num_frames, prepare_audio
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
-from stygaze.errors import AudioError, CheckpointError, StyleError
+from stygaze.errors import AudioError, CheckpointError, ModelOutputError, StyleError
 from stygaze.features.rhythm import OnlineBeats
 from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
 from stygaze.io import atomic_path
+from stygaze.limits import check_npz_members
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
 from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
@@ -109,6 +110,8 @@ BUILTIN_DIR = ASSETS_DIR / "stygazetalk"
 BUILTIN_MODELS: dict[str, str] = {"default": "stygazetalk", "realtime": "stygazetalk_realtime"}
 """Names :meth:`StyGazeTalk.from_pretrained` (and ``stygaze generate --model``) accept for the
 built-in checkpoints, and their asset folders (:func:`stygaze.checkpoint.builtin_dir`)."""
+
+BROKEN_WEIGHTS = "its weights are broken (NaN, huge or wrongly typed values): retrain or re-download the checkpoint"
 
 MEL_LOOKAHEAD_S: float = 0.012
 """How far the mel window of the last audio frame a step needs reaches past that frame (s)."""
@@ -146,7 +149,14 @@ class StyleVector:
 
     @classmethod
     def _from_contents(cls, contents: dict, path) -> StyleVector:
-        style = np.asarray(contents["style"], dtype=np.float32).reshape(-1)
+        if "encoder_id" not in contents:
+            raise StyleError(f"{path} has a style vector without 'encoder_id': re-extract it with stygaze extract-style")
+        style, encoder_id = np.asarray(contents["style"]), np.asarray(contents["encoder_id"])
+        if not (np.issubdtype(style.dtype, np.floating) or np.issubdtype(style.dtype, np.integer)):
+            raise StyleError(f"{path}: 'style' must be a numeric vector, got dtype {style.dtype}")
+        if encoder_id.dtype.kind != "U" or encoder_id.size != 1:
+            raise StyleError(f"{path}: 'encoder_id' must be one string, got dtype {encoder_id.dtype} shape {encoder_id.shape}")
+        style = style.astype(np.float32).reshape(-1)
         if style.size == 0 or not np.isfinite(style).all():
             raise StyleError(f"{path}: the style vector is empty or contains NaN/inf")
         head = None
@@ -157,7 +167,7 @@ class StyleVector:
                 raise StyleError(f"{path}: 'head_stats' is not numeric") from exc
             if head.shape != (len(HEAD_STATS),) or not np.isfinite(head).all():
                 raise StyleError(f"{path}: 'head_stats' must be {len(HEAD_STATS)} finite numbers, got shape {head.shape}")
-        return cls(style, str(contents["encoder_id"]), head)
+        return cls(style, str(encoder_id.reshape(())), head)
 
 
 @contextlib.contextmanager
@@ -181,6 +191,9 @@ def _one_thread():
 def _read_npz(path: Path) -> dict:
     if not path.exists():
         raise StyleError(f"style file not found: {path}")
+    if not path.is_file():
+        raise StyleError(f"style file must be a regular .npz file: {path}")
+    check_npz_members(path, StyleError)
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
@@ -257,6 +270,8 @@ class StyGazeTalk:
         if self.config.style_stats:  # the explicit head statistics ride along (style_encoder.STYLE_STATS)
             vec = np.concatenate([vec, se.clip_statistics(data)]).astype(np.float32)
             head = head_statistics(data)  # enough frames: encode_clip checked
+        if not np.isfinite(vec).all():
+            raise ModelOutputError(f"the style encoder produced NaN or infinite values: {BROKEN_WEIGHTS}")
         return StyleVector(vec, se.encoder_id, head)
 
     @property
@@ -284,8 +299,6 @@ class StyGazeTalk:
             contents = _read_npz(path)
             if "style" in contents:
                 style = StyleVector._from_contents(contents, path)
-                if "encoder_id" not in contents:
-                    raise StyleError(f"{path} has a style vector without 'encoder_id': re-extract it with stygaze extract-style")
             elif "motion" in contents:
                 style = self.extract_style(Motion.load(path))
             else:
@@ -413,6 +426,8 @@ class StyGazeTalk:
 
     @staticmethod
     def _motion(frames: AvatarFrames) -> Motion:
+        if not np.isfinite(frames.motion).all():  # generated motion has no tracker loss: NaN is a broken model
+            raise ModelOutputError(f"the model produced NaN or infinite motion: {BROKEN_WEIGHTS}")
         extras = {} if frames.jaw is None else {"jaw": frames.jaw}
         return Motion(frames.motion, blink=frames.blink, extras=extras)
 
@@ -480,6 +495,8 @@ class StyGazeTalk:
         feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
+        if not torch.isfinite(pred).all():
+            raise ModelOutputError(f"the generator produced NaN or infinite motion: {BROKEN_WEIGHTS}")
         voice = level_next = None
         if stages is not None:
             voice = voice_activity(raw_samples, stages.config.voice, len(pred))

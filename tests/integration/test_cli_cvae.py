@@ -110,7 +110,7 @@ def test_generate_gaze_writes_k_samples_and_keeps_world_gaze(tmp_path):
         ("wrong_channels", "expected shape (T, 7)"),
         ("too_short", "too short"),
         ("long_nan_gap", "NaN gap of 40 frames"),
-        ("bad_samples", "--samples must be at least 1"),
+        ("bad_samples", "argument --samples: expected an integer in [1, 1000], got '0'"),
     ],
 )
 def test_generate_gaze_bad_input(tmp_path, case, needle):

@@ -63,10 +63,10 @@ def test_synth_from_audio_dir_and_check_finds_problems(tmp_path, wav_dir):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["--sessions", "0"], "--sessions expects a positive integer"),
-        (["--sessions", "2.5"], "--sessions expects a positive integer"),
-        (["--minutes", "abc"], "--minutes expects a positive number"),
-        (["--minutes", "nan"], "--minutes expects a finite number"),
+        (["--sessions", "0"], "argument --sessions: expected an integer in [1, 100000], got '0'"),
+        (["--sessions", "2.5"], "argument --sessions: expected an integer, got '2.5'"),
+        (["--minutes", "abc"], "argument --minutes: expected a number, got 'abc'"),
+        (["--minutes", "nan"], "argument --minutes: expected a finite number, got 'nan'"),
         (["--audio-dir", "MISSING"], "audio directory not found"),
         (["--audio-dir", "EMPTY"], "no audio files"),
         (["--out", "EXISTING"], "already exists"),

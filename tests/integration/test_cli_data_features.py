@@ -47,7 +47,7 @@ def test_features_command_caches_skips_and_reports(tmp_path):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["{d}/missing"], "not found"), (["{d}", "--jobs", "0"], "--jobs must be >= 1"), (["{d}"], "no session folders")],
+    [(["{d}/missing"], "not found"), (["{d}", "--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"), (["{d}"], "no session folders")],
     ids=["missing_folder", "zero_jobs", "no_sessions"],
 )
 def test_features_usage_errors_exit_2(tmp_path, args, message):

@@ -87,7 +87,7 @@ def test_batch_with_good_and_broken_audio(tmp_path, tiny_model):
         (lambda d: None, ["--audio", "{d}/empty"], "no audio files"),
         (lambda d: None, ["--audio", "{d}/talks/*.mp3"], "no audio files"),
         (lambda d: (d / "x.txt").write_text("x"), ["--audio", "{d}/talks", "-o", "{d}/x.txt"], "is an existing file"),
-        (lambda d: None, ["--audio", "{d}/talks", "--jobs", "0"], "--jobs must be >= 1"),
+        (lambda d: None, ["--audio", "{d}/talks", "--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"),
     ],
     ids=["empty_folder", "glob_matches_nothing", "outdir_is_a_file", "zero_jobs"],
 )

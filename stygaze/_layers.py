@@ -13,7 +13,7 @@ The package itself (``stygaze/__init__.py``, the lazy public facade) sits at the
 from __future__ import annotations
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("stygaze.version", "stygaze._layers", "stygaze.errors", "stygaze.io", "stygaze.limits"),
+    ("stygaze.version", "stygaze._layers", "stygaze.errors", "stygaze.io", "stygaze.limits", "stygaze.inputs", "stygaze.locking"),
     ("stygaze.config", "stygaze.geometry", "stygaze.audio", "stygaze.checkpoint"),
     ("stygaze.motion",),
     ("stygaze.features",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from stygaze.cli.argtypes import int_in
+from stygaze.io import check_distinct_outputs
 
 DESCRIPTION = """\
 Render motion on a 3D head to an H.264 mp4 (headless: EGL, or OSMesa as a fallback).
@@ -45,7 +46,6 @@ def register(sub, formatter) -> None:
 
 
 def run(args) -> int:
-    from stygaze.io import check_distinct_outputs
     from stygaze.render.config import RenderConfig, RenderError, camera_preset
     from stygaze.render.video import HEADS, render_grid, render_video
 

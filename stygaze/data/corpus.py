@@ -42,6 +42,7 @@ from stygaze.errors import DataError, StygazeError
 from stygaze.inputs import file_problem, require_regular_file
 from stygaze.io import atomic_dir, atomic_path
 from stygaze.motion import Motion
+from stygaze.locking import folder_lock, remove_stale_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from stygaze.motion import Motion
@@ -581,7 +582,6 @@ def synth_corpus(
 
     from tqdm import tqdm
 
-    from stygaze.locking import folder_lock, remove_stale_parts
 
     layout = layout or CorpusLayout()
     if not isinstance(sessions, (int, np.integer)) or sessions < 1:

@@ -82,6 +82,7 @@ from stygaze.data.openface import CAM_TO_STYGAZE, _fill_short_gaps, resample_to_
 from stygaze.errors import DataError, StygazeError
 from stygaze.io import atomic_dir, atomic_path, find_ffmpeg
 from stygaze.motion import Motion, matrix_to_angles
+from stygaze.locking import folder_lock, remove_stale_parts
 
 # --------------------------------------------------------------------------------------
 # landmarks (MediaPipe FaceMesh numbering, 478 points with refine_landmarks)
@@ -985,7 +986,6 @@ def import_videos(
         if n in seen:
             raise DataError(f"{seen[n]} and {v} would both become session {n!r}: rename one")
         seen[n] = v
-    from stygaze.locking import folder_lock, remove_stale_parts
 
     report = ImportReport()
     created = not corpus.exists()

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from stygaze.render.config import RenderError
+from stygaze.io import atomic_path, check_distinct_outputs
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +360,6 @@ def convert_flame(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     :data:`REQUIRED` arrays are checked first. ``dst`` is written atomically and loads with
     ``np.load(dst, allow_pickle=False)``.
     """
-    from stygaze.io import atomic_path, check_distinct_outputs
 
     src, dst = Path(src), Path(dst)
     if dst.suffix.lower() != ".npz":

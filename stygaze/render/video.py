@@ -32,6 +32,7 @@ from stygaze.render.backend import SceneRenderer
 from stygaze.render.config import RenderConfig, RenderError, camera_preset
 from stygaze.render.flame import FlameHead
 from stygaze.render.heads import FrameGeometry, HeadModel, ProceduralHead
+from stygaze.locking import held, remove_dead_temporaries
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,6 @@ def _check_out(out_path) -> Path:
 
 
 def _write_video(out: Path, frames: Iterable[np.ndarray], n: int, width: int, height: int, fps: float, audio_path, progress: bool, desc: str) -> Path:
-    from stygaze.locking import held, remove_dead_temporaries
 
     remove_dead_temporaries(out)  # a render killed mid-write (SIGKILL) left its .<name>.*.part.mp4
     with atomic_path(out) as tmp, held(tmp):

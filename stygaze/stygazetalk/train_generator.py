@@ -60,6 +60,7 @@ from stygaze.stygazetalk.train_style import StyleTrainConfig, load_style_encoder
 from stygaze.training.distributed import DistributedContext, init_distributed
 from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
 from stygaze.training.state import set_seed
+from stygaze.features.voice import voice_activity
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,6 @@ def speaking_statistics(local: torch.Tensor, audio: np.ndarray, frames: int, win
 
     Falls back to the mean over every window when none is (a session without speech).
     """
-    from stygaze.features.voice import voice_activity
 
     speaking = voice_activity(audio, frames=frames).speaking.astype(np.float64)
     half = window // 2

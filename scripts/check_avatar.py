@@ -48,7 +48,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 FPS = 25.0
 DET_FPS = 90.0  # the conversation data's sampling rate

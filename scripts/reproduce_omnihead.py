@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 THRESHOLDS = (0.1, 0.25, 0.5)
 IVT_GRID = (5, 10, 15, 20, 30, 45, 60, 80, 100, 130, 160, 200, 250, 300, 400)

@@ -67,8 +67,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run from anywhere without installing
-    sys.path.insert(0, str(REPO))
 
 ROWS = {  # table name -> (config stem, style encoder run or None, run folder, generator overrides)
     "Base": ("base", None, "base", {}),
@@ -657,7 +655,7 @@ def main(argv=None) -> int:
     style_md = ""
     out.mkdir(parents=True, exist_ok=True)
     if not args.no_style:
-        import style_analysis  # eval/ is on sys.path when run as a script
+        import style_analysis  # scripts/ is on sys.path when run as a script
 
         log("style analysis (t-SNE, kNN, transfer)")
         tables["style"] = style_analysis.run(

@@ -39,8 +39,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 STATS = ("fix_ratio", "saccade_rate", "head_share", "gaze_pitch", "head_roll")
 SACCADE_DEG_PER_FRAME = 1.5

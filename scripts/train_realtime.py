@@ -35,7 +35,6 @@ TEMPERATURES = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)
 
 def export_default_style_encoder(path: Path) -> Path:
     """Write the built-in default model's style encoder as a ``style_encoder`` checkpoint at ``path``."""
-    sys.path.insert(0, str(ROOT))
     from stygaze.checkpoint import save_checkpoint
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
@@ -53,7 +52,6 @@ def choose_temperature(final: Path, data: Path, seeds: int = 2) -> tuple[float, 
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(ROOT))
     from stygaze.audio import load_audio
     from stygaze.eval import EvalAccumulator
     from stygaze.motion import Motion

@@ -41,8 +41,8 @@ from stygaze.data.synhage import SynthConfig, synthesize
 from stygaze.errors import DataError, StygazeError
 from stygaze.inputs import file_problem, require_regular_file
 from stygaze.io import atomic_dir, atomic_path
-from stygaze.motion import Motion
 from stygaze.locking import folder_lock, remove_stale_parts
+from stygaze.motion import Motion
 
 if TYPE_CHECKING:  # pragma: no cover
     from stygaze.motion import Motion

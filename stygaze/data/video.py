@@ -81,8 +81,8 @@ from stygaze.data.corpus import Corpus, _default_permissions, _read_json, make_s
 from stygaze.data.openface import CAM_TO_STYGAZE, _fill_short_gaps, resample_to_fps
 from stygaze.errors import DataError, StygazeError
 from stygaze.io import atomic_dir, atomic_path, find_ffmpeg
-from stygaze.motion import Motion, matrix_to_angles
 from stygaze.locking import folder_lock, remove_stale_parts
+from stygaze.motion import Motion, matrix_to_angles
 
 # --------------------------------------------------------------------------------------
 # landmarks (MediaPipe FaceMesh numbering, 478 points with refine_landmarks)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stygaze.render.config import RenderError
 from stygaze.io import atomic_path, check_distinct_outputs
+from stygaze.render.config import RenderError
 
 log = logging.getLogger(__name__)
 

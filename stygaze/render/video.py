@@ -27,12 +27,12 @@ from stygaze.audio import read_audio
 from stygaze.errors import AudioError
 from stygaze.io import atomic_path
 from stygaze.io import find_ffmpeg as find_ffmpeg_binary
+from stygaze.locking import held, remove_dead_temporaries
 from stygaze.motion import Motion
 from stygaze.render.backend import SceneRenderer
 from stygaze.render.config import RenderConfig, RenderError, camera_preset
 from stygaze.render.flame import FlameHead
 from stygaze.render.heads import FrameGeometry, HeadModel, ProceduralHead
-from stygaze.locking import held, remove_dead_temporaries
 
 log = logging.getLogger(__name__)
 

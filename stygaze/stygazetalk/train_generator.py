@@ -55,12 +55,12 @@ from stygaze.stygazetalk.generator import (
     StyGazeTalkModel,
     motion_stats,
 )
+from stygaze.features.voice import voice_activity
 from stygaze.stygazetalk.style_encoder import StyleEncoderConfig, window_statistics
 from stygaze.stygazetalk.train_style import StyleTrainConfig, load_style_encoder
 from stygaze.training.distributed import DistributedContext, init_distributed
 from stygaze.training.loop import Budget, TrainSpec, fit, run_folder
 from stygaze.training.state import set_seed
-from stygaze.features.voice import voice_activity
 
 log = logging.getLogger(__name__)
 

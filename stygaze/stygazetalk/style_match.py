@@ -11,7 +11,10 @@ split into a slow band (a centred :data:`SLOW_S` moving average: posture and dri
 carry most of the amplitude) and the fast rest (nods and turns, which carry most of the
 speed), and the two bands get their own gains, found by a few alternating updates (speed ->
 fast gain, amplitude -> slow gain), each within ``[1 / limit, limit]``. The mean pose and the
-timing of every movement stay the generator's.
+timing of every movement stay the generator's. Scaling a single large turn by the same gains
+would make it implausibly large, so deviations from the mean pose beyond :data:`KNEE` target
+standard deviations are compressed smoothly towards :data:`SOFT_LIMIT` of them, inside the same
+updates.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ GAIN_LIMIT = 4.0
 """Largest factor (and smallest, its inverse) a band is scaled by."""
 MIN_FRAMES = 25
 """Shortest clip (frames) whose statistics are measured and matched."""
+KNEE = 2.5
+"""Deviations from the mean pose up to this many target standard deviations are left as they are."""
+SOFT_LIMIT = 4.0
+"""Larger deviations approach this many target standard deviations and never pass it."""
 
 
 def head_statistics(motion: np.ndarray, fps: float = 25.0) -> np.ndarray:
@@ -71,11 +78,17 @@ def match_head(head: np.ndarray, target: np.ndarray, fps: float = 25.0, limit: f
     slow = _slow(head - centre, frames)
     fast = head - centre - slow
     lo, hi = 1.0 / limit, limit
+    knee, room = KNEE * t_std, (SOFT_LIMIT - KNEE) * t_std
+
+    def combine(g: np.ndarray) -> np.ndarray:
+        x = g[0] * slow + g[1] * fast
+        over = np.maximum(np.abs(x) - knee, 0.0)
+        x = np.sign(x) * (np.minimum(np.abs(x), knee) + room * np.tanh(over / room))
+        return x - x.mean(axis=0)  # neither the band split nor the limit is exactly zero-mean: keep the mean pose
+
     for _ in range(iterations):
-        std, speed = std_and_speed(gains[0] * slow + gains[1] * fast, fps)
+        std, speed = std_and_speed(combine(gains), fps)
         gains[1] = np.clip(gains[1] * t_speed / np.maximum(speed, 1e-9), lo, hi)
-        std, speed = std_and_speed(gains[0] * slow + gains[1] * fast, fps)
+        std, speed = std_and_speed(combine(gains), fps)
         gains[0] = np.clip(gains[0] * t_std / np.maximum(std, 1e-9), lo, hi)
-    out = gains[0] * slow + gains[1] * fast
-    out += centre - out.mean(axis=0)  # the band split is not exactly zero-mean: keep the mean pose
-    return out.astype(np.float32), gains.astype(np.float32)
+    return (centre + combine(gains)).astype(np.float32), gains.astype(np.float32)

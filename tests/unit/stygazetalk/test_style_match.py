@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from stygaze.eval.realism import head_stats
-from stygaze.stygazetalk.style_match import FLOOR, GAIN_LIMIT, HEAD_STATS, MIN_FRAMES, head_statistics, match_head
+from stygaze.stygazetalk.style_match import FLOOR, GAIN_LIMIT, HEAD_STATS, KNEE, MIN_FRAMES, SOFT_LIMIT, head_statistics, match_head
 
 
 def _head(seconds: float = 20.0, seed: int = 0) -> np.ndarray:
@@ -47,3 +47,13 @@ def test_match_head_limits_the_gains_and_leaves_short_clips_alone():
     same, g = match_head(short, head_statistics(h) + 1.0)
     np.testing.assert_array_equal(same, short)
     np.testing.assert_array_equal(g, 1.0)
+
+
+def test_match_head_never_makes_a_turn_larger_than_the_soft_limit():
+    h = _head() * 0.2
+    h[200:230, 1] += 6.0  # one large turn in an otherwise calm clip
+    target = head_statistics(h) + np.log(3.0)
+    out, _ = match_head(h, target)
+    dev = np.abs(out - out.mean(axis=0))
+    assert (dev <= SOFT_LIMIT * np.exp(target[:3]) + 1e-3).all()
+    assert dev[:, 1].max() > KNEE * np.exp(target[1])  # compressed, not cut

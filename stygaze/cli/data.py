@@ -32,7 +32,7 @@ def _number(text: str, flag: str, kind=float, positive: bool = True, hi: float |
 def register(sub, formatter) -> None:
     parser = sub.add_parser(
         "data",
-        help="make, check and import corpora (SynHAGE, your recordings, OpenFace)",
+        help="make, check and import corpora (SynHAGE, your recordings, OpenFace, videos)",
         description="Corpus tools. Layout of a corpus: DIR/<session>/{audio.wav, motion.npz, "
         "style.json, events.json} + DIR/splits.json (see docs/data-own-recordings.md).",
         formatter_class=formatter,

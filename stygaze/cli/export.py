@@ -22,7 +22,7 @@ Export a motion file to a format avatar tools read:
 
 
 def register(sub, formatter) -> None:
-    p = sub.add_parser("export", help="export motion to FLAME parameters, ARKit CSV or BVH",
+    p = sub.add_parser("export", help="export motion to FLAME parameters, ARKit CSV (Live Link Face), BVH or glTF",
                        description=DESCRIPTION, formatter_class=formatter)
     p.add_argument("motion", help="motion .npz file")
     p.add_argument("--format", required=True, help="flame | arkit | bvh | gltf")

@@ -42,7 +42,7 @@ def test_config_errors_and_failed_training_leave_no_run_folder(tmp_path):
     bad.write_text(TINY_YAML + "batch_size: 0\n")
     _one_line_error(stygaze("train", "cvae", "--config", bad, "--data", data, "--out", tmp_path / "r"), str(bad), "batch_size must be ≥ 1, got 0")
     bad.write_text(TINY_YAML.replace("hidden: 8", "hidden: -5"))
-    _one_line_error(stygaze("train", "cvae", "--config", bad, "--data", data, "--out", tmp_path / "r"), "model.hidden must be in [1, 16384], got -5")
+    _one_line_error(stygaze("train", "cvae", "--config", bad, "--data", data, "--out", tmp_path / "r"), "model.hidden must be in [1, 4096], got -5")
     bad.write_text("- a list\n")
     _one_line_error(stygaze("train", "omnihead", "--config", bad, "--data", data, "--out", tmp_path / "r"), "must be a mapping")
     assert not (tmp_path / "r").exists()

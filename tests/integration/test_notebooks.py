@@ -63,16 +63,17 @@ def test_style_transfer_notebook(tmp_path, monkeypatch):
         pytest.fail("the built-in model (stygaze/assets/stygazetalk) is missing: the notebook needs it")
     nb = run_notebook(NOTEBOOKS / "style_transfer.ipynb", tmp_path, monkeypatch, timeout=120)
     text = _outputs(nb)
-    assert "calm    clip (500, 7) -> style (64,)" in text
-    assert "lively  clip (500, 7) -> style (64,)" in text
+    assert "calm    clip (500, 7) -> style (70,)" in text
+    assert "lively  clip (500, 7) -> style (70,)" in text
     assert "the two generations differ: True" in text
     for stat in ("FixRatio", "saccades/s", "head share", "gaze pitch", "head roll"):
         assert f"{stat:11s}: reference lively - calm" in text
     assert "alpha 1.0:" in text
-    # measured behaviour of the built-in model: the head's posture (roll) follows the reference; for this extreme
-    # pair the mean gaze pitch does not (the notebook says so; across held-out speakers it correlates 0.79)
-    line = next(ln for ln in text.splitlines() if ln.startswith(f"{'head roll':11s}: reference"))
-    assert line.endswith("same direction: True"), line
-    share = float(re.search(r"\(([+-][0-9]+)% of it\)", line).group(1))
-    assert share > 50, line  # most of the reference difference
+    # measured behaviour of the built-in model: the dynamics and the head's posture (roll) move towards the
+    # references; for this extreme pair the mean gaze pitch does not (the notebook says so)
+    for stat in ("FixRatio", "saccades/s", "head share", "head roll"):
+        line = next(ln for ln in text.splitlines() if ln.startswith(f"{stat:11s}: reference"))
+        assert line.endswith("same direction: True"), line
+        share = float(re.search(r"\(([+-][0-9]+)% of it\)", line).group(1))
+        assert share > 20, line  # a real part of the reference difference
     assert sum(o.get("output_type") == "display_data" and "image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) == 2

@@ -210,7 +210,8 @@ def markdown(report: dict) -> str:
     if "probe" in report["setup"]:
         lines += [
             "",
-            f"Held-out probe with large gaze shifts ({report['setup']['probe']}; the test split has no gaze shift ≥ 20°): "
+            f"Held-out probe with large gaze shifts ({report['setup']['probe']}; the test split has {c['shifts']} "
+            f"world-gaze yaw shifts ≥ {report['setup'].get('min_shift', 20.0):g}°): "
             "correlation with the real head, jerk, diversity, and eye–head coordination = Pearson r between the "
             "world-gaze yaw shift and the head yaw change over the next second (slope = head share of the shift; "
             "same sign = share of shifts the head follows).",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from stygaze.cli.argtypes import non_negative_float, positive_int, seed
+from stygaze.cli.argtypes import float_in, non_negative_float, positive_int, seed
 from stygaze.audio import load_audio, normalize_audio
 from stygaze.cli import available_modules
 from stygaze.errors import AudioError, StygazeError, StyleError
@@ -83,6 +83,8 @@ def register(sub, formatter) -> None:
         "docs/model-stygazetalk.md)",
     )
     p.add_argument("--seed", type=seed, default=None, help="seed for the starting pose (default: neutral start, deterministic)")
+    p.add_argument("--temperature", type=float_in(0.0, 10.0), default=None,
+                   help="scale of the latent draws (default: the model's; lower = calmer head and steadier raw gaze)")
     p.add_argument("--render", default=None, metavar="OUT.mp4", help="also render a video with the audio (needs the render extra)")
     p.add_argument("--jobs", type=positive_int, default=1, help="batch mode: worker processes, each running torch single-threaded (about one per core is fastest)")
     p.add_argument("--overwrite", action="store_true", help="batch mode: regenerate outputs that already exist (default: skip them)")
@@ -111,7 +113,7 @@ def avatar_options(args) -> dict:
     if raw and (no_blinks or no_jaw or no_gaze):
         raise StygazeError("--raw already switches every avatar stage off: drop --no-blinks/--no-jaw/--no-gaze-events")
     return {"raw": raw, "saccades": True if saccades else (False if no_gaze else None), "blinks": not no_blinks, "jaw": not no_jaw,
-            "match_style": not bool(getattr(args, "no_style_match", False))}
+            "match_style": not bool(getattr(args, "no_style_match", False)), "temperature": getattr(args, "temperature", None)}
 
 
 def make_generator(model: str | None, saccades: bool = False, options: dict | None = None) -> Callable:
@@ -133,6 +135,8 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
                 raise StygazeError("--style is not used by --model procedural: drop it")
             if head_scale != 1.0 or gaze_scale != 1.0:
                 raise StygazeError("--head-scale/--gaze-scale are not supported with --model procedural")
+            if opts.get("temperature") is not None:
+                raise StygazeError("--temperature is not used by --model procedural: drop it")
             if opts["saccades"] is not None or opts["raw"] or not opts["blinks"]:
                 raise StygazeError("--saccades/--no-gaze-events/--raw/--no-blinks are not used by --model procedural "
                                    "(its gaze and blinks come from the simulation): drop them")
@@ -151,7 +155,8 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
     from stygaze.stygazetalk.pipeline import StyGazeTalk
 
     pipe = StyGazeTalk.from_pretrained(model)
-    kwargs = {"raw": opts["raw"], "saccades": opts["saccades"], "match_style": opts.get("match_style", True)}
+    kwargs = {"raw": opts["raw"], "saccades": opts["saccades"], "match_style": opts.get("match_style", True),
+              "temperature": opts.get("temperature")}
     if not opts["raw"] and not (opts["blinks"] and opts["jaw"]):
         from stygaze.stygazetalk.avatar import AvatarConfig
 

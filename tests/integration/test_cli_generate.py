@@ -100,6 +100,26 @@ def test_generate_with_the_builtin_realtime_model(files, capsys):
     assert m.data.shape == (75, 7) and np.isfinite(m.data).all() and m.blink is not None
 
 
+def test_generate_style_match_and_temperature_flags(files, capsys):
+    """The built-in model scales the head to the reference's statistics unless --no-style-match; --temperature scales the latent."""
+    from stygaze.stygazetalk.style_match import head_statistics
+
+    base = ["generate", "--audio", files / "talk.wav", "--seed", "1", "--raw"]
+    outs = {}
+    for name, flags in {"neutral": [], "matched": ["--style", files / "ref.npz"],
+                        "free": ["--style", files / "ref.npz", "--no-style-match"], "calm": ["--temperature", "0.2"]}.items():
+        r = cli_inproc(capsys, *base, *flags, "-o", files / f"sm_{name}.npz")
+        assert r.returncode == 0, r.stderr
+        outs[name] = Motion.load(files / f"sm_{name}.npz").data
+    target = head_statistics(Motion.load(files / "ref.npz").data)
+    err = {k: np.abs(head_statistics(outs[k]) - target).sum() for k in ("matched", "free")}
+    assert err["matched"] < err["free"]  # closer to the reference's amplitude and speed
+    assert np.array_equal(outs["matched"][:, 3:], outs["free"][:, 3:])  # only the head is rescaled
+    assert not np.allclose(outs["calm"], outs["neutral"])
+    r = cli_inproc(capsys, *base, "--temperature", "-1", "-o", files / "never.npz")
+    assert r.returncode == 2 and "--temperature" in r.stderr and not (files / "never.npz").exists()
+
+
 @pytest.mark.parametrize("args,match", [
     (["--audio", "corrupt.wav"], "cannot read audio"),
     (["--audio", "empty.wav"], "empty"),

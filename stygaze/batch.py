@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stygaze.errors import AudioError, StygazeError
+from stygaze.locking import remove_dead_temporaries
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff", ".aif", ".webm")
 OUTPUT_SUFFIX = ".motion.npz"
@@ -323,10 +324,12 @@ def _pool(tasks, order, worker_factory, run, workers: int, threads: int, on_resu
             return
         alone = bool(suspects)
         todo = suspects if alone else queue
+        round_start = time.time()
         lost, progress = _pool_round(ctx, 1 if alone else workers, todo, tasks, started, worker_factory, run, threads,
                                   on_result, on_crash)
         if lost is None:  # finished without a break
             continue
+        _remove_partial_outputs([tasks[i] for i in lost], round_start)
         idle_breaks = 0 if progress else idle_breaks + 1
         for i in reversed(lost):  # the tasks in flight when the pool broke
             if alone:
@@ -339,6 +342,15 @@ def _pool(tasks, order, worker_factory, run, workers: int, threads: int, on_resu
                 suspects.appendleft(i)
             else:
                 queue.appendleft(i)
+
+
+def _remove_partial_outputs(tasks, since: float) -> None:
+    """The temporary files that a broken pool's workers left beside their outputs (an atomic
+    write cut short by the kill); the pool has shut down, so their writers are dead."""
+    for task in tasks:
+        out = getattr(task, "out", None)
+        if out is not None:
+            remove_dead_temporaries(out, min_age_s=0.0, newer_than=since)
 
 
 def _pool_round(ctx, workers, todo, tasks, started, worker_factory, run, threads, on_result, on_crash):

@@ -92,12 +92,14 @@ def held(path: str | os.PathLike) -> Iterator[None]:
         os.close(fd)
 
 
-def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0) -> list[Path]:
+def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0, newer_than: float | None = None) -> list[Path]:
     """Remove the temporary files that writers of ``target`` killed mid-write left beside it.
 
     Candidates are ``.<stem>.*.part<suffix>`` siblings (:func:`stygaze.io.atomic_path` names);
     one is removed when nobody holds its :func:`held` lock and it is older than ``min_age_s``
-    (a writer that has just created its file may not hold the lock yet).
+    (a writer that has just created its file may not hold the lock yet) and, with
+    ``newer_than`` (a ``time.time()``), modified after that moment (written by writers the
+    caller knows are dead).
     """
     import time
 
@@ -107,7 +109,10 @@ def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0) -
         return removed
     for p in target.parent.glob(f".{glob.escape(target.stem)}.*.part{glob.escape(target.suffix)}"):
         try:
-            if not p.is_file() or p.is_symlink() or time.time() - p.stat().st_mtime < min_age_s:
+            mtime = p.stat().st_mtime
+            if not p.is_file() or p.is_symlink() or time.time() - mtime < min_age_s:
+                continue
+            if newer_than is not None and mtime < newer_than:
                 continue
             fd = os.open(p, os.O_RDONLY)
         except OSError:

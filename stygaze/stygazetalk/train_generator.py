@@ -123,7 +123,7 @@ class _Prepared:
     styles: torch.Tensor  # (K, d_s [+ stats]) window styles (K >= 1) or (1, 0)
     style_mean: torch.Tensor  # (d_s [+ stats],)
     local_stats: torch.Tensor | None = None  # (G, stats) explicit statistics of the window around frame g·LOCAL_STATS_HOP
-    neutral_stats: torch.Tensor | None = None  # (stats,) this session's contribution to the neutral statistics
+    neutral_stats: torch.Tensor | None = None  # (stats,) this corpus session's contribution to the neutral statistics
 
 
 LOCAL_STATS_HOP = 10

@@ -65,3 +65,18 @@ def test_remove_dead_temporaries_keeps_a_live_writers_file(tmp_path):
         os.utime(young, (old, old))
         assert remove_dead_temporaries(target) == [live]
     assert young.exists()
+
+
+def test_remove_dead_temporaries_newer_than_takes_only_files_written_since(tmp_path):
+    import time
+
+    from stygaze.locking import remove_dead_temporaries
+
+    target = tmp_path / "t03.motion.npz"
+    before, after = tmp_path / ".t03.motion.a.part.npz", tmp_path / ".t03.motion.b.part.npz"
+    for p in (before, after):
+        p.write_bytes(b"partial")
+    t0 = time.time()
+    os.utime(before, (t0 - 30, t0 - 30))  # an earlier writer's: not ours to judge
+    assert remove_dead_temporaries(target, min_age_s=0.0, newer_than=t0 - 1) == [after]
+    assert before.exists() and not after.exists()

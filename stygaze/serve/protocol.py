@@ -82,6 +82,7 @@ CLOSE_CODES: dict[str, int] = {
     "idle_timeout": 1008,
     "server_busy": 1013,  # try again later
     "shutting_down": 1001,  # going away
+    "model_error": 1011,  # the model produced NaN/inf (broken weights)
     "internal": 1011,  # internal error
 }
 """Error code → the WebSocket close code the server closes with after sending the error."""

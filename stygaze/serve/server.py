@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from stygaze.audio import FPS, SAMPLE_RATE
-from stygaze.errors import StygazeError
+from stygaze.errors import ModelOutputError, StygazeError
 from stygaze.motion import Motion
 from stygaze.render.gltf import head_glb_bytes
 from stygaze.serve.protocol import (
@@ -813,6 +813,8 @@ class StreamServer:
                     continue
                 try:
                     outs = await self._run(s.steps)
+                except ModelOutputError as exc:
+                    raise ProtocolError("model_error", str(exc)) from None
                 except StygazeError as exc:
                     raise ProtocolError("bad_audio", str(exc)) from None
                 for out in outs:
@@ -828,6 +830,8 @@ class StreamServer:
                 raise ProtocolError("bad_audio", "the stream ended before any audio was sent")
             try:
                 outs = await self._run(s.flush)
+            except ModelOutputError as exc:
+                raise ProtocolError("model_error", str(exc)) from None
             except StygazeError as exc:
                 raise ProtocolError("bad_audio", str(exc)) from None
             for out in outs:

@@ -764,6 +764,8 @@ class MotionStream:
             a = self._window(t, final)
             eps = self.noise.draw(self._steps, 1) if self.noise is not None else None
             pred = self.gen(a[None].to(self.gen.motion_mean.device), self.past, self.style, noise=eps).motion  # (1, N, 7)
+            if not bool(torch.isfinite(pred).all()):
+                raise ModelOutputError(f"the generator produced NaN or infinite motion: {BROKEN_WEIGHTS}")
             self.past = torch.cat([self.past, pred], dim=1)[:, -c.M :]
             n = c.N if not final else min(c.N, self._total - t)
             outs.append(pred[0, :n])

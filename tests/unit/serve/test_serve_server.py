@@ -375,3 +375,22 @@ def test_npz_style_upload_can_hold_a_style_vector(pipe, speech, rng):
             return m
 
     np.testing.assert_allclose(run(main()).data, local_stream(pipe, speech, 1600, style=sv), atol=1e-4)
+
+
+def test_a_model_that_produces_nan_is_refused_before_serving():
+    """The warm-up step at start finds broken weights: the server never accepts a client for them."""
+    import torch
+
+    from stygaze.errors import ModelOutputError
+
+    broken = StyGazeTalk(tiny_model())
+    with torch.no_grad():
+        for p in broken.model.generator.parameters():
+            p.fill_(float("nan"))
+
+    async def main():
+        async with serving({"default": broken}):
+            pass
+
+    with pytest.raises(ModelOutputError, match="NaN or infinite"):
+        run(main())

@@ -29,6 +29,10 @@ def test_broken_generator_weights_raise_instead_of_a_nan_motion(tmp_path, value)
         pipe.generate(audio, sr=16000, raw=True)
     with pytest.raises(ModelOutputError, match="style encoder produced NaN"):
         pipe.extract_style(Motion(np.zeros((100, 7), np.float32)))
+    stream = pipe.stream()  # a stream stops at the first broken step instead of sending NaN frames
+    with pytest.raises(ModelOutputError, match="NaN or infinite"):
+        stream.push(np.concatenate([audio, audio]))
+        stream.flush()
 
 
 def test_broken_cvae_weights_raise_instead_of_nan_heads(tmp_path):

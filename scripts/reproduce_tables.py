@@ -79,6 +79,7 @@ ROWS = {  # table name -> (config stem, style encoder run or None, run folder, g
 }
 PAPER_ROWS = ("Base", "SE-32", "SE-64", "SE-64-VEL", "TFM-SE-64")
 BUILTIN_ROW = "Built-in"
+BUILTIN_EVENTS_ROW = "Built-in +gaze events"  # the same generation through the gaze-event stage (raw=True, saccades=True)
 """The shipped model (stygaze/assets/stygazetalk, configs/default.yaml), evaluated, not trained here (--builtin)."""
 STYLE_RUNS = {"style32": "se32", "style64": "se64"}  # style run -> config stem whose style sections it uses
 EVAL_ENCODER = "style64"
@@ -333,13 +334,14 @@ TEMPERATURES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0)
 """Latent temperatures tried on the val split for rows with a latent (the best Sim is kept)."""
 
 
-def _generate(model, clips: list, seed: int, temperature: float = 1.0) -> list:
+def _generate(model, clips: list, seed: int, temperature: float = 1.0, saccades: bool | None = None) -> list:
     out = []
     for clip in clips:
         style = clip.ref if model.config.style_dim > 0 else None
         # deterministic rows start from the neutral pose; a latent row samples (reproducibly) with the seed
         s = seed if model.config.latent_dim > 0 else None
-        out.append(model.generate(clip.audio, sr=16000, style=style, seed=s, temperature=temperature, raw=True))  # the paper's output
+        out.append(model.generate(clip.audio, sr=16000, style=style, seed=s, temperature=temperature, raw=True,
+                                  saccades=saccades))  # the paper's output (+ only the gaze-event stage when asked)
     return out
 
 
@@ -374,6 +376,8 @@ def generate_rows(best: dict, clips: list, rows: list[str], seed: int, val_clips
             calibration[row] = {"temperature": temperature, "val_sim": sims}
             log(f"  {row}: latent temperature {temperature} (val Sim {sims})")
         preds[row] = _generate(model, clips, seed, temperature)
+        if row == BUILTIN_ROW:
+            preds[BUILTIN_EVENTS_ROW] = _generate(model, clips, seed, temperature, saccades=True)
     preds["Procedural"] = [procedural_generate(c.audio, seed=seed + i) for i, c in enumerate(clips)]
     return preds
 
@@ -419,6 +423,16 @@ def build_tables(results: dict, head_only: dict) -> dict:
         fix = p["fix_ratio_gt"] if row == "GT" else p["fix_ratio_pred"]
         comp = p["comp_gt"] if row == "GT" else p["comp_pred"]
         t4[row] = {"fix_ratio": _r(fix), "saccade_ratio": _r(1 - fix), "comp": _r(comp), "sim": _r(1.0 if row == "GT" else p["sim"])}
+        side = "gt" if row == "GT" else "pred"  # the behaviour measures (stygaze.eval.events / compensation)
+        ev, comp_b = res.get("events"), (res.get("compensation") or {}).get(side) or {}
+        if ev:
+            e = ev[side]
+            t4[row]["behaviour"] = {
+                "detected_saccade_share": _r(e["saccade_share"]), "fixation_median_ms": _r(e["fixation_median_ms"], 1),
+                "shift_p90_deg": _r(e["shift_p90_deg"], 2), "large_shift_share": _r(e["large_shift_share"]),
+                "shifts_per_min": _r(e["shifts_per_min"], 1), "event_sim": _r(1.0 if row == "GT" else ev["event_sim"]),
+                "vor_gain": _r(comp_b.get("vor_gain"), 3),
+            }
     for row, res in {**{r: results[r] for r in results if r in ROWS or r in ("Procedural", BUILTIN_ROW)}, **head_only}.items():
         t3[row] = {k: _r(res["head"][k]) for k in ("mae", "vel", "mee", "bas")}
     return {"table2": t2, "table3": t3, "table4": t4}
@@ -508,6 +522,20 @@ def markdown(tables: dict, meta: dict) -> str:
             f"| {row} | {_f(None if r['saccade_ratio'] is None else 100 * r['saccade_ratio'], '.2f')}% | "
             f"{_f(None if r['fix_ratio'] is None else 100 * r['fix_ratio'], '.2f')}% | {_f(r['comp'], '.4f')} | {_f(r['sim'], '.4f')} |"
         )
+    beh = {row: r["behaviour"] for row, r in t4.items() if r.get("behaviour")}
+    if beh:
+        lines += ["", "**Behaviour measures** beside Table IV (not the paper's; `stygaze.eval.events` with its noise-adaptive "
+                  "detector, `stygaze.eval.compensation`): detected-saccade time share, fixation median, 90th-percentile "
+                  "gaze shift, share of shifts > 6°, shifts ≥ 2° per minute, `event_sim` against GT (higher is better), "
+                  "VOR gain during fixations (ideal −1). `Built-in +gaze events` = the built-in row through the "
+                  "gaze-event stage.", "",
+                  "| Method | detSacc | fix med (ms) | shift p90 (°) | > 6° | ≥ 2°/min | event_sim↑ | VOR gain |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for row, b in beh.items():
+            pct = _f(None if b["detected_saccade_share"] is None else 100 * b["detected_saccade_share"], ".2f")
+            big = _f(None if b["large_shift_share"] is None else 100 * b["large_shift_share"], ".0f")
+            lines.append(f"| {row} | {pct}% | {_f(b['fixation_median_ms'], '.0f')} | {_f(b['shift_p90_deg'], '.1f')} | {big}% | "
+                         f"{_f(b['shifts_per_min'], '.0f')} | {_f(b['event_sim'], '.3f')} | {_f(b['vor_gain'], '.2f')} |")
     for row, c in tables.get("latent_calibration", {}).items():
         lines += ["", f"{row}: latent temperature {c['temperature']:g}, chosen on the val split (val Sim per temperature: "
                   + ", ".join(f"{t}: {_f(v, '.3f')}" for t, v in c["val_sim"].items()) + ")."]

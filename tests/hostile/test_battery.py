@@ -10,8 +10,9 @@ module) and asserts the CLI's error contract:
 
 The cases run in-process (``stygaze.cli.main``), which is fast; :data:`SUBPROCESS_CASES` runs
 a sample again as a real ``python -m stygaze`` process to show it behaves the same.
-Signals and concurrency (SIGINT, SIGKILL and two writers on one corpus, a killed batch worker)
-are tested as real processes beside the commands they concern (``tests/integration``).
+Signals and concurrency (Ctrl-C, two writers) run as real processes in ``test_signals.py``;
+SIGKILL and resume of a corpus and a killed batch worker beside the commands they concern
+(``tests/integration``).
 """
 
 from __future__ import annotations

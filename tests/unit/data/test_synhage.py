@@ -1,5 +1,5 @@
 """SynHAGE synthesizer: contract, determinism, and that the motion is human-like when measured
-with the foundation metrics (REFERENCE.md "Physiology", issue 3 "Must show")."""
+with the foundation metrics (the physiology figures of the design reference)."""
 
 import dataclasses
 

@@ -294,11 +294,12 @@ def prepare_sessions(
                 styles = torch.cat([styles, stats], dim=1)
                 mean = torch.cat([mean, stats.mean(dim=0)])
                 window = model.style_encoder.config.window
-                local = local_statistics(s.motion[:T], window)
-                if neutral_stats == "speaking":
-                    neutral = speaking_statistics(local, s.audio, T, window)
-                if stats_source == "window":
-                    local = None
+                if stats_source == "segment" or neutral_stats == "speaking":
+                    around = local_statistics(s.motion[:T], window)
+                    if neutral_stats == "speaking":
+                        neutral = speaking_statistics(around, s.audio, T, window)
+                    if stats_source == "segment":
+                        local = around
         else:
             styles, mean = torch.zeros(1, 0), torch.zeros(0)
         out.append(_Prepared(feats[:T], motion, valid, styles, mean, local, neutral))
@@ -439,9 +440,10 @@ def train_generator(
     with run_folder(run_dir, ctx.is_main) as run_dir:
         set_seed(tc.seed)
         model = build_generator_model(config, style_encoder or tc.style_encoder or None)
-        stats_opts = {"stats_source": tc.stats_source, "neutral_stats": tc.neutral_stats}
-        train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir, **stats_opts)
-        val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir, **stats_opts)
+        train = prepare_sessions(model, load_split(data_dir, "train", with_audio=True), progress, data_dir,
+                                 stats_source=tc.stats_source, neutral_stats=tc.neutral_stats)
+        # the neutral statistics come from the train split only
+        val = prepare_sessions(model, load_split(data_dir, "val", with_audio=True), progress, data_dir, stats_source=tc.stats_source)
         if not train or not val:
             raise DataError(f"{data_dir}: no usable train/val sessions (too short for a style window?)")
         normalize_prepared(model, train, train=True)

@@ -281,7 +281,10 @@ class StyGazeTalk:
 
     def resolve_style(self, style) -> torch.Tensor | None:
         """Any accepted style argument -> ``(1, style_width)`` tensor (None = the neutral style)."""
-        vector = self.style_vector(style)
+        return self._style_tensor(self.style_vector(style))
+
+    def _style_tensor(self, vector: StyleVector | None) -> torch.Tensor | None:
+        """A checked :class:`StyleVector` (None = neutral) -> ``(1, style_width)`` tensor, or None without a style input."""
         if vector is None:
             return None if self.config.style_dim == 0 else self.model.generator.default_style[None]
         return torch.from_numpy(vector.style.astype(np.float32))[None].to(self.model.generator.motion_mean.device)
@@ -326,7 +329,7 @@ class StyGazeTalk:
         if not 0.0 <= float(alpha) <= 1.0:
             raise StyleError(f"interpolation weight must be in [0, 1], got {alpha}")
         va, vb = self.style_vector(a), self.style_vector(b)
-        sa, sb = self.resolve_style(va), self.resolve_style(vb)
+        sa, sb = self._style_tensor(va), self._style_tensor(vb)
         if sa is None:
             raise StyleError("this model has no style input (a Base model)")
         w = float(alpha)
@@ -488,7 +491,7 @@ class StyGazeTalk:
         stages = self._avatar_stages(raw, avatar, saccades, seed)
         noise = self._noise(seed, temperature)
         vector = self.style_vector(style)
-        style_t = self.resolve_style(vector)
+        style_t = self._style_tensor(vector)
         raw_samples = self._audio(audio, sr)
         samples = normalize_audio(raw_samples) if normalize else raw_samples
         gen = self.model.generator

@@ -28,8 +28,8 @@ from torch import nn
 
 from stygaze.config import DEPTH, DROPOUT, FRAMES, HEADS, POSITIVE, WIDTH, option
 from stygaze.errors import StyleError
-from stygaze.features.kinematics import std_and_speed
 from stygaze.motion import NUM_CHANNELS
+from stygaze.stygazetalk.style_match import FLOOR, HEAD_STATS, log_statistics
 
 
 @dataclass
@@ -171,9 +171,9 @@ def nt_xent(a: torch.Tensor, b: torch.Tensor, temperature: float = 0.1) -> torch
     return F.cross_entropy(sim, target)
 
 
-STYLE_STATS: tuple[str, ...] = ("log_std_pitch", "log_std_yaw", "log_std_roll", "log_speed_pitch", "log_speed_yaw", "log_speed_roll")
+STYLE_STATS: tuple[str, ...] = HEAD_STATS
 """The explicit style statistics a generator with ``style_stats`` reads beside the learned style."""
-STATS_FLOOR = 0.05
+STATS_FLOOR = FLOOR
 """Smallest standard deviation (degrees) / speed (degrees per second) before the log."""
 
 
@@ -186,10 +186,6 @@ def window_statistics(windows: np.ndarray, fps: float = 25.0) -> np.ndarray:
     which mean the same thing on any recording, synthetic or real. NaN frames are skipped;
     values are floored at :data:`STATS_FLOOR` before the log.
     """
-    w = np.asarray(windows, dtype=np.float64)[..., :3]  # (K, L, 3) head
-    out = np.empty((len(w), len(STYLE_STATS)))
-    for k, x in enumerate(w):
-        std, speed = std_and_speed(x, fps)
-        out[k] = np.log(np.maximum(np.r_[std, speed], STATS_FLOOR))
-    return out.astype(np.float32)
+    w = np.asarray(windows, dtype=np.float64)
+    return np.array([log_statistics(x, fps) for x in w], dtype=np.float32).reshape(len(w), len(STYLE_STATS))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stygaze.features.kinematics import std_and_speed
+from stygaze.features.kinematics import smooth, std_and_speed
 
 HEAD_STATS: tuple[str, ...] = ("log_std_pitch", "log_std_yaw", "log_std_roll", "log_speed_pitch", "log_speed_yaw", "log_speed_roll")
 """What :func:`head_statistics` returns, in order (natural logs of degrees and degrees per second)."""
@@ -48,16 +48,20 @@ def head_statistics(motion: np.ndarray, fps: float = 25.0) -> np.ndarray:
     head = np.asarray(motion, dtype=np.float64)[:, :3]
     if int(np.isfinite(head).all(axis=1).sum()) < MIN_FRAMES:
         raise ValueError(f"head statistics need at least {MIN_FRAMES} valid frames")
-    std, speed = std_and_speed(head, fps)
-    return np.log(np.maximum(np.r_[std, speed], FLOOR)).astype(np.float32)
+    return log_statistics(head, fps).astype(np.float32)
+
+
+def log_statistics(motion: np.ndarray, fps: float = 25.0) -> np.ndarray:
+    """``(T, 3+)`` degrees (head first) -> ``(6,)`` :data:`HEAD_STATS` as float64, however few the
+    frames (NaN frames skipped; the floor where too few are left)."""
+    std, speed = std_and_speed(np.asarray(motion, dtype=np.float64)[:, :3], fps)
+    return np.log(np.maximum(np.r_[std, speed], FLOOR))
 
 
 def _slow(head: np.ndarray, frames: int) -> np.ndarray:
     """Centred moving average of ``(T, 3)`` over ``frames`` (odd), the edges padded with the end values."""
     half = frames // 2
-    padded = np.pad(head, ((half, half), (0, 0)), mode="edge")
-    c = np.cumsum(np.vstack([np.zeros((1, 3)), padded]), axis=0)
-    return (c[frames:] - c[:-frames]) / frames
+    return smooth(np.pad(head, ((half, half), (0, 0)), mode="edge"), frames)[half : half + len(head)]
 
 
 def match_head(head: np.ndarray, target: np.ndarray, fps: float = 25.0, limit: float = GAIN_LIMIT,

@@ -95,3 +95,31 @@ def tiny_model(seed: int = 0, style_dim: int = 8, kind: str = "lstm", latent_dim
 def save_tiny_model(path: Path, **kwargs) -> Path:
     tiny_model(**kwargs).save(path)
     return Path(path)
+
+
+def make_cvae_corpus(root: Path, rng, sessions=(3, 1, 1), T=120) -> Path:
+    """Tiny cVAE corpus in the SynHAGE layout (motion only): head follows large world-gaze yaw shifts."""
+    splits, i = {"train": [], "val": [], "test": []}, 0
+    for split, n in zip(splits, sessions):
+        for _ in range(n):
+            yaw = np.repeat(rng.normal(0, 20, T // 10 + 1), 10)[:T]
+            head = np.zeros((T, 3))
+            for t in range(1, T):
+                head[t, 1] = head[t - 1, 1] + 0.2 * (0.5 * yaw[t] - head[t - 1, 1])
+            head += rng.normal(0, 0.3, (T, 3))
+            data = np.concatenate([head, np.stack([0 * yaw, yaw - head[:, 1]] * 2, 1)], 1)
+            (root / f"s{i}").mkdir(parents=True)
+            Motion(data.astype(np.float32)).save(root / f"s{i}" / "motion.npz")
+            splits[split].append(f"s{i}")
+            i += 1
+    (root / "splits.json").write_text(json.dumps(splits))
+    return root
+
+
+def tiny_cvae_config(**kw):
+    """A cVAE training config small enough for a test (a few seconds on 2 cores)."""
+    from stygaze.cvae.model import CVAEConfig
+    from stygaze.cvae.train import CVAETrainConfig
+
+    model = CVAEConfig(hidden=8, z_dim=2, chunk=5, context=3, overlap=1, **kw)
+    return CVAETrainConfig(model=model, rollout_chunks=2, batch_size=8, windows_per_epoch=16, val_windows=8, epochs=2, kl_warmup_steps=2)

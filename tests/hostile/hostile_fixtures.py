@@ -284,16 +284,21 @@ def _save_weights(path: Path, transform) -> None:
     save_file({k: (transform(v) if v.is_floating_point() else v) for k, v in state.items()}, str(path))
 
 
+def _edited_configs(src: Path, edits: dict, root: Path, prefix: str) -> None:
+    """One checkpoint folder per edit: ``src``'s weights beside its ``config.json`` with one field changed."""
+    cfg = json.loads((src / "config.json").read_text())
+    for name, (field, value) in edits.items():
+        ck = root / f"{prefix}{name}"
+        ck.mkdir()
+        shutil.copy(src / "model.safetensors", ck)
+        (ck / "config.json").write_text(json.dumps(_edit(cfg, field, value)))
+
+
 def build_checkpoints(root: Path) -> None:
     import torch
 
     src = ASSETS_DIR / "stygazetalk"
-    cfg = json.loads((src / "config.json").read_text())
-    for name, (field, value) in CHECKPOINT_EDITS.items():
-        ck = root / f"ck_{name}"
-        ck.mkdir()
-        shutil.copy(src / "model.safetensors", ck)
-        (ck / "config.json").write_text(json.dumps(_edit(cfg, field, value)))
+    _edited_configs(src, CHECKPOINT_EDITS, root, "ck_")
     extra = {
         "ck_no_weights": None,
         "ck_no_config": None,
@@ -345,14 +350,7 @@ def build_checkpoints(root: Path) -> None:
     ck.mkdir()
     shutil.copy(src / "config.json", ck)
     (ck / "model.safetensors").mkdir()
-    # a cVAE checkpoint with a broken config
-    cv = ASSETS_DIR / "cvae"
-    ccfg = json.loads((cv / "config.json").read_text())
-    for name, (field, value) in CVAE_EDITS.items():
-        ck = root / f"cvae_{name}"
-        ck.mkdir()
-        shutil.copy(cv / "model.safetensors", ck)
-        (ck / "config.json").write_text(json.dumps(_edit(ccfg, field, value)))
+    _edited_configs(ASSETS_DIR / "cvae", CVAE_EDITS, root, "cvae_")  # cVAE checkpoints with a broken config
 
 
 # --------------------------------------------------------------------------------------

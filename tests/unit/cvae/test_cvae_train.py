@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gen_fixtures import make_cvae_corpus as make_corpus
+from gen_fixtures import tiny_cvae_config as tiny_config
 from stygaze.errors import CheckpointError, DataError
-from stygaze.cvae.model import CVAEConfig, HeadCVAE
-from stygaze.motion import Motion
+from stygaze.cvae.model import HeadCVAE
 from stygaze.cvae.train import (
-    CVAETrainConfig,
     Track,
     config_from_dict,
     load_train_config,
@@ -21,30 +21,6 @@ from stygaze.cvae.train import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def make_corpus(root: Path, rng, sessions=(3, 1, 1), T=120) -> Path:
-    """Tiny corpus in the SynHAGE layout: head follows large world-gaze yaw shifts."""
-    splits, i = {"train": [], "val": [], "test": []}, 0
-    for split, n in zip(splits, sessions):
-        for _ in range(n):
-            yaw = np.repeat(rng.normal(0, 20, T // 10 + 1), 10)[:T]
-            head = np.zeros((T, 3))
-            for t in range(1, T):
-                head[t, 1] = head[t - 1, 1] + 0.2 * (0.5 * yaw[t] - head[t - 1, 1])
-            head += rng.normal(0, 0.3, (T, 3))
-            data = np.concatenate([head, np.stack([0 * yaw, yaw - head[:, 1]] * 2, 1)], 1)
-            (root / f"s{i}").mkdir(parents=True)
-            Motion(data.astype(np.float32)).save(root / f"s{i}" / "motion.npz")
-            splits[split].append(f"s{i}")
-            i += 1
-    (root / "splits.json").write_text(json.dumps(splits))
-    return root
-
-
-def tiny_config(**kw) -> CVAETrainConfig:
-    model = CVAEConfig(hidden=8, z_dim=2, chunk=5, context=3, overlap=1, **kw)
-    return CVAETrainConfig(model=model, rollout_chunks=2, batch_size=8, windows_per_epoch=16, val_windows=8, epochs=2, kl_warmup_steps=2)
 
 
 @pytest.mark.parametrize("name", ["cvae.yaml", "cvae_framewise.yaml", "cvae_gru_nocontext.yaml"])

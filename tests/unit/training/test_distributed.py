@@ -150,7 +150,8 @@ def test_torchrun_train_cvae_writes_once_and_resumes_single_process(tmp_path):
     import yaml
 
     from stygaze.cvae.train import config_from_dict, train_cvae
-    from test_cvae_train import make_corpus, tiny_config
+    from gen_fixtures import make_cvae_corpus as make_corpus
+    from gen_fixtures import tiny_cvae_config as tiny_config
 
     corpus = make_corpus(tmp_path / "corpus", np.random.default_rng(0), sessions=(3, 2, 1))
     cfg = tiny_config()

@@ -137,3 +137,16 @@ def test_training_with_statistics_sets_the_neutral_statistics(tmp_path):
     neutral = gen.default_style[8:]
     assert torch.all((neutral > gen.stats_mean - 3 * gen.stats_std) & (neutral < gen.stats_mean + 3 * gen.stats_std))
     assert model.generate(np.zeros(16000, np.float32) + 0.01, seed=0).data.shape == (25, 7)
+
+
+@pytest.mark.parametrize("head_stats, match", [
+    (np.zeros(5, np.float32), "6 finite numbers"),
+    (np.array([np.nan] * 6, np.float32), "6 finite numbers"),
+    (np.array(["a"] * 6), "not numeric"),
+])
+def test_a_style_file_with_broken_head_statistics_is_refused(stats_model, tmp_path, head_stats, match):
+    style = stats_model.extract_style(Motion(_yaw_clip(3.0, frames=120)))
+    path = tmp_path / "s.npz"
+    np.savez(path, style=style.style, encoder_id=np.asarray(style.encoder_id), head_stats=head_stats)
+    with pytest.raises(StyleError, match=match):
+        stats_model.resolve_style(path)

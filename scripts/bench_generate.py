@@ -29,6 +29,9 @@ are that measurement's own); run it from the repository root or with stygaze ins
   parameters, random weights; the chunked 25 fps feature path users hit) on 60 s; needs
   the ``[wav2vec2]`` extra (skipped without it).
 - ``saccades``: the saccade stage alone on 60 s and 60 min of generated motion.
+- ``beat_align``: the beat alignment alone (speech beats + retiming) on 60 s and 60 min of
+  generated motion, and one whole ``generate`` call on 60 s with and without it (best of 3,
+  alternating).
 
 The audio of the in-process measurements is synthetic speech-like noise (syllable-rate
 amplitude modulation, seeded).
@@ -51,7 +54,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MEASUREMENTS = ("cold", "rtf", "stream", "rss10", "rss60", "w2v", "saccades")
+MEASUREMENTS = ("cold", "rtf", "stream", "rss10", "rss60", "w2v", "saccades", "beat_align")
 RATIO_TARGET = 1.8  # generate process / `import torch`
 HELP_TARGET_S = 0.5
 
@@ -243,6 +246,28 @@ def measure(name: str, model: str | None, threads: int) -> dict:
         t0 = time.perf_counter()
         pipe.generate(x)
         out["generate_60s_with_avatar_stages_s"] = time.perf_counter() - t0
+        return out
+    if name == "beat_align":  # speech beats + retiming alone, and a whole generate call with and without them
+        from stygaze.features.rhythm import rhythmic_beats
+        from stygaze.stygazetalk.beat_align import align_to_beats
+
+        x = speechlike(60.0)
+        m = pipe.generate(x, raw=True)
+        align_to_beats(m.data[:250], rhythmic_beats(x[:160000])[0])  # warm-up: scipy's imports
+        out = {}
+        for label, data, audio in (("60s", m.data, x), ("60min", np.tile(m.data, (60, 1)), np.tile(x, 60))):
+            t0 = time.perf_counter()
+            moved = align_to_beats(data, rhythmic_beats(audio)[0])[1]
+            out[f"seconds_for_{label}"] = time.perf_counter() - t0
+            out[f"movement_ends_moved_{label}"] = moved
+        times = {True: [], False: []}
+        for _ in range(3):
+            for flag in (True, False):
+                t0 = time.perf_counter()
+                pipe.generate(x, beat_align=flag)
+                times[flag].append(time.perf_counter() - t0)
+        out["generate_60s_with_s"], out["generate_60s_without_s"] = min(times[True]), min(times[False])
+        out["ratio_with_to_without"] = min(times[True]) / min(times[False])
         return out
     if name in ("rss10", "rss60"):
         minutes = 10 if name == "rss10" else 60

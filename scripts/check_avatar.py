@@ -389,9 +389,9 @@ def perceptual_part(models: dict, sessions: int, seconds: float, work: Path) -> 
 
 
 def stage_tag() -> str:
-    """A short hash of the avatar stages' source, so cached renders follow changes to them."""
+    """A short hash of the source of every stage after the generator, so cached renders follow changes to them."""
     h = hashlib.sha1()
-    for mod in ("saccades", "blinks", "jaw", "avatar"):
+    for mod in ("saccades", "blinks", "jaw", "avatar", "style_match", "beat_align", "pipeline"):
         h.update((ROOT / "stygaze" / "stygazetalk" / f"{mod}.py").read_bytes())
     h.update((ROOT / "stygaze" / "features" / "voice.py").read_bytes())
     h.update((ROOT / "stygaze" / "render" / "heads.py").read_bytes())

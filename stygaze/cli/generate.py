@@ -76,6 +76,9 @@ def register(sub, formatter) -> None:
     p.add_argument("--no-gaze-events", action="store_true", help="no gaze-event stage: the model's regressed gaze (blinks and jaw stay on)")
     p.add_argument("--no-style-match", action="store_true",
                    help="with --style: keep the generator's head as it is instead of scaling it to the reference's amplitude and speed")
+    p.add_argument("--no-beat-align", action="store_true",
+                   help="keep the generator's timing instead of retiming head movements to end on the speech beats "
+                   "(off anyway with --raw)")
     p.add_argument(
         "--saccades",
         action="store_true",
@@ -113,7 +116,8 @@ def avatar_options(args) -> dict:
     if raw and (no_blinks or no_jaw or no_gaze):
         raise StygazeError("--raw already switches every avatar stage off: drop --no-blinks/--no-jaw/--no-gaze-events")
     return {"raw": raw, "saccades": True if saccades else (False if no_gaze else None), "blinks": not no_blinks, "jaw": not no_jaw,
-            "match_style": not bool(getattr(args, "no_style_match", False)), "temperature": getattr(args, "temperature", None)}
+            "match_style": not bool(getattr(args, "no_style_match", False)), "temperature": getattr(args, "temperature", None),
+            "beat_align": False if getattr(args, "no_beat_align", False) else None}
 
 
 def make_generator(model: str | None, saccades: bool = False, options: dict | None = None) -> Callable:
@@ -137,6 +141,8 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
                 raise StygazeError("--head-scale/--gaze-scale are not supported with --model procedural")
             if opts.get("temperature") is not None:
                 raise StygazeError("--temperature is not used by --model procedural: drop it")
+            if opts.get("beat_align") is False:
+                raise StygazeError("--no-beat-align is not used by --model procedural (its timing comes from the simulation): drop it")
             if opts["saccades"] is not None or opts["raw"] or not opts["blinks"]:
                 raise StygazeError("--saccades/--no-gaze-events/--raw/--no-blinks are not used by --model procedural "
                                    "(its gaze and blinks come from the simulation): drop them")
@@ -156,7 +162,7 @@ def make_generator(model: str | None, saccades: bool = False, options: dict | No
 
     pipe = StyGazeTalk.from_pretrained(model)
     kwargs = {"raw": opts["raw"], "saccades": opts["saccades"], "match_style": opts.get("match_style", True),
-              "temperature": opts.get("temperature")}
+              "temperature": opts.get("temperature"), "beat_align": opts.get("beat_align")}
     if not opts["raw"] and not (opts["blinks"] and opts["jaw"]):
         from stygaze.stygazetalk.avatar import AvatarConfig
 

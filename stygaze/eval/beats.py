@@ -12,26 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE
-from stygaze.features import rhythm
+from stygaze.features import kinematics, rhythm
 
 
 def motion_speed(x: np.ndarray) -> np.ndarray:
     """``(T−1,)`` speed ``‖x[t+1] − x[t]‖`` (deg/frame) of ``x`` (T, C) or (T,).
 
     Steps touching NaN frames are filled by linear interpolation from their neighbours
-    (all-NaN → empty).
+    (all-NaN → empty). (:func:`stygaze.features.kinematics.frame_speed`.)
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    speed = np.linalg.norm(np.diff(x, axis=0), axis=1)
-    bad = ~np.isfinite(speed)
-    if bad.all():
-        return np.zeros(0)
-    if bad.any():
-        idx = np.arange(len(speed))
-        speed[bad] = np.interp(idx[bad], idx[~bad], speed[~bad])
-    return speed
+    return kinematics.frame_speed(x)
 
 
 def motion_beats(x: np.ndarray, sigma: float = 5.0) -> np.ndarray:
@@ -43,16 +33,9 @@ def motion_beats(x: np.ndarray, sigma: float = 5.0) -> np.ndarray:
 
     Returns:
         ``(B,)`` int64 frame indices (index ``t`` is the step from frame t to t+1), via
-        ``scipy.signal.argrelextrema(·, np.less)``.
+        ``scipy.signal.argrelextrema(·, np.less)`` (:func:`stygaze.features.kinematics.speed_minima`).
     """
-    from scipy.ndimage import gaussian_filter1d
-    from scipy.signal import argrelextrema
-
-    speed = motion_speed(x)
-    if len(speed) < 3:
-        return np.zeros(0, np.int64)
-    smooth = gaussian_filter1d(speed, sigma) if sigma > 0 else speed
-    return argrelextrema(smooth, np.less)[0].astype(np.int64)
+    return kinematics.speed_minima(x, sigma)
 
 
 def audio_beats(samples: np.ndarray, sr: int, fps: float = FPS) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Motion kinematics shared by the style statistics and the realism measures: the smoothing before any speed."""
+"""Motion kinematics shared by the generator's stages and the metrics: the smoothing before any
+speed, per-frame speed and its minima (the "motion beats" of the beat alignment score)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,41 @@ def std_and_speed(x: np.ndarray, fps: float = 25.0) -> tuple[np.ndarray, np.ndar
     v = v[np.isfinite(v).all(axis=1)]
     speed = v.mean(axis=0) if len(v) else np.zeros(x.shape[1])
     return std, speed
+
+
+def frame_speed(x: np.ndarray) -> np.ndarray:
+    """``(T−1,)`` speed ``‖x[t+1] − x[t]‖`` (units per frame) of ``x`` (T, C) or (T,).
+
+    Steps touching NaN frames are filled by linear interpolation from their neighbours
+    (all-NaN → empty).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    speed = np.linalg.norm(np.diff(x, axis=0), axis=1)
+    bad = ~np.isfinite(speed)
+    if bad.all():
+        return np.zeros(0)
+    if bad.any():
+        idx = np.arange(len(speed))
+        speed[bad] = np.interp(idx[bad], idx[~bad], speed[~bad])
+    return speed
+
+
+def speed_minima(x: np.ndarray, sigma: float = 5.0) -> np.ndarray:
+    """Local minima of :func:`frame_speed` smoothed by a Gaussian of ``sigma`` frames.
+
+    Index ``t`` is the step from frame ``t`` to ``t + 1``: where a movement ends and the next
+    one starts (the turning point of a nod, the end of a turn).
+
+    Returns:
+        ``(B,)`` int64 step indices: strictly lower than both neighbours (what
+        ``scipy.signal.argrelextrema(·, np.less)`` returns, without importing scipy.signal).
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    speed = frame_speed(x)
+    if len(speed) < 3:
+        return np.zeros(0, np.int64)
+    s = gaussian_filter1d(speed, sigma) if sigma > 0 else speed
+    return (np.flatnonzero((s[1:-1] < s[:-2]) & (s[1:-1] < s[2:])) + 1).astype(np.int64)

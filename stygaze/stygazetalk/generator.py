@@ -317,12 +317,14 @@ class MotionGenerator(nn.Module):
 
     # --- features ------------------------------------------------------------------------
     @torch.no_grad()
-    def clip_features(self, samples: np.ndarray | torch.Tensor, online_beats: bool = False) -> torch.Tensor:
+    def clip_features(self, samples: np.ndarray | torch.Tensor, online_beats: bool = False,
+                      beats: np.ndarray | None = None) -> torch.Tensor:
         """``(S,)`` 16 kHz samples -> ``(T, F)`` generator input features at 25 fps: the audio
         encoder's features, plus the beat channel (:meth:`with_beat_channel`)."""
-        return self.with_beat_channel(self.audio.features(samples), samples, online_beats)
+        return self.with_beat_channel(self.audio.features(samples), samples, online_beats, beats)
 
-    def with_beat_channel(self, feats: torch.Tensor, samples: np.ndarray | torch.Tensor, online_beats: bool = False) -> torch.Tensor:
+    def with_beat_channel(self, feats: torch.Tensor, samples: np.ndarray | torch.Tensor, online_beats: bool = False,
+                          beats: np.ndarray | None = None) -> torch.Tensor:
         """The audio encoder's ``(T, F)`` features of ``samples`` with (``beat_feature``) the beat
         channel appended as the last column, else unchanged.
 
@@ -330,6 +332,8 @@ class MotionGenerator(nn.Module):
         (:func:`stygaze.features.rhythm.clip_beat_channel`, the definition BAS uses), or with
         ``online_beats`` the causal approximation a stream computes
         (:class:`stygaze.features.rhythm.OnlineBeats` on the encoder's onset column).
+        ``beats``: the global tracker's beats of ``samples`` when the caller already has them
+        (:func:`stygaze.features.rhythm.rhythmic_beats`), so they are not tracked twice.
         """
         c = self.config
         if not c.beat_feature:
@@ -337,6 +341,8 @@ class MotionGenerator(nn.Module):
         feats = torch.as_tensor(feats)
         if online_beats:
             ch = rhythm.online_beat_channel(feats[:, self.audio.onset_column].numpy(), c.lookahead, c.N, c.beat_context)
+        elif beats is not None:
+            ch = rhythm.beat_channel(beats, feats.shape[0])
         else:
             x = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else samples
             ch = rhythm.clip_beat_channel(np.asarray(x, dtype=np.float32).reshape(-1), feats.shape[0])  # no copy of float32 input

@@ -32,7 +32,8 @@ scales.
 
 **Style.** ``style`` may be a :class:`StyleVector`, a path to a ``.npz`` holding either a
 saved style vector (``style`` + ``encoder_id``) or a motion clip (the style is extracted,
-≥ 2 s of valid frames), a :class:`Motion`, or None: the *neutral style*, the normalised
+≥ 2 s of valid frames), a :class:`Motion`, a list of clips (one speaker's style from several
+recordings, :meth:`StyGazeTalk.extract_style`), or None: the *neutral style*, the normalised
 mean of the training sessions' styles stored in the checkpoint. A vector saved by a
 different style encoder is refused with :class:`~stygaze.errors.StyleError`.
 
@@ -42,10 +43,16 @@ beside its learned style, but follows them only part of the way. A style extract
 clip also keeps that clip's head statistics (``StyleVector.head``: per-axis amplitude and
 speed); with ``match_style`` on (the default; CLI ``--no-style-match`` turns it off),
 ``generate`` scales the generated head's slow and fast bands until it has them
-(:mod:`stygaze.stygazetalk.style_match`, each band within ×¼–×4), before the avatar stages,
+(:mod:`stygaze.stygazetalk.style_match`, each band within ×⅛–×8), before the avatar stages,
 so the eyes' compensation sees the final head. The neutral style is never rescaled, nor is a
 vector without statistics, and a stream (which cannot measure the whole clip ahead) does not
 match.
+
+**Beat alignment.** ``generate`` then retimes the motion so head movements end on the speech
+beats (:mod:`stygaze.stygazetalk.beat_align`: each movement end moves at most 0.2 s, all seven
+channels follow one monotone time map, amplitudes stay). ``beat_align=False`` (CLI
+``--no-beat-align``) keeps the generator's timing; ``raw``, ``online_beats`` and streams never
+retime.
 
 **Amplitude controls.** ``head_scale`` and ``gaze_scale`` multiply the head (pitch, yaw,
 roll) and eye-in-head channels' deviations from the model's mean pose (the training mean),
@@ -76,7 +83,8 @@ stream normalises by the running mean/std of the audio received so far (the offl
 by the whole clip's), so the two differ slightly. A model with a beat channel
 (``beat_feature``, the built-in one) computes its beats causally in a stream
 (:class:`~stygaze.features.rhythm.OnlineBeats`): the stream then equals
-``generate(..., online_beats=True)``, not the default ``generate`` (whole-clip beats).
+``generate(..., online_beats=True)``, not the default ``generate`` (whole-clip beats, and the
+beat alignment).
 """
 
 from __future__ import annotations
@@ -93,13 +101,14 @@ import torch.nn.functional as F
 from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, normalize_audio, num_frames, prepare_audio
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
 from stygaze.errors import AudioError, CheckpointError, ModelOutputError, StyleError
-from stygaze.features.rhythm import OnlineBeats
+from stygaze.features.rhythm import OnlineBeats, rhythmic_beats
 from stygaze.features.voice import OnlineVoice, VoiceFrames, voice_activity
 from stygaze.io import atomic_path
 from stygaze.limits import check_npz_members
 from stygaze.motion import GAZE_CHANNELS, HEAD_CHANNELS, Motion
 from stygaze.stygazetalk.audio_encoder import MelEncoder
 from stygaze.stygazetalk.avatar import AvatarConfig, AvatarFrames, AvatarStages
+from stygaze.stygazetalk.beat_align import align_to_beats
 from stygaze.stygazetalk.generator import NoiseSource, StyGazeTalkModel
 from stygaze.stygazetalk.saccades import GazeEventConfig
 from stygaze.stygazetalk.style_match import HEAD_STATS, head_statistics, match_head
@@ -249,12 +258,51 @@ class StyGazeTalk:
         return se.encoder_id if se is not None else None
 
     # --- style ---------------------------------------------------------------------------
-    def extract_style(self, motion: Motion | np.ndarray | str | os.PathLike) -> StyleVector:
+    def extract_style(self, motion: Motion | np.ndarray | str | os.PathLike | list | tuple) -> StyleVector:
         """A motion clip (≥ ``min_frames`` valid frames, 2 s by default) -> its :class:`StyleVector`.
 
+        ``motion`` may also be a list or tuple of clips (several recordings of one speaker): the
+        learned styles are averaged by valid frames and renormalised, the explicit statistics
+        averaged by valid frames (log), and the head statistics are the speaker's pooled figures
+        (the frame-weighted mean of each clip's per-axis amplitude and speed).
+
         Raises:
-            StyleError: the model has no style encoder, the clip is too short or mostly NaN.
+            StyleError: the model has no style encoder, a clip is too short or mostly NaN, or the
+                list is empty.
         """
+        if isinstance(motion, (list, tuple)):
+            if not motion:
+                raise StyleError("no style clip given")
+            parts = []
+            for k, clip in enumerate(motion):
+                try:
+                    parts.append(self._clip_style(clip))
+                except StyleError as exc:
+                    name = clip if isinstance(clip, (str, os.PathLike)) else f"style clip {k + 1} of {len(motion)}"
+                    raise StyleError(f"{name}: {exc}") from exc
+        else:
+            parts = [self._clip_style(motion)]
+        se = self.model.style_encoder
+        if len(parts) == 1:
+            vec, head, _ = parts[0]
+        else:
+            w = np.array([n for _, _, n in parts], dtype=np.float64)
+            w /= w.sum()
+            d = self.config.style_dim
+            vecs = np.stack([v for v, _, _ in parts]).astype(np.float64)
+            learned = (w[:, None] * vecs[:, :d]).sum(axis=0)
+            vec = np.concatenate([learned / max(float(np.linalg.norm(learned)), 1e-12), (w[:, None] * vecs[:, d:]).sum(axis=0)])
+            vec = vec.astype(np.float32)
+            head = None
+            if parts[0][1] is not None:
+                heads = np.exp(np.stack([h for _, h, _ in parts]).astype(np.float64))
+                head = np.log((w[:, None] * heads).sum(axis=0)).astype(np.float32)
+        if not np.isfinite(vec).all():
+            raise ModelOutputError(f"the style encoder produced NaN or infinite values: {BROKEN_WEIGHTS}")
+        return StyleVector(vec, se.encoder_id, head)
+
+    def _clip_style(self, motion) -> tuple[np.ndarray, np.ndarray | None, int]:
+        """One clip -> (style vector, head statistics or None, valid frames)."""
         se = self.model.style_encoder
         if se is None:
             raise StyleError("this model has no style encoder (a Base model): it cannot use or extract styles")
@@ -270,9 +318,7 @@ class StyGazeTalk:
         if self.config.style_stats:  # the explicit head statistics ride along (style_encoder.STYLE_STATS)
             vec = np.concatenate([vec, se.clip_statistics(data)]).astype(np.float32)
             head = head_statistics(data)  # enough frames: encode_clip checked
-        if not np.isfinite(vec).all():
-            raise ModelOutputError(f"the style encoder produced NaN or infinite values: {BROKEN_WEIGHTS}")
-        return StyleVector(vec, se.encoder_id, head)
+        return vec, head, int(np.isfinite(data).all(axis=1).sum())
 
     @property
     def style_width(self) -> int:
@@ -306,8 +352,8 @@ class StyGazeTalk:
                 style = self.extract_style(Motion.load(path))
             else:
                 raise StyleError(f"{path} holds neither a style vector ('style') nor a motion clip ('motion')")
-        elif isinstance(style, (Motion, np.ndarray)) and not (isinstance(style, np.ndarray) and style.ndim == 1):
-            style = self.extract_style(style)
+        elif isinstance(style, (Motion, list, tuple)) or (isinstance(style, np.ndarray) and style.ndim != 1):
+            style = self.extract_style(style)  # a clip, or several clips of one speaker
         elif isinstance(style, np.ndarray):
             style = StyleVector(style.astype(np.float32), self.style_encoder_id or "")
         if not isinstance(style, StyleVector):
@@ -381,13 +427,16 @@ class StyGazeTalk:
 
     def _to_degrees(self, pred: torch.Tensor, head_scale: float, gaze_scale: float, stages: AvatarStages | None = None,
                     voice: VoiceFrames | None = None, level_next: np.ndarray | None = None,
-                    head_target: np.ndarray | None = None) -> AvatarFrames:
+                    head_target: np.ndarray | None = None, beats: np.ndarray | None = None) -> AvatarFrames:
         """``(T, 7)`` normalised -> degrees, the head matched to ``head_target`` statistics (if any),
-        through the avatar stages (if any), then the amplitude scales."""
+        retimed onto ``beats`` (speech beat frames, if any), through the avatar stages (if any),
+        then the amplitude scales."""
         gen = self.model.generator
         out = gen.denormalize(pred).cpu().numpy().astype(np.float32)
         if head_target is not None:  # style statistics matching (style_match)
             out[:, list(HEAD_CHANNELS)] = match_head(out[:, list(HEAD_CHANNELS)], head_target, FPS)[0]
+        if beats is not None:  # beat alignment (beat_align)
+            out = align_to_beats(out, beats, FPS, head=tuple(HEAD_CHANNELS))[0]
         frames = AvatarFrames(out, shift_deg=np.zeros(len(out), np.float32))
         if stages is not None:
             frames = stages.process(out, voice, level_next)
@@ -457,6 +506,7 @@ class StyGazeTalk:
         raw: bool = False,
         avatar: AvatarConfig | None = None,
         match_style: bool = True,
+        beat_align: bool | None = None,
     ) -> Motion:
         """Speech -> gaze and head motion (with blinks and jaw unless ``raw``).
 
@@ -482,6 +532,10 @@ class StyGazeTalk:
             match_style: with a ``style`` and a model with ``style_stats``, scale the head
                 to the reference's amplitude and speed (module docstring); False = the
                 generator's output as it is.
+            beat_align: retime the motion so head movements end on the speech beats
+                (:mod:`stygaze.stygazetalk.beat_align`); None = on, except with ``raw`` or
+                ``online_beats`` (a stream cannot see the beats ahead, and ``online_beats``
+                reproduces a stream).
 
         Returns:
             :class:`Motion` with ``T = round(S / 640)`` frames at 25 fps, degrees; with the
@@ -495,7 +549,11 @@ class StyGazeTalk:
         raw_samples = self._audio(audio, sr)
         samples = normalize_audio(raw_samples) if normalize else raw_samples
         gen = self.model.generator
-        feats = gen.clip_features(samples, online_beats=online_beats).to(gen.motion_mean.device)  # (T, F)
+        if beat_align is None:
+            beat_align = not (raw or online_beats)
+        # the whole clip's speech beats, tracked once: the beat channel's and the beat alignment's
+        beats = rhythmic_beats(samples)[0] if beat_align or (gen.config.beat_feature and not online_beats) else None
+        feats = gen.clip_features(samples, online_beats=online_beats, beats=beats).to(gen.motion_mean.device)  # (T, F)
         with _one_thread():
             pred = gen.rollout(feats[None], style_t, self._initial_past(seed), noise=noise)[0]  # (T, 7) normalised
         if not torch.isfinite(pred).all():
@@ -505,7 +563,8 @@ class StyGazeTalk:
             voice = voice_activity(raw_samples, stages.config.voice, len(pred))
             level_next = np.concatenate([voice.level[1:], np.zeros(1, np.float32)])  # after the end: silence
         target = vector.head if match_style and vector is not None else None
-        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next, target))
+        return self._motion(self._to_degrees(pred, head_scale, gaze_scale, stages, voice, level_next, target,
+                                             beats if beat_align else None))
 
     def stream(
         self,

@@ -29,7 +29,7 @@ FLOOR = 0.05
 """Smallest standard deviation (degrees) / speed (degrees per second) before the log."""
 SLOW_S = 2.0
 """Width of the moving average that separates the slow band from the fast one (seconds)."""
-GAIN_LIMIT = 4.0
+GAIN_LIMIT = 8.0
 """Largest factor (and smallest, its inverse) a band is scaled by."""
 MIN_FRAMES = 25
 """Shortest clip (frames) whose statistics are measured and matched."""

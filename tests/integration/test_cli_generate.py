@@ -120,6 +120,41 @@ def test_generate_style_match_and_temperature_flags(files, capsys):
     assert r.returncode == 2 and "--temperature" in r.stderr and not (files / "never.npz").exists()
 
 
+def test_extract_style_from_several_clips(files, capsys):
+    """Several --motion clips give one style whose head statistics pool theirs; a bad one is named."""
+    motion = Motion.load(files / "ref.npz")
+    motion.slice(0, 50).save(files / "ref_a.npz")
+    motion.slice(25, 75).save(files / "ref_b.npz")
+    r = cli_inproc(capsys, "extract-style", "--motion", files / "ref_a.npz", files / "ref_b.npz", "-o", files / "speaker.npz",
+                   "--model", files / "model")
+    assert r.returncode == 0, r.stderr
+    with np.load(files / "speaker.npz") as z:
+        assert z["style"].shape == (8,) and np.isfinite(z["style"]).all()
+    Motion(motion.data[:10]).save(files / "ref_short.npz")
+    r = cli_inproc(capsys, "extract-style", "--motion", files / "ref_a.npz", files / "ref_short.npz", "-o", files / "never.npz",
+                   "--model", files / "model")
+    assert r.returncode == 2 and "ref_short.npz" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (files / "never.npz").exists()
+    r = cli_inproc(capsys, "extract-style", "--motion", files / "ref_a.npz", files / "ref_b.npz", "-o", files / "ref_b.npz")
+    assert r.returncode == 2 and "one of the inputs" in r.stderr
+
+
+def test_generate_no_beat_align_keeps_the_generator_timing(files, capsys):
+    """--no-beat-align gives the motion before retiming: the same frames where no movement end moved."""
+    save_audio(files / "talk12.wav", make_session_arrays(12.0, 0.5, 2)[0])
+    outs = {}
+    for name, flags in {"aligned": [], "free": ["--no-beat-align"]}.items():
+        r = cli_inproc(capsys, "generate", "--audio", files / "talk12.wav", "--seed", "1", *flags, "-o", files / f"ba_{name}.npz")
+        assert r.returncode == 0, r.stderr
+        outs[name] = Motion.load(files / f"ba_{name}.npz")
+    a, f = outs["aligned"], outs["free"]
+    assert a.data.shape == f.data.shape and np.array_equal(a.blink is None, f.blink is None)
+    assert np.allclose(a.data[0, :3], f.data[0, :3], atol=1e-5)  # the first frame stays where it was
+    assert not np.allclose(a.head, f.head)  # some movement end was moved onto a beat
+    r = cli_inproc(capsys, "generate", "--audio", files / "talk.wav", "--model", "procedural", "--no-beat-align", "-o", files / "never.npz")
+    assert r.returncode == 2 and "--no-beat-align" in r.stderr and not (files / "never.npz").exists()
+
+
 @pytest.mark.parametrize("args,match", [
     (["--audio", "corrupt.wav"], "cannot read audio"),
     (["--audio", "empty.wav"], "empty"),

@@ -150,7 +150,7 @@ def test_seed_is_reproducible(pipe, speech):
 @pytest.mark.parametrize("chunk", [333, 640, 5000])
 def test_stream_equals_offline(pipe, speech, chunk):
     x = speech / speech.std()
-    offline = pipe.generate(x, normalize=False, seed=3, head_scale=1.5).data
+    offline = pipe.generate(x, normalize=False, beat_align=False, seed=3, head_scale=1.5).data
     st = pipe.stream(normalize=False, seed=3, head_scale=1.5)
     outs = [st.push(x[i : i + chunk]) for i in range(0, len(x), chunk)]
     outs.append(st.flush())
@@ -197,7 +197,7 @@ def test_from_pretrained_paths(tmp_path, speech):
 def test_latent_model_stream_equals_offline_and_seed_matters(speech):
     pipe = StyGazeTalk(tiny_model(latent_dim=4))
     x = speech / speech.std()
-    offline = pipe.generate(x, normalize=False, seed=5).data
+    offline = pipe.generate(x, normalize=False, beat_align=False, seed=5).data
     st = pipe.stream(normalize=False, seed=5)
     outs = [st.push(x[i : i + 1000]) for i in range(0, len(x), 1000)] + [st.flush()]
     assert np.allclose(np.concatenate(outs), offline, atol=1e-4)
@@ -219,17 +219,17 @@ def test_avatar_stages_are_the_default_and_raw_is_the_model_output(speech):
     with torch.no_grad():
         pred = gen.rollout(gen.clip_features(x)[None], None, pipe._initial_past(5), noise=pipe._noise(5, None))[0]
     assert np.array_equal(raw.data, gen.denormalize(pred).numpy().astype(np.float32))  # exactly the model's output
-    m = pipe.generate(x, normalize=False, seed=5)
+    m = pipe.generate(x, normalize=False, beat_align=False, seed=5)
     assert m.blink is not None and m.blink.shape == (len(m),) and m.extras["jaw"].shape == (len(m), 3)
     assert np.array_equal(m.data[:, :3], raw.data[:, :3]) and not np.allclose(m.data[:, 3:], raw.data[:, 3:])
     assert m.extras["jaw"][:, 0].max() > np.radians(2)  # the speech opens the mouth
     # one stage at a time
-    no_gaze = pipe.generate(x, normalize=False, seed=5, saccades=False)
+    no_gaze = pipe.generate(x, normalize=False, beat_align=False, seed=5, saccades=False)
     eyes_down = no_gaze.blink * AvatarConfig().blinks.eye_drop_deg
     assert np.allclose(no_gaze.data[:, 3], raw.data[:, 3] - eyes_down, atol=1e-5)  # only the blink's eye dip
     gaze_only = pipe.generate(x, normalize=False, seed=5, raw=True, saccades=True)
     assert gaze_only.blink is None and "jaw" not in gaze_only.extras and not np.allclose(gaze_only.data, raw.data)
-    no_jaw = pipe.generate(x, normalize=False, seed=5, avatar=AvatarConfig(jaw=None))
+    no_jaw = pipe.generate(x, normalize=False, beat_align=False, seed=5, avatar=AvatarConfig(jaw=None))
     assert "jaw" not in no_jaw.extras and np.array_equal(no_jaw.data, m.data) and np.array_equal(no_jaw.blink, m.blink)
     with pytest.raises(StyleError, match="saccades"):
         pipe.generate(x, saccades="yes")
@@ -239,12 +239,32 @@ def test_avatar_stages_are_the_default_and_raw_is_the_model_output(speech):
         pipe.generate(x, raw=True, avatar=AvatarConfig())
 
 
+def test_beat_alignment_is_on_for_whole_clips_and_only_retimes(speech):
+    """Default generate retimes the motion onto the speech beats; raw, online_beats and beat_align=False do not."""
+    from stygaze.features.rhythm import rhythmic_beats
+    from stygaze.stygazetalk.beat_align import align_to_beats
+
+    pipe = StyGazeTalk(tiny_model(latent_dim=4))
+    x = speech / speech.std()
+    free = pipe.generate(x, normalize=False, seed=5, beat_align=False)
+    aligned = pipe.generate(x, normalize=False, seed=5)
+    raw = pipe.generate(x, normalize=False, seed=5, raw=True)
+    beats = rhythmic_beats(x)[0]
+    expected, moved = align_to_beats(raw.data, beats)
+    assert moved > 0 and not np.allclose(aligned.data[:, :3], free.data[:, :3])
+    assert np.array_equal(aligned.data[:, :3], expected[:, :3])  # the head is exactly the retimed model output
+    assert (aligned.head.min(axis=0) >= free.head.min(axis=0) - 1e-5).all() and (aligned.head.max(axis=0) <= free.head.max(axis=0) + 1e-5).all()
+    assert np.array_equal(pipe.generate(x, normalize=False, seed=5, raw=True, beat_align=True).data, expected)
+    online = pipe.generate(x, normalize=False, seed=5, online_beats=True, raw=True)
+    assert np.array_equal(online.data, pipe.generate(x, normalize=False, seed=5, online_beats=True, raw=True, beat_align=False).data)
+
+
 @pytest.mark.parametrize("chunk", [333, 700, 6400])
 def test_avatar_stream_equals_offline(speech, chunk):
     """Gaze events, blinks and jaw are causal: a stream gives the offline frames, blink and jaw."""
     pipe = StyGazeTalk(tiny_model(latent_dim=4))
     x = speech / speech.std()
-    m = pipe.generate(x, normalize=False, seed=7)
+    m = pipe.generate(x, normalize=False, beat_align=False, seed=7)
     st = pipe.stream(normalize=False, seed=7)
     outs = [st.push_frames(x[i : i + chunk]) for i in range(0, len(x), chunk)] + [st.flush_frames()]
     assert np.allclose(np.concatenate([o.motion for o in outs]), m.data, atol=1e-4)
@@ -272,7 +292,7 @@ def test_decoupled_audio_lookahead_streams_like_offline_with_its_latency(speech,
     assert pipe.latency_frames == N + L - 1 and pipe.latency_s == pytest.approx((N + L - 1) / 25 + 0.012)
     x = speech / speech.std()
     for raw in (True, False):
-        m = pipe.generate(x, normalize=False, seed=3, raw=raw)
+        m = pipe.generate(x, normalize=False, beat_align=False, seed=3, raw=raw)
         st = pipe.stream(normalize=False, seed=3, raw=raw)
         out, emitted = [], 0
         for i in range(0, len(x), 640):
@@ -338,7 +358,7 @@ def test_builtin_realtime_model_streams_like_offline_within_250_ms():
     x = load_example_audio(root / "examples" / "talk.wav", seconds=4.0)
     x = x / x.std()
     style = default.extract_style(root / "examples" / "style_ref.npz")
-    m = pipe.generate(x, normalize=False, seed=1, style=style, online_beats=c.beat_feature, match_style=False)  # a stream never rescales
+    m = pipe.generate(x, normalize=False, beat_align=False, seed=1, style=style, online_beats=c.beat_feature, match_style=False)  # a stream never rescales
     st = pipe.stream(normalize=False, seed=1, style=style)
     outs = [st.push_frames(x[i : i + 640]) for i in range(0, len(x), 640)] + [st.flush_frames()]
     assert np.allclose(np.concatenate([o.motion for o in outs]), m.data, atol=1e-4)

@@ -56,6 +56,28 @@ def test_a_style_vector_carries_the_clips_statistics(stats_model):
         stats_model.resolve_style(np.ones(8, np.float32))
 
 
+def test_a_speaker_style_from_several_clips_pools_their_figures(stats_model, tmp_path):
+    calm, lively = _yaw_clip(2.0, frames=100), _yaw_clip(8.0, frames=300)
+    one = stats_model.extract_style(Motion(calm))
+    assert np.array_equal(stats_model.extract_style([Motion(calm)]).style, one.style)  # a list of one = the clip
+    both = stats_model.extract_style([Motion(calm), Motion(lively)])
+    a, b = (head_statistics(c) for c in (calm, lively))
+    # head statistics: the frame-weighted mean of the clips' figures (1/4 calm, 3/4 lively), in degrees
+    np.testing.assert_allclose(np.exp(both.head), 0.25 * np.exp(a) + 0.75 * np.exp(b), rtol=1e-5)
+    assert np.linalg.norm(both.style[:8]) == pytest.approx(1.0, abs=1e-5)
+    se = stats_model.model.style_encoder
+    np.testing.assert_allclose(both.style[8:], 0.25 * se.clip_statistics(calm) + 0.75 * se.clip_statistics(lively), rtol=1e-5)
+    audio = np.random.default_rng(0).standard_normal(16000 * 2).astype(np.float32) * 0.1
+    assert np.array_equal(stats_model.generate(audio, style=[Motion(calm), Motion(lively)], seed=1).data,
+                          stats_model.generate(audio, style=both, seed=1).data)  # a list of clips is a style argument
+    Motion(calm).save(tmp_path / "calm.npz")
+    Motion(calm[:10]).save(tmp_path / "short.npz")
+    with pytest.raises(StyleError, match="short.npz"):  # the clip at fault is named
+        stats_model.extract_style([tmp_path / "calm.npz", tmp_path / "short.npz"])
+    with pytest.raises(StyleError, match="no style clip"):
+        stats_model.extract_style([])
+
+
 def test_statistics_drive_the_motion_and_interpolate_linearly(stats_model):
     audio = np.random.default_rng(0).standard_normal(16000 * 3).astype(np.float32) * 0.1
     calm = stats_model.extract_style(Motion(_yaw_clip(1.0, frames=120)))

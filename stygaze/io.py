@@ -50,6 +50,15 @@ def _temp_affixes(path: Path, folder: bool = False) -> tuple[str, str]:
     return f".{_fit(stem, room)}.", suffix
 
 
+def temporary_glob(path: str | os.PathLike) -> str:
+    """Glob pattern (relative to ``path``'s folder) of the temporary files :func:`atomic_path`
+    makes for ``path``: its temporary names, stem shortened as they are."""
+    import glob
+
+    prefix, suffix = _temp_affixes(Path(path))
+    return f"{glob.escape(prefix)}*{glob.escape(suffix)}"
+
+
 def _write_error(exc: OSError, path: Path, *temps: Path) -> OSError | OutputError:
     """``exc`` as a one-line :class:`OutputError` when it concerns writing ``path``, else ``exc``.
 

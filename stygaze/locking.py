@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from stygaze.errors import StygazeError
+from stygaze.io import temporary_glob
 
 LOCK_NAME = ".stygaze.lock"
 
@@ -95,7 +95,8 @@ def held(path: str | os.PathLike) -> Iterator[None]:
 def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0, newer_than: float | None = None) -> list[Path]:
     """Remove the temporary files that writers of ``target`` killed mid-write left beside it.
 
-    Candidates are ``.<stem>.*.part<suffix>`` siblings (:func:`stygaze.io.atomic_path` names);
+    Candidates are the siblings :func:`stygaze.io.atomic_path` names for ``target``
+    (``.<stem>.*.part<suffix>``, :func:`stygaze.io.temporary_glob`);
     one is removed when nobody holds its :func:`held` lock and it is older than ``min_age_s``
     (a writer that has just created its file may not hold the lock yet) and, with
     ``newer_than`` (a ``time.time()``), modified after that moment (written by writers the
@@ -107,7 +108,7 @@ def remove_dead_temporaries(target: str | os.PathLike, min_age_s: float = 5.0, n
     removed = []
     if not target.parent.is_dir():
         return removed
-    for p in target.parent.glob(f".{glob.escape(target.stem)}.*.part{glob.escape(target.suffix)}"):
+    for p in target.parent.glob(temporary_glob(target)):
         try:
             mtime = p.stat().st_mtime
             if not p.is_file() or p.is_symlink() or time.time() - mtime < min_age_s:

@@ -80,3 +80,23 @@ def test_remove_dead_temporaries_newer_than_takes_only_files_written_since(tmp_p
     os.utime(before, (t0 - 30, t0 - 30))  # an earlier writer's: not ours to judge
     assert remove_dead_temporaries(target, min_age_s=0.0, newer_than=t0 - 1) == [after]
     assert before.exists() and not after.exists()
+
+
+def test_remove_dead_temporaries_finds_the_shortened_names_of_long_outputs(tmp_path):
+    """atomic_path shortens the stem of a long output's temporary name; the cleanup finds it all the same."""
+    import time
+
+    from stygaze.io import atomic_path
+    from stygaze.locking import remove_dead_temporaries
+
+    target = tmp_path / ("x" * 245 + ".mp4")
+    with atomic_path(target) as tmp:  # the name a writer killed mid-write would have left
+        cut = tmp.name.index(".part")
+        left = tmp.with_name(tmp.name[: cut - 1] + ("A" if tmp.name[cut - 1] != "A" else "B") + tmp.name[cut:])
+        left.write_bytes(b"partial")
+        tmp.write_bytes(b"done")
+    assert not left.name.startswith(f".{target.stem}.")  # the stem was shortened
+    old = time.time() - 60
+    os.utime(left, (old, old))
+    assert remove_dead_temporaries(target) == [left]
+    assert target.read_bytes() == b"done"

@@ -96,7 +96,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from stygaze.audio import FPS, HOP, SAMPLE_RATE, load_audio, normalize_audio, num_frames, prepare_audio
 from stygaze.checkpoint import ASSETS_DIR, builtin_dir
@@ -288,13 +287,9 @@ class StyGazeTalk:
         else:
             w = np.array([n for _, _, n in parts], dtype=np.float64)
             w /= w.sum()
-            d = self.config.style_dim
-            vecs = np.stack([v for v, _, _ in parts]).astype(np.float64)
-            learned = (w[:, None] * vecs[:, :d]).sum(axis=0)
-            vec = np.concatenate([learned / max(float(np.linalg.norm(learned)), 1e-12), (w[:, None] * vecs[:, d:]).sum(axis=0)])
-            vec = vec.astype(np.float32)
+            vec = self._mix_styles(np.stack([v for v, _, _ in parts]), w)
             head = None
-            if parts[0][1] is not None:
+            if parts[0][1] is not None:  # the pooled figures: frame-weighted mean in degrees, then the log
                 heads = np.exp(np.stack([h for _, h, _ in parts]).astype(np.float64))
                 head = np.log((w[:, None] * heads).sum(axis=0)).astype(np.float32)
         if not np.isfinite(vec).all():
@@ -379,13 +374,20 @@ class StyGazeTalk:
         if sa is None:
             raise StyleError("this model has no style input (a Base model)")
         w = float(alpha)
-        mix = ((1 - w) * sa + w * sb)[0]
-        d = self.config.style_dim
-        mix = torch.cat([F.normalize(mix[:d], dim=-1), mix[d:]])
+        mix = self._mix_styles(torch.cat([sa, sb]).cpu().numpy(), np.array([1 - w, w]))
         head = None
         if va is not None and vb is not None and va.head is not None and vb.head is not None:  # log statistics mix linearly
             head = ((1 - w) * va.head + w * vb.head).astype(np.float32)
-        return StyleVector(mix.cpu().numpy().astype(np.float32), self.style_encoder_id or "", head)
+        return StyleVector(mix, self.style_encoder_id or "", head)
+
+    def _mix_styles(self, vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``(K, style_width)`` style vectors, ``(K,)`` weights -> their mix ``(style_width,)``
+        float32: the learned part renormalised to unit length, the explicit statistics (logs)
+        mixed linearly."""
+        mix = (np.asarray(weights, np.float64)[:, None] * np.asarray(vectors, np.float64)).sum(axis=0)
+        d = self.config.style_dim
+        mix[:d] /= max(float(np.linalg.norm(mix[:d])), 1e-12)
+        return mix.astype(np.float32)
 
     @property
     def neutral_style(self) -> StyleVector | None:

@@ -65,6 +65,9 @@ from stygaze.eval import realism
 
 ROOT = Path(__file__).resolve().parents[1]
 FPS = 25.0
+GENERATED_ROWS = ("neutral", "style", "style, generator only", "style, speaker's other clips", "other audio",
+                  "neutral, no beat alignment", "other audio, no beat alignment")
+"""The generated rows of every clip, ``--seeds`` seeds each (see the module docstring)."""
 
 
 def load_real_module(real: Path):
@@ -186,9 +189,7 @@ def run(args) -> dict:
     real_desc = [realism.window_descriptors(h, FPS) for h in real_heads]
     floor = realism.split_floor(real_desc)
 
-    gen: dict[str, list[list[np.ndarray]]] = {"neutral": [], "style": [], "style, generator only": [], "other audio": [],
-                                              "neutral, no beat alignment": [], "other audio, no beat alignment": [],
-                                              "style, speaker's other clips": []}
+    gen: dict[str, list[list[np.ndarray]]] = {k: [] for k in GENERATED_ROWS}
     procedural, static = [], []
     gaze_motions: dict[str, list] = {"generated, neutral": [], "procedural": []}
     per_clip = []
@@ -198,19 +199,23 @@ def run(args) -> dict:
         style = model.extract_style(clips[j_same]["motion"])
         other = tile_to(audio[j_other], len(audio[i]))
         other_beats = audio_beats(other, SAMPLE_RATE)
-        rows = {"neutral": [], "style": [], "style, generator only": [], "other audio": [], "neutral, no beat alignment": [],
-                "other audio, no beat alignment": [], "style, speaker's other clips": []}
         speaker_style = model.extract_style([d["motion"] for d in clips if d["speaker"] == c["speaker"] and d is not c])
+        spec = {  # row -> (speech, generate's arguments)
+            "neutral": (audio[i], {}),
+            "style": (audio[i], {"style": style}),
+            "style, generator only": (audio[i], {"style": style, "match_style": False}),
+            "style, speaker's other clips": (audio[i], {"style": speaker_style}),
+            "other audio": (other, {}),
+            "neutral, no beat alignment": (audio[i], {"beat_align": False}),
+            "other audio, no beat alignment": (other, {"beat_align": False}),
+        }
+        rows: dict[str, list[np.ndarray]] = {k: [] for k in GENERATED_ROWS}
         for s in seeds:
-            motion = model.generate(audio[i], seed=s, **gen_kwargs)
-            gaze_motions["generated, neutral"].append(motion)
-            rows["neutral"].append(motion.head[:n].astype(np.float64))
-            rows["style"].append(model.generate(audio[i], style=style, seed=s, **gen_kwargs).head[:n].astype(np.float64))
-            rows["style, generator only"].append(model.generate(audio[i], style=style, seed=s, match_style=False, **gen_kwargs).head[:n].astype(np.float64))
-            rows["other audio"].append(model.generate(other, seed=s, **gen_kwargs).head[:n].astype(np.float64))
-            rows["neutral, no beat alignment"].append(model.generate(audio[i], seed=s, beat_align=False, **gen_kwargs).head[:n].astype(np.float64))
-            rows["style, speaker's other clips"].append(model.generate(audio[i], style=speaker_style, seed=s, **gen_kwargs).head[:n].astype(np.float64))
-            rows["other audio, no beat alignment"].append(model.generate(other, seed=s, beat_align=False, **gen_kwargs).head[:n].astype(np.float64))
+            for key, (speech, kwargs) in spec.items():
+                motion = model.generate(speech, seed=s, **kwargs, **gen_kwargs)
+                if key == "neutral":
+                    gaze_motions["generated, neutral"].append(motion)
+                rows[key].append(motion.head[:n].astype(np.float64))
         for k, v in rows.items():
             gen[k].append(v)
         proc = procedural_generate(audio[i], seed=0)
@@ -232,6 +237,7 @@ def run(args) -> dict:
             }
 
         moved, moved_free = moves(clip_style), moves(clip_free)
+        own, oth = ([head_bas(h, beats[i]) for h in rows[k]] for k in ("neutral", "other audio"))
         other_targets = {"clip": all(moves(clip_style, clip_real).values()), "reference": all(moves(clip_style, ref_real).values())}
         # the ceiling of any one-clip style: the output had exactly the reference clip's real figures
         ideal = {"speaker": all(moves(ref_real).values()), "clip": all(moves(ref_real, clip_real).values()),
@@ -245,9 +251,9 @@ def run(args) -> dict:
             "speaker_other_clips": {"style": clip_pooled.to_dict(), "style_ok": bool(all(moves(clip_pooled).values()))},
             "bas": {
                 "real": head_bas(c["head"], beats[i]),
-                "neutral_own": float(np.mean([head_bas(h, beats[i]) for h in rows["neutral"]])),
-                "neutral_other": float(np.mean([head_bas(h, beats[i]) for h in rows["other audio"]])),
-                "own_minus_other_per_seed": [head_bas(a, beats[i]) - head_bas(b, beats[i]) for a, b in zip(rows["neutral"], rows["other audio"])],
+                "neutral_own": float(np.mean(own)),
+                "neutral_other": float(np.mean(oth)),
+                "own_minus_other_per_seed": [float(a - b) for a, b in zip(own, oth)],
                 "neutral_no_alignment_own": float(np.mean([head_bas(h, beats[i]) for h in rows["neutral, no beat alignment"]])),
                 "neutral_no_alignment_other": float(np.mean([head_bas(h, beats[i]) for h in rows["other audio, no beat alignment"]])),
                 # the same control for real and generated heads: the head against another clip's audio beats

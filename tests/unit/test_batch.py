@@ -115,7 +115,7 @@ def _kill_self_on_five(work, task):
 
 
 def _kill_a_sibling_once(work, task):
-    """Task 3 kills another worker of the pool (as a user or the OOM killer would), once."""
+    """Work item 3 kills another worker of the pool (as a user or the OOM killer would), once."""
     import multiprocessing as mp
     import os
     import signal

@@ -78,7 +78,7 @@ def test_ctrl_c_during_a_batch_exits_130_and_leaves_only_whole_files(speech, tmp
 
 def test_ctrl_c_during_synth_exits_130_with_one_line(tmp_path):
     out = tmp_path / "corpus"
-    proc = subprocess.Popen(_cli("data", "synth", "--out", out, "--sessions", "24", "--minutes", "0.05", "--seed", "5", "--no-progress"),
+    proc = subprocess.Popen(_cli("data", "synth", "--out", out, "--sessions", "200", "--minutes", "0.05", "--seed", "5", "--no-progress"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: (out / "s001").is_dir(), proc, "a finished session")
     proc.send_signal(signal.SIGINT)
@@ -90,16 +90,22 @@ def test_ctrl_c_during_synth_exits_130_with_one_line(tmp_path):
 
 def test_a_second_writer_on_one_corpus_gets_exit_2_and_the_first_finishes(tmp_path):
     out = tmp_path / "corpus"
-    args = ("data", "synth", "--out", out, "--sessions", "12", "--minutes", "0.05", "--seed", "6", "--no-progress")
+    args = ("data", "synth", "--out", out, "--sessions", "40", "--minutes", "0.05", "--seed", "6", "--no-progress")
     first = subprocess.Popen(_cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for(lambda: (out / "s000").is_dir(), first, "the first writer's first session")
-    second = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+    # the first writer is paused mid-corpus (its lock held), so the second always meets it however fast sessions are
+    first.send_signal(signal.SIGSTOP)
+    try:
+        assert first.poll() is None, "the first writer finished before the second could start"
+        second = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stderr
     _one_error_line(second.stderr, "stygaze: error:")
     assert "another stygaze process" in second.stderr
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
-    assert (out / "splits.json").exists() and len([p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]) == 12
+    assert (out / "splits.json").exists() and len([p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]) == 40
 
 
 def test_two_generates_to_one_output_never_leave_a_torn_file(speech, tmp_path):
